@@ -1,0 +1,47 @@
+# kdsupport — two commands do everything on a fresh machine:
+#   make test   build .venv if needed, install kdsupport with its test extras, run every test
+#   make app    build .venv if needed, serve the notebooks for trainees
+# See README.md.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8866
+PYTEST_ARGS ?=
+
+.PHONY: help venv test app lab lint clean
+
+help:
+	@echo "make test   - create $(VENV) if needed, install kdsupport[test], run the whole test suite"
+	@echo "make app    - create $(VENV) if needed and serve the notebooks (http://$(HOST):$(PORT))"
+	@echo "make lab    - open JupyterLab on notebooks/ (for instructors and authors)"
+	@echo "make lint   - ruff check"
+	@echo "make clean  - remove $(VENV) and caches"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the dependency list changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+app: $(STAMP)
+	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --port=$(PORT) --notebook-dir=notebooks
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --notebook-dir=notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check kdsupport tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,308 @@
+"""The whole-case assessment shown by ``kdsupport assess``, the notebooks and reports.
+
+:func:`assess` runs every rule on a validated :class:`~kdsupport.case.CaseRecord` and returns a
+JSON-ready mapping in the shape of ``shared/specs/case-record.md`` section 3 (format
+``kdsupport-assessment/1``), extended with: the definition's parameters, per-trial reason
+details, staging components and reasons, a list of *unknowns* (what to collect next) and the
+bibliography of every source cited, with its verification status.
+
+The assessment supports a clinician's own judgement; it lists findings and options and never
+decides. Assessing never modifies the record.
+
+For training and case conferences with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kdsupport._version import __version__
+from kdsupport.monitoring import CHECK_ORDER, evaluate_predose_bp, evaluate_sessions
+from kdsupport.result import Reason, ScoreResult, Status
+from kdsupport.scales import evaluate_outcome, score_all
+from kdsupport.screening import screen_all
+from kdsupport.staging import score_mgh_s, score_msm, score_thase_rush
+from kdsupport.suicide_risk import evaluate_suicide_risk
+from kdsupport.trd import evaluate_trd
+
+if TYPE_CHECKING:
+    from kdsupport.case import CaseRecord
+    from kdsupport.knowledge import KnowledgeBase
+
+__all__ = ["assess", "DISCLAIMER", "ASSESSMENT_FORMAT"]
+
+ASSESSMENT_FORMAT = "kdsupport-assessment/1"
+DISCLAIMER = (
+    "Training and case-conference tool using synthetic patients. Not a medical device and not "
+    "clinical advice: it shows criteria met / not met / unknown with their sources so that a "
+    "clinician can check the basis; every decision remains the clinician's. Sources marked "
+    "secondary or unverified need checking against the primary document."
+)
+
+
+def _num(x: float | None) -> float | int | None:
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
+
+
+def _reasons(rs: tuple[Reason, ...]) -> list[dict[str, Any]]:
+    return [r.to_dict() for r in rs]
+
+
+def _score(s: ScoreResult, key: str) -> dict[str, Any]:
+    out: dict[str, Any] = {key: _num(s.score), "complete": s.complete}
+    if key == "score" and s.rule == "staging.msm":
+        out["band"] = s.band
+    out["possible_max"] = _num(s.possible_max)
+    out["components"] = s.components
+    out["reasons"] = _reasons(s.reasons)
+    return out
+
+
+def assess(
+    record: CaseRecord,
+    *,
+    kb: KnowledgeBase | None = None,
+    definition: str | None = None,
+    madrs_remission: str | None = None,
+) -> dict[str, Any]:
+    """Assess a validated case record.
+
+    Parameters
+    ----------
+    record
+        A validated case record (see :func:`kdsupport.case.load_case`).
+    kb
+        The knowledge base; the packaged one by default.
+    definition
+        TRD definition name (``label_atrq`` by default; ``eupearl2022``, ``fava2020``).
+    madrs_remission
+        MADRS remission definition (``madrs_le12_janssen`` by default, or
+        ``madrs_le10_escape_trd``).
+
+    Returns
+    -------
+    dict
+        The assessment, ready for ``json.dumps``.
+    """
+    if kb is None:
+        from kdsupport.knowledge import load
+
+        kb = load()
+    def_name, defn = kb.definition(definition)
+    remission = {"madrs": madrs_remission} if madrs_remission else None
+    if madrs_remission and madrs_remission not in kb.scales.outcome.remission["madrs"].definitions:
+        choices = sorted(kb.scales.outcome.remission["madrs"].definitions)
+        raise KeyError(f"unknown MADRS remission definition {madrs_remission!r}; choose one of {choices}")
+
+    trd = evaluate_trd(record, kb, def_name)
+    tr = score_thase_rush(record, trd, kb)
+    mgh = score_mgh_s(record, trd, kb)
+    msm = score_msm(record, trd, kb)
+    scores = score_all(record, kb)
+    outcome = evaluate_outcome(scores, kb, remission=remission)
+    risk = evaluate_suicide_risk(record, kb)
+    v = record.vitals
+    bp = evaluate_predose_bp(v.systolic_mmhg if v else None, v.diastolic_mmhg if v else None, kb)
+    screens = screen_all(record, kb, suicide_level=risk.level)
+    sessions = evaluate_sessions(record, kb)
+
+    all_reasons: list[tuple[str, Reason]] = []
+
+    def collect(section: str, rs: tuple[Reason, ...] | list[Reason]) -> tuple[Reason, ...]:
+        all_reasons.extend((section, r) for r in rs)
+        return tuple(rs)
+
+    trials_out = []
+    for t in trd.trials:
+        collect("trd", t.reasons)
+        trials_out.append({
+            "index": t.index,
+            "drug": t.drug,
+            "class": t.drug_class,
+            "role": t.role,
+            "episode": t.episode,
+            "counts_toward_trd": t.counts_toward_trd,
+            "adequacy": t.adequacy_label,
+            "outcome": t.outcome_label,
+            "inputs": _trial_inputs(record.trials[t.index]),  # type: ignore[index]
+            "reasons": [r.cited() for r in t.reasons],
+            "details": _reasons(t.reasons),
+        })
+    collect("trd", trd.reasons)
+    for s, name in ((tr, "staging.thase_rush"), (mgh, "staging.mgh_s"), (msm, "staging.msm")):
+        collect(name, s.reasons)
+    for sc in scores:
+        collect("scales", sc.reasons)
+    if outcome:
+        collect("outcome", outcome.reasons)
+    collect("suicide_risk", risk.reasons)
+    collect("predose_bp", bp.reasons)
+    for m, scr in screens.items():
+        collect(f"modalities.{m}", scr.reasons)
+    for sess in sessions:
+        for name in CHECK_ORDER:
+            collect(f"sessions[{sess.index}].{name}", sess.checks[name].reasons)
+
+    definition_block = {
+        "name": def_name,
+        "title": defn.title,
+        "summary": defn.summary,
+        "min_failed_antidepressants": _num(defn.min_failed_antidepressants.value),
+        "min_weeks": _num(defn.min_weeks.value),
+        "failure": f"improvement {defn.failure.comparison} {defn.failure.percent:g} %",
+        "dose_table": defn.dose_table,
+        "sources": list(
+            dict.fromkeys(
+                kb.source_ids(defn.min_failed_antidepressants.source)
+                + kb.source_ids(defn.min_weeks.source)
+                + kb.source_ids(defn.failure.source)
+            )
+        ),
+    }
+    result: dict[str, Any] = {
+        "format": ASSESSMENT_FORMAT,
+        "case_id": record.id,
+        "kb_version": kb.version,
+        "kdsupport_version": __version__,
+        "definition": definition_block,
+        "trd": {
+            "status": trd.status.value,
+            "definition": def_name,
+            "failed_adequate_antidepressants": trd.failed_adequate_antidepressants,
+            "unknown_trials": trd.unknown_trials,
+            "failed_drugs": list(trd.failed_drugs),
+            "trials": trials_out,
+            "reasons": _reasons(trd.reasons),
+        },
+        "staging": {
+            "thase_rush": _score(tr, "stage"),
+            "mgh_s": _score(mgh, "score"),
+            "msm": _score(msm, "score"),
+        },
+        "scales": [
+            {
+                "index": s.index,
+                "instrument": s.instrument,
+                "when": s.when,
+                "total": s.total,
+                "band": s.band,
+                "flags": list(s.flags),
+                "scored_from": s.scored_from,
+                "reasons": _reasons(s.reasons),
+            }
+            for s in scores
+        ],
+        "outcome": None if outcome is None else {
+            "instrument": outcome.instrument,
+            "baseline": outcome.baseline,
+            "latest": outcome.latest,
+            "baseline_when": outcome.baseline_when,
+            "latest_when": outcome.latest_when,
+            "reduction_percent": outcome.reduction_percent,
+            "response": _tri(outcome.response),
+            "remission": _tri(outcome.remission),
+            "remission_definition": outcome.remission_definition,
+            "reasons": _reasons(outcome.reasons),
+        },
+        "suicide_risk": {
+            "level": risk.level,
+            "action": risk.action,
+            "at_least": risk.at_least,
+            "screener": None if risk.screener_index is None else f"assessments[{risk.screener_index}]",
+            "reasons": [r.cited() for r in risk.reasons],
+            "details": _reasons(risk.reasons),
+        },
+        "predose_bp": {
+            "status": bp.label,
+            "systolic_mmhg": _num(bp.inputs["systolic_mmhg"]),
+            "diastolic_mmhg": _num(bp.inputs["diastolic_mmhg"]),
+            "reasons": _reasons(bp.reasons),
+        },
+        "modalities": {
+            m: {
+                "status": scr.status,
+                "title": kb.screening.modalities[m].title,
+                "regulatory_status": kb.screening.modalities[m].regulatory_status,
+                "findings": [
+                    {
+                        "item": f.item,
+                        "label": f.label,
+                        "field": f.field,
+                        "severity": f.severity,
+                        "present": f.present,
+                        "applicable": f.applicable,
+                        "sources": list(f.sources),
+                    }
+                    for f in scr.findings
+                ],
+                "reasons": _reasons(scr.reasons),
+            }
+            for m, scr in screens.items()
+        },
+        "sessions": [
+            {
+                "number": s.number,
+                "modality": s.modality,
+                "checks": {n: s.checks[n].status.value for n in CHECK_ORDER},
+                "details": {n: _reasons(s.checks[n].reasons) for n in CHECK_ORDER},
+            }
+            for s in sessions
+        ],
+        "unknowns": _unknowns(all_reasons),
+        "sources": _bibliography(kb, all_reasons, definition_block["sources"]),
+        "disclaimer": DISCLAIMER,
+    }
+    return result
+
+
+def _trial_inputs(trial: Any) -> dict[str, Any]:
+    keys = (
+        "dose_mg_per_day",
+        "serum_level_mmol_l",
+        "weeks",
+        "adherence",
+        "improvement_percent",
+        "dose_optimised",
+        "stopped_early_for",
+    )
+    return {k: _num(getattr(trial, k)) for k in keys}
+
+
+def _tri(s: Status) -> bool | None:
+    return None if s is Status.UNKNOWN else s is Status.MET
+
+
+def _unknowns(all_reasons: list[tuple[str, Reason]]) -> list[dict[str, Any]]:
+    """Each missing field with the conclusions it would settle, in first-seen order."""
+    needed: dict[str, list[str]] = {}
+    for section, r in all_reasons:
+        for f in r.missing:
+            lst = needed.setdefault(f, [])
+            if section not in lst:
+                lst.append(section)
+    return [{"field": f, "needed_for": s} for f, s in needed.items()]
+
+
+def _bibliography(
+    kb: KnowledgeBase, all_reasons: list[tuple[str, Reason]], extra: list[str]
+) -> dict[str, Any]:
+    """Every source cited by a reason (and ``extra`` ids), with its verification status."""
+    ids: dict[str, None] = dict.fromkeys(extra)
+    for _section, r in all_reasons:
+        for sid in r.sources:
+            ids.setdefault(sid)
+    out = {}
+    for sid in ids:
+        s = kb.sources[sid]
+        out[sid] = {
+            "citation": s.citation,
+            "section": s.section,
+            "year": s.year,
+            "url": s.url,
+            "kind": s.kind,
+            "verification": s.verification,
+            **({"rationale": s.rationale} if s.rationale else {}),
+        }
+    return out

@@ -1,0 +1,634 @@
+"""Case records: the input contract of ``shared/specs/case-record.md`` section 1.
+
+A case record is YAML or JSON. :func:`load_case` reads a file, :func:`validate_case` checks a
+parsed mapping; both return a frozen :class:`CaseRecord` or raise
+:class:`~kdsupport.errors.InvalidInputError` listing *every* problem with its field path
+(``trials[1].weeks: must be > 0, got -3``), with the closest drug names for a typo.
+
+Missing or ``null`` always means *not known*; it never means "no" or "normal". A record
+without ``synthetic: true`` is refused: kdsupport works on synthetic patients only.
+
+The numeric limits below are the contract's plausibility ranges for input (e.g. age 12-110),
+not clinical thresholds; every clinical threshold lives in the knowledge base. Scale item
+counts and ranges are checked against the knowledge base.
+
+For training and case conferences; not a medical device.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import json
+import re
+import types
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kdsupport.errors import InvalidInputError, Problem
+
+__all__ = [
+    "FORMAT",
+    "CaseRecord",
+    "Patient",
+    "Diagnosis",
+    "Trial",
+    "ECTCourse",
+    "Screening",
+    "Vitals",
+    "Administration",
+    "CSSRSAnswers",
+    "Session",
+    "VitalReading",
+    "MOAASReading",
+    "load_case",
+    "parse_case_text",
+    "validate_case",
+    "case_json_schema",
+    "field_path",
+]
+
+FORMAT = "kdsupport-case/1"
+ID_PATTERN = r"^[a-z0-9-]+$"
+WHEN_PATTERN = re.compile(r"^(baseline|session-\d+|day-\d+|\d{4}-\d{2}-\d{2})$")
+
+Instrument = Literal["phq9", "madrs", "qids_sr16", "gad7", "cssrs_screener", "moaas", "cadss"]
+Modality = Literal["esketamine_nasal", "iv_ketamine", "at_home_ketamine"]
+
+
+class _Record(BaseModel):
+    # strict: "true" is not a boolean and 3.0 is not an item score; extra keys are errors.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class Patient(_Record):
+    """Who the patient is (synthetic)."""
+
+    age_years: int = Field(ge=12, le=110)
+    sex: Literal["female", "male", "intersex", "unknown"] | None = None
+    weight_kg: float | None = Field(default=None, ge=25, le=300)
+    pregnant: bool | None = None
+    breastfeeding: bool | None = None
+
+
+class Diagnosis(_Record):
+    """The working diagnosis and the current episode."""
+
+    primary: Literal["mdd", "bipolar_depression", "other"] | None = None
+    icd10: str | None = None
+    current_episode_months: float | None = Field(default=None, ge=0)
+    severity: Literal["subsyndromal", "mild", "moderate", "severe"] | None = None
+    psychotic_features: bool | None = None
+
+
+class Trial(_Record):
+    """One medication trial; list order is chronological."""
+
+    drug: str
+    role: Literal["monotherapy", "combination", "augmentation"] = "monotherapy"
+    episode: Literal["current", "previous"] | None = "current"
+    dose_mg_per_day: float | None = Field(default=None, gt=0)
+    serum_level_mmol_l: float | None = Field(default=None, gt=0)
+    weeks: float | None = Field(default=None, gt=0)
+    adherence: Literal["adequate", "inadequate"] | None = None
+    improvement_percent: float | None = Field(default=None, ge=-100, le=100)
+    dose_optimised: bool | None = None
+    stopped_early_for: Literal["intolerance", "patient_choice", "other"] | None = None
+
+    @field_validator("drug")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.strip().lower()
+
+
+class ECTCourse(_Record):
+    """One course of electroconvulsive therapy."""
+
+    episode: Literal["current", "previous"] | None = "current"
+    laterality: Literal["bilateral", "unilateral"] | None = None
+    sessions: int | None = Field(default=None, gt=0)
+    improvement_percent: float | None = Field(default=None, ge=-100, le=100)
+
+
+class Screening(_Record):
+    """Screening items: true present, false absent, null or missing not assessed."""
+
+    aneurysmal_vascular_disease: bool | None = None
+    arteriovenous_malformation: bool | None = None
+    intracerebral_hemorrhage_history: bool | None = None
+    ketamine_hypersensitivity: bool | None = None
+    uncontrolled_hypertension: bool | None = None
+    unstable_cardiovascular_disease: bool | None = None
+    raised_intracranial_pressure: bool | None = None
+    psychosis_history: bool | None = None
+    current_psychosis_or_mania: bool | None = None
+    substance_use_disorder_active: bool | None = None
+    ketamine_misuse_history: bool | None = None
+    severe_hepatic_impairment: bool | None = None
+    moderate_hepatic_impairment: bool | None = None
+    interstitial_cystitis: bool | None = None
+    cns_depressant_use: bool | None = None
+    maoi_or_psychostimulant_use: bool | None = None
+    support_person_available: bool | None = None
+
+
+class Vitals(_Record):
+    """The most recent reading before treatment."""
+
+    systolic_mmhg: float | None = Field(default=None, ge=50, le=300)
+    diastolic_mmhg: float | None = Field(default=None, ge=20, le=200)
+    heart_rate_bpm: float | None = Field(default=None, ge=20, le=250)
+    spo2_percent: float | None = Field(default=None, ge=50, le=100)
+
+
+class CSSRSAnswers(_Record):
+    """The six C-SSRS screener questions (question 6 in two parts); null = not asked."""
+
+    wish_to_be_dead: bool | None = None
+    active_thoughts: bool | None = None
+    method: bool | None = None
+    intent: bool | None = None
+    plan: bool | None = None
+    behavior: bool | None = None
+    behavior_past_3_months: bool | None = None
+
+
+class Administration(_Record):
+    """One administration of a rating scale."""
+
+    instrument: Instrument
+    when: str
+    items: list[int | None] | None = None
+    total: int | None = None
+    answers: CSSRSAnswers | None = None
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, v: str) -> str:
+        if not WHEN_PATTERN.match(v):
+            raise ValueError(
+                f"must be 'baseline', 'session-N', 'day-N' or an ISO date (YYYY-MM-DD), got {v!r}"
+            )
+        if v[0].isdigit():
+            try:
+                _dt.date.fromisoformat(v)
+            except ValueError:
+                raise ValueError(f"{v!r} is not a real calendar date") from None
+        return v
+
+
+class VitalReading(_Record):
+    """Vital signs at a minute after the start of the dose."""
+
+    minute: float = Field(ge=0)
+    systolic_mmhg: float | None = Field(default=None, ge=50, le=300)
+    diastolic_mmhg: float | None = Field(default=None, ge=20, le=200)
+    heart_rate_bpm: float | None = Field(default=None, ge=20, le=250)
+    spo2_percent: float | None = Field(default=None, ge=50, le=100)
+
+
+class MOAASReading(_Record):
+    """A MOAA/S sedation score at a minute after the start of the dose."""
+
+    minute: float = Field(ge=0)
+    score: int | None = None
+
+
+class Session(_Record):
+    """One treatment session with its monitoring record."""
+
+    number: int = Field(ge=1)
+    modality: Modality
+    dose_mg: float | None = Field(default=None, gt=0)
+    dose_mg_per_kg: float | None = Field(default=None, gt=0)
+    infusion_minutes: float | None = Field(default=None, gt=0)
+    vitals: list[VitalReading] | None = None
+    moaas: list[MOAASReading] | None = None
+    cadss_total: int | None = None
+    observation_minutes: float | None = Field(default=None, ge=0)
+    adverse_events: list[str] | None = None
+
+
+class CaseRecord(_Record):
+    """A synthetic case record (format ``kdsupport-case/1``)."""
+
+    format: Literal["kdsupport-case/1"]
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    synthetic: Literal[True]
+    title: str | None = None
+    vignette: str | None = None
+    patient: Patient
+    diagnosis: Diagnosis | None = None
+    trials: list[Trial] | None = None
+    ect: list[ECTCourse] | None = None
+    screening: Screening | None = None
+    vitals: Vitals | None = None
+    assessments: list[Administration] | None = None
+    sessions: list[Session] | None = None
+
+
+# ---------------------------------------------------------------- loading
+def parse_case_text(text: str, *, name: str = "<input>") -> Any:
+    """Parse YAML or JSON text (JSON is tried first when it looks like JSON)."""
+    from kdsupport.knowledge import parse_yaml
+
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith("{") or name.endswith(".json"):
+            return json.loads(text)
+        return parse_yaml(text)
+    except Exception as exc:  # noqa: BLE001 - any parser error is the user's input problem  # yaml.YAMLError, json.JSONDecodeError
+        where = getattr(exc, "problem_mark", None)
+        pos = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
+        detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InvalidInputError([Problem("", f"not valid YAML or JSON{pos}: {detail}")], name)
+
+
+def load_case(path: str | Path) -> CaseRecord:
+    """Read, parse and validate a case-record file (YAML or JSON).
+
+    Raises
+    ------
+    InvalidInputError
+        With every problem found, each naming its field path.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInputError([Problem("", "file not found")], str(p)) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise InvalidInputError([Problem("", f"cannot read the file: {exc}")], str(p)) from None
+    return validate_case(parse_case_text(text, name=str(p)), source=str(p))
+
+
+def validate_case(data: Any, *, source: str | None = None) -> CaseRecord:
+    """Validate a parsed case record; report every problem at once.
+
+    Parameters
+    ----------
+    data
+        The parsed YAML/JSON mapping. It is not modified.
+    source
+        A name for messages (usually the file path).
+    """
+    if not isinstance(data, dict):
+        got = type(data).__name__ if data is not None else "an empty document"
+        raise InvalidInputError([Problem("", f"a case record must be a mapping, got {got}")], source)
+    problems: list[Problem] = []
+    if data.get("synthetic") is not True:
+        problems.append(
+            Problem(
+                "synthetic",
+                "must be true: kdsupport accepts synthetic records only, this record is refused"
+                + ("" if "synthetic" in data else " (field missing)"),
+            )
+        )
+    record: CaseRecord | None = None
+    try:
+        record = CaseRecord.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            if tuple(err["loc"]) == ("synthetic",):
+                continue  # already reported above in plain words
+            problems.append(Problem(field_path(err["loc"]), _message(err)))
+    problems += _semantic_problems(data)
+    if problems:
+        raise InvalidInputError(sorted(_dedupe(problems), key=_path_order), source)
+    assert record is not None  # pydantic raised if it could not build the record
+    return record
+
+
+def case_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a case record (``kdsupport schema``)."""
+    schema = CaseRecord.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "kdsupport case record (kdsupport-case/1)"
+    schema["description"] = (
+        "Synthetic case record for kdsupport (shared/specs/case-record.md section 1). "
+        "Missing or null means not known. Scale item counts and ranges are checked against "
+        "the knowledge base in addition to this schema."
+    )
+    return schema
+
+
+# ---------------------------------------------------------------- messages
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """Render a location tuple as ``trials[1].weeks``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model class inside Optional[...] / list[...] annotations, if any."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list):
+        for arg in typing.get_args(annotation):
+            found = _unwrap(arg)
+            if found is not None:
+                return found
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _field_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
+    """The model holding the last location part, and that field's annotation."""
+    model: type[BaseModel] | None = CaseRecord
+    annotation = None
+    for i, part in enumerate(loc):
+        if isinstance(part, int) or model is None:
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return model, None
+        annotation = info.annotation
+        if i < len(loc) - 1:
+            model = _unwrap(annotation) or None
+    return model, annotation
+
+
+def _nullable(annotation: Any) -> bool:
+    return type(None) in typing.get_args(annotation)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        kind = "a mapping" if isinstance(value, dict) else "a list"
+        return kind
+    return str(value)
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    got = _show(err.get("input"))
+    loc = tuple(err["loc"])
+    # pydantic appends the union member tried ('int', 'list[...]') to some locations
+    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _TYPE_NAMES)))
+    holder, annotation = _field_at(loc)
+    null = " (or null when not known)" if annotation is not None and _nullable(annotation) else ""
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _allowed_fields(loc)
+        close = difflib.get_close_matches(key, allowed, n=2, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        return f"unknown field{hint} (allowed here: {', '.join(allowed)})"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}{null}, got {got}"
+    bounds = {
+        "greater_than": (">", "gt"),
+        "greater_than_equal": (">=", "ge"),
+        "less_than": ("<", "lt"),
+        "less_than_equal": ("<=", "le"),
+    }
+    if kind in bounds:
+        sym, key = bounds[kind]
+        limit = ctx.get(key)
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)
+        return f"must be {sym} {limit}, got {got}"
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return f"must be a whole number{null}, got {got}"
+    if kind in ("float_type", "float_parsing"):
+        return f"must be a number{null}, got {got}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"must be true or false{null}, got {got}"
+    if kind == "string_type":
+        return f"must be text{null}, got {got}"
+    if kind == "list_type":
+        return f"must be a list{null}, got {got}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"must be a mapping of fields{null}, got {got}"
+    if kind == "string_pattern_mismatch":
+        return f"must use only lower-case letters, digits and '-', got {got}"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return f"{err['msg']}, got {got}"
+
+
+_TYPE_NAMES = {"int", "float", "bool", "str", "none", "list", "dict"}
+
+
+def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] | None = CaseRecord
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        info = model.model_fields.get(part)
+        model = _unwrap(info.annotation) if info else None
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+_TOP_ORDER = {name: i for i, name in enumerate(CaseRecord.model_fields)}
+
+
+def _path_order(problem: Problem) -> tuple[Any, ...]:
+    """Sort problems in record order: top-level field order, then list index, then name."""
+    parts = re.findall(r"[^.\[\]]+", problem.path)
+    key: list[Any] = [_TOP_ORDER.get(parts[0], len(_TOP_ORDER)) if parts else -1]
+    for part in parts[1:]:
+        key.append((0, int(part), "") if part.isdigit() else (1, 0, part))
+    return tuple(key)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            out.append(p)
+    return out
+
+
+# ---------------------------------------------------------------- cross-field checks
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _items_of(data: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    value = data.get(key)
+    if isinstance(value, list):
+        for i, entry in enumerate(value):
+            if isinstance(entry, dict):
+                yield i, entry
+
+
+def _bp_order(entry: dict[str, Any], path: str) -> list[Problem]:
+    sys_, dia = entry.get("systolic_mmhg"), entry.get("diastolic_mmhg")
+    if _is_num(sys_) and _is_num(dia) and dia >= sys_:
+        return [Problem(f"{path}diastolic_mmhg", f"must be below systolic_mmhg ({sys_}), got {dia}")]
+    return []
+
+
+def _semantic_problems(data: dict[str, Any]) -> list[Problem]:
+    """Checks that need the knowledge base or several fields; tolerant of wrong types."""
+    from kdsupport.knowledge import load
+
+    kb = load()
+    problems: list[Problem] = []
+    drugs = kb.drugs.drugs
+
+    for i, trial in _items_of(data, "trials"):
+        where = f"trials[{i}]"
+        name = trial.get("drug")
+        if not isinstance(name, str):
+            continue
+        key = name.strip().lower()
+        drug = drugs.get(key)
+        if drug is None:
+            close = difflib.get_close_matches(key, list(drugs), n=3, cutoff=0.7)
+            if close:
+                hint = f"did you mean {', '.join(repr(c) for c in close)}?"
+            else:
+                hint = f"use a generic name, one of: {', '.join(sorted(drugs))}"
+            problems.append(Problem(f"{where}.drug", f"unknown drug {name!r}; {hint}"))
+            continue
+        cls = kb.drugs.classes[drug.drug_class]
+        role = trial.get("role", "monotherapy")
+        if not cls.antidepressant and role != "augmentation":
+            problems.append(
+                Problem(
+                    f"{where}.role",
+                    f"{key} is an augmentation agent ({cls.label}), so role must be "
+                    f"'augmentation', got {_show(role)}",
+                )
+            )
+        serum_judged = any(m.serum_level_mmol_l is not None for m in drug.min_adequate.values())
+        if trial.get("serum_level_mmol_l") is not None and not serum_judged:
+            problems.append(
+                Problem(
+                    f"{where}.serum_level_mmol_l",
+                    f"only lithium is judged on a serum level; give dose_mg_per_day for {key}",
+                )
+            )
+
+    patient = data.get("patient")
+    if isinstance(patient, dict) and patient.get("sex") == "male":
+        for key in ("pregnant", "breastfeeding"):
+            if patient.get(key) is True:
+                problems.append(Problem(f"patient.{key}", "cannot be true when sex is 'male'"))
+
+    if isinstance(data.get("vitals"), dict):
+        problems += _bp_order(data["vitals"], "vitals.")
+
+    instruments = kb.scales.instruments
+    for i, adm in _items_of(data, "assessments"):
+        problems += _administration_problems(adm, f"assessments[{i}]", instruments)
+
+    numbers: dict[Any, int] = {}
+    moaas_spec = instruments["moaas"].items
+    cadss_total = instruments["cadss"].total
+    for i, sess in _items_of(data, "sessions"):
+        where = f"sessions[{i}]"
+        num = sess.get("number")
+        if isinstance(num, int) and not isinstance(num, bool):
+            if num in numbers:
+                problems.append(
+                    Problem(f"{where}.number", f"duplicate session number {num} (also sessions[{numbers[num]}])")
+                )
+            numbers.setdefault(num, i)
+        for j, reading in _items_of(sess, "vitals"):
+            problems += _bp_order(reading, f"{where}.vitals[{j}].")
+        for j, reading in _items_of(sess, "moaas"):
+            score = reading.get("score")
+            if isinstance(score, int) and not isinstance(score, bool) and moaas_spec:
+                if not moaas_spec.min <= score <= moaas_spec.max:
+                    problems.append(
+                        Problem(
+                            f"{where}.moaas[{j}].score",
+                            f"MOAA/S scores are {moaas_spec.min}-{moaas_spec.max}, got {score}",
+                        )
+                    )
+        total = sess.get("cadss_total")
+        if isinstance(total, int) and not isinstance(total, bool) and cadss_total:
+            if not cadss_total.min <= total <= cadss_total.max:
+                problems.append(
+                    Problem(
+                        f"{where}.cadss_total",
+                        f"CADSS totals are {cadss_total.min}-{cadss_total.max}, got {total}",
+                    )
+                )
+    return problems
+
+
+def _administration_problems(adm: dict[str, Any], where: str, instruments: Any) -> list[Problem]:
+    name = adm.get("instrument")
+    spec = instruments.get(name) if isinstance(name, str) else None
+    if spec is None:
+        return []  # the schema already reports an unknown instrument
+    out: list[Problem] = []
+    items, total, answers = adm.get("items"), adm.get("total"), adm.get("answers")
+    if spec.scoring == "none":
+        for key, value in (("items", items), ("total", total)):
+            if value is not None:
+                out.append(Problem(f"{where}.{key}", f"{name} has no {key}; give its answers"))
+        return out
+    if answers is not None:
+        out.append(Problem(f"{where}.answers", f"answers belong to cssrs_screener, not {name}"))
+    ispec, tspec = spec.items, spec.total
+    all_known = False
+    if isinstance(items, list):
+        if len(items) != ispec.count:
+            out.append(
+                Problem(f"{where}.items", f"{name} has {ispec.count} items, got {len(items)}")
+            )
+        for j, score in enumerate(items):
+            if isinstance(score, int) and not isinstance(score, bool):
+                if not ispec.min <= score <= ispec.max:
+                    out.append(
+                        Problem(
+                            f"{where}.items[{j}]",
+                            f"{name} item scores are {ispec.min}-{ispec.max}, got {score}",
+                        )
+                    )
+        all_known = len(items) == ispec.count and all(
+            isinstance(s, int) and not isinstance(s, bool) and ispec.min <= s <= ispec.max
+            for s in items
+        )
+        if total is not None and any(s is None for s in items):
+            out.append(
+                Problem(
+                    f"{where}.total",
+                    "cannot be combined with items that contain null (no proration): "
+                    "give all items, or the total alone",
+                )
+            )
+    if isinstance(total, int) and not isinstance(total, bool):
+        if not tspec.min <= total <= tspec.max:
+            out.append(
+                Problem(f"{where}.total", f"{name} totals are {tspec.min}-{tspec.max}, got {total}")
+            )
+        elif all_known:
+            from kdsupport.scales import total_from_items
+
+            computed = total_from_items(spec, items)
+            if computed != total:
+                out.append(
+                    Problem(
+                        f"{where}.total",
+                        f"{total} does not match the total of the items ({computed})",
+                    )
+                )
+    return out

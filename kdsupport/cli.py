@@ -1,0 +1,187 @@
+"""The ``kdsupport`` command line.
+
+Commands::
+
+    kdsupport assess CASE [--format json|text] [--definition NAME] [--madrs-remission NAME]
+    kdsupport validate CASE [CASE ...]
+    kdsupport schema
+    kdsupport kb [--check] [--sources]
+
+Exit status: 0 success; 2 invalid input (one line per problem naming the field path, never a
+traceback); 1 an unexpected internal error (set KDSUPPORT_DEBUG=1 for the traceback).
+
+For training and case conferences with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from kdsupport._version import __version__
+from kdsupport.errors import InvalidInputError, KdsupportError, KnowledgeBaseError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INVALID = 0, 1, 2
+
+_CAVEAT = (
+    "Training and decision-support tool for ketamine / esketamine in treatment-resistant "
+    "depression. Synthetic patients only; not a medical device; outputs need a clinician's "
+    "own judgement."
+)
+
+
+def _kb_choices() -> tuple[list[str], list[str]]:
+    from kdsupport.knowledge import load
+
+    kb = load()
+    return sorted(kb.trd.definitions), sorted(kb.scales.outcome.remission["madrs"].definitions)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the commands)."""
+    definitions, remissions = _kb_choices()
+    p = argparse.ArgumentParser(
+        prog="kdsupport",
+        description=_CAVEAT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'kdsupport COMMAND --help' for a command's options.",
+    )
+    p.add_argument("--version", action="version", version=f"kdsupport {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    a = sub.add_parser(
+        "assess",
+        help="assess a case record: TRD, staging, scales, suicide risk, BP, screening, sessions",
+        description="Assess a synthetic case record and print the assessment with its basis.",
+    )
+    a.add_argument("case", metavar="CASE", help="case-record file (YAML or JSON)")
+    a.add_argument("--format", choices=("json", "text"), default="json",
+                   help="json (the kdsupport-assessment/1 object) or text (a clinician's worksheet); default json")
+    a.add_argument("--definition", choices=definitions, default=None, metavar="NAME",
+                   help=f"TRD definition: {', '.join(definitions)} (default: the knowledge base's default)")
+    a.add_argument("--madrs-remission", choices=remissions, default=None, metavar="NAME",
+                   help=f"MADRS remission cut-off: {', '.join(remissions)}")
+
+    v = sub.add_parser("validate", help="check case records and list every problem",
+                       description="Validate case records; exit 2 if any is invalid.")
+    v.add_argument("cases", metavar="CASE", nargs="+", help="case-record files")
+
+    sub.add_parser("schema", help="print the JSON Schema of a case record",
+                   description="Print the JSON Schema of the case-record format (kdsupport-case/1).")
+
+    k = sub.add_parser("kb", help="summarise or check the knowledge base",
+                       description="Summarise the packaged knowledge base; --check validates it.")
+    k.add_argument("--check", action="store_true", help="validate and list every problem (exit 1 if any)")
+    k.add_argument("--sources", action="store_true", help="list every source with its verification status")
+    return p
+
+
+def _print_invalid(exc: InvalidInputError) -> None:
+    prefix = f"{exc.source}: " if exc.source else ""
+    for problem in exc.problems:
+        print(f"error: {prefix}{problem}", file=sys.stderr)
+    n = len(exc.problems)
+    print(f"kdsupport: {n} problem{'s' if n != 1 else ''}; nothing was assessed.", file=sys.stderr)
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    from kdsupport.assess import assess
+    from kdsupport.case import load_case
+    from kdsupport.report import to_text
+
+    record = load_case(args.case)
+    result = assess(record, definition=args.definition, madrs_remission=args.madrs_remission)
+    out = json.dumps(result, indent=2, ensure_ascii=False) + "\n" if args.format == "json" else to_text(result, record=record)
+    sys.stdout.write(out)
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from kdsupport.case import load_case
+
+    status = EXIT_OK
+    for path in args.cases:
+        try:
+            record = load_case(path)
+        except InvalidInputError as exc:
+            _print_invalid(exc)
+            status = EXIT_INVALID
+        else:
+            print(f"ok: {path} ({record.id})")
+    return status
+
+
+def _cmd_schema(_: argparse.Namespace) -> int:
+    from kdsupport.case import case_json_schema
+
+    sys.stdout.write(json.dumps(case_json_schema(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def _cmd_kb(args: argparse.Namespace) -> int:
+    from kdsupport import knowledge
+
+    if args.check:
+        problems = knowledge.find_problems(knowledge.load_raw())
+        for p in problems:
+            print(f"problem: {p}")
+        print(f"knowledge base: {len(problems)} problem(s)")
+        return EXIT_INTERNAL if problems else EXIT_OK
+    kb = knowledge.load()
+    counts: dict[str, int] = {}
+    for s in kb.sources.values():
+        counts[s.verification] = counts.get(s.verification, 0) + 1
+    drugs = kb.drugs.drugs
+    ad = [n for n, d in drugs.items() if kb.drugs.classes[d.drug_class].antidepressant]
+    print(f"kdsupport knowledge base {kb.version} ({kb.manifest.compiled_from})")
+    print(f"drugs: {len(drugs)} ({len(ad)} antidepressants, {len(drugs) - len(ad)} augmentation agents)")
+    names = [n + (" (default)" if n == kb.trd.default else "") for n in kb.trd.definitions]
+    print(f"TRD definitions: {', '.join(names)}")
+    print(f"instruments: {', '.join(kb.scales.instruments)}")
+    print(f"modalities: {', '.join(kb.screening.modalities)}")
+    print(f"sources: {len(kb.sources)} (" + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + ")")
+    if args.sources:
+        for s in kb.sources.values():
+            print(f"  [{s.verification:<10}] {s.id}: {s.citation} ({s.year or 'year not stated'})")
+    return EXIT_OK
+
+
+_COMMANDS = {"assess": _cmd_assess, "validate": _cmd_validate, "schema": _cmd_schema, "kb": _cmd_kb}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kdsupport`` console script; returns the exit status."""
+    try:
+        parser = build_parser()
+    except KnowledgeBaseError as exc:
+        print(f"kdsupport: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INVALID
+    try:
+        return _COMMANDS[args.command](args)
+    except InvalidInputError as exc:
+        _print_invalid(exc)
+        return EXIT_INVALID
+    except KdsupportError as exc:
+        print(f"kdsupport: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug: say so plainly, keep the traceback for developers
+        if os.environ.get("KDSUPPORT_DEBUG"):
+            raise
+        print(f"kdsupport: internal error ({type(exc).__name__}: {exc}); "
+              "set KDSUPPORT_DEBUG=1 for the traceback", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,601 @@
+"""The knowledge base: versioned YAML inside the package, validated as a whole.
+
+Every clinical number the rules use lives here with the id of its source (``sources.yaml``):
+citation, section, year, URL and verification status (verified / secondary / unverified, as
+in ``shared/clinical/REFERENCE.md``). Rule code reads thresholds from the loaded
+:class:`KnowledgeBase`; it never writes a clinical number as a literal.
+
+:func:`find_problems` checks the whole knowledge base and returns every problem at once
+(unknown keys, unresolved source ids, numbers without a source, overlapping or gapped bands,
+unordered ranges, dangling references). :func:`load` raises :class:`KnowledgeBaseError`
+listing them all if any exist.
+
+For training and case conferences with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from kdsupport.errors import KnowledgeBaseError, Problem
+
+__all__ = ["KnowledgeBase", "load", "load_raw", "find_problems", "KB_FILES"]
+
+KB_FILES = (
+    "manifest.yaml",
+    "sources.yaml",
+    "drugs.yaml",
+    "trd_definitions.yaml",
+    "staging.yaml",
+    "scales.yaml",
+    "suicide_risk.yaml",
+    "screening.yaml",
+    "vitals.yaml",
+)
+
+Verification = Literal["verified", "secondary", "unverified"]
+
+
+class _KB(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _as_list(v: Any) -> Any:
+    return [v] if isinstance(v, dict) else v
+
+
+class SourceRef(_KB):
+    """A citation of a source id, with where in the source (section, table, row)."""
+
+    id: str
+    locator: str | None = None
+
+
+Refs = Annotated[list[SourceRef], BeforeValidator(_as_list)]
+
+
+class Source(_KB):
+    """One bibliography entry."""
+
+    id: str
+    kind: Literal[
+        "label",
+        "regulatory",
+        "guideline",
+        "consensus",
+        "trial",
+        "paper",
+        "review",
+        "instrument",
+        "coding",
+        "secondary_summary",
+        "compilation",
+        "specification",
+        "assumption",
+    ]
+    citation: str
+    section: str | None
+    year: int | None
+    url: str | None
+    verification: Verification
+    reference: str | None
+    note: str | None = None
+    rationale: str | None = None
+
+
+class Value(_KB):
+    """A single sourced number."""
+
+    value: float
+    source: Refs
+
+
+class Code(_KB):
+    """A code in a coding system (ATC, RxNorm, ICD-10-CM, LOINC)."""
+
+    system: str
+    code: str
+    display: str | None = None
+    source: Refs
+
+
+# ------------------------------------------------------------------ drugs
+class DrugClass(_KB):
+    label: str
+    antidepressant: bool
+    thase_rush_class: str | None
+    source: Refs
+
+
+class LabelledSource(_KB):
+    label: str
+    source: Refs
+
+
+class MinAdequate(_KB):
+    mg_per_day: float | None = None
+    serum_level_mmol_l: float | None = None
+    source: Refs
+
+
+class Range(_KB):
+    low: float
+    high: float
+    source: Refs
+
+
+class Drug(_KB):
+    drug_class: str = Field(alias="class")
+    min_adequate: dict[str, MinAdequate]
+    usual_mg_per_day: Range | None = None
+    usual_serum_level_mmol_l: Range | None = None
+    codes: list[Code] = []
+    note: str | None = None
+
+
+class DoseTable(_KB):
+    title: str
+    source: Refs
+
+
+class DrugsFile(_KB):
+    classes: dict[str, DrugClass]
+    thase_rush_classes: dict[str, LabelledSource]
+    dose_tables: dict[str, DoseTable]
+    drugs: dict[str, Drug]
+
+
+# ------------------------------------------------------------------ TRD definitions
+class Failure(_KB):
+    comparison: Literal["<=", "<"]
+    percent: float
+    source: Refs
+
+
+class Definition(_KB):
+    title: str
+    summary: str
+    dose_table: str
+    current_episode_only: bool
+    min_failed_antidepressants: Value
+    min_weeks: Value
+    failure: Failure
+    see_also_source: Refs | None = None
+
+
+class DefinitionsFile(_KB):
+    default: str
+    definitions: dict[str, Definition]
+
+
+# ------------------------------------------------------------------ staging
+class Band(_KB):
+    label: str
+    points: float | None = None
+    min: float | None
+    max: float | None
+    min_inclusive: bool = True
+    max_inclusive: bool = True
+
+
+class BandTable(_KB):
+    domain: Literal["integer", "real"]
+    bands: list[Band]
+    min: float | None = None
+    max: float | None = None
+    source: Refs | None = None
+
+
+class TRRequires(_KB):
+    min_distinct_failed_classes: int | None = None
+    failed_class: str | None = None
+    failed_ect_laterality: Literal["bilateral", "unilateral"] | None = None
+
+
+class TRStage(_KB):
+    stage: int
+    label: str
+    requires: TRRequires
+    source: Refs
+
+
+class ThaseRush(_KB):
+    title: str
+    source: Refs
+    stages: list[TRStage]
+
+
+class MGHSPoints(_KB):
+    failed_antidepressant_trial: Value
+    dose_optimised: Value
+    failed_augmentation_trial: Value
+    failed_ect: Value
+
+
+class MGHS(_KB):
+    title: str
+    source: Refs
+    points: MGHSPoints
+    register_trd_threshold: Value
+
+
+class SeverityPoints(_KB):
+    points: dict[
+        Literal[
+            "subsyndromal", "mild", "moderate", "severe_without_psychosis", "severe_with_psychosis"
+        ],
+        int,
+    ]
+    source: Refs
+
+
+class Points(_KB):
+    points: float
+    source: Refs
+
+
+class MSM(_KB):
+    title: str
+    source: Refs
+    duration_months: BandTable
+    severity: SeverityPoints
+    failed_antidepressants: BandTable
+    augmentation_used: Points
+    ect_used: Points
+    total: BandTable
+    register_trd_threshold: Value
+
+
+class StagingFile(_KB):
+    thase_rush: ThaseRush
+    mgh_s: MGHS
+    msm: MSM
+
+
+# ------------------------------------------------------------------ scales
+class ItemSpec(_KB):
+    count: int
+    min: int
+    max: int
+    source: Refs
+
+
+class TotalSpec(_KB):
+    min: int
+    max: int
+    source: Refs
+
+
+class Flag(_KB):
+    code: str
+    item: int
+    min: int
+    max: int
+    message: str
+    source: Refs
+
+
+class Domain(_KB):
+    name: str
+    items: list[int]
+
+
+class Instrument(_KB):
+    title: str
+    rater: Literal["self-report", "clinician"]
+    scoring: Literal["sum", "domain_max_sum", "none"]
+    items: ItemSpec | None
+    total: TotalSpec | None
+    domains: list[Domain] | None = None
+    domains_source: Refs | None = None
+    bands: BandTable | None
+    bands_note: str | None = None
+    flags: list[Flag] = []
+    codes: list[Code] = []
+    source: Refs
+
+
+class Cutoff(_KB):
+    comparison: Literal["<=", "<"]
+    value: float
+    source: Refs
+
+
+class RemissionSet(_KB):
+    default: str
+    definitions: dict[str, Cutoff]
+
+
+class Response(_KB):
+    min_reduction_percent: float
+    source: Refs
+
+
+class Outcome(_KB):
+    instrument_priority: list[str]
+    instrument_priority_source: Refs
+    response: Response
+    remission: dict[str, RemissionSet]
+
+
+class ScalesFile(_KB):
+    instruments: dict[str, Instrument]
+    outcome: Outcome
+
+
+# ------------------------------------------------------------------ suicide risk
+class Question(_KB):
+    key: str
+    number: int
+    text: str
+
+
+class SkipRule(_KB):
+    when_no: str
+    skipped: list[str]
+    source: Refs
+
+
+class Tier(_KB):
+    level: str
+    any_of: list[str]
+    source: Refs
+
+
+class Escalation(_KB):
+    from_level: str
+    instrument: str
+    flag: str
+    to_action: str
+    unknown_item_counts_positive: bool
+    source: Refs
+
+
+class CSSRS(_KB):
+    questions: list[Question]
+    questions_source: Refs
+    skip_rule: SkipRule
+    behavior_rule: SkipRule
+    tiers: list[Tier]
+    none_level: str
+    actions: dict[str, str]
+    actions_source: Refs
+    action_descriptions: dict[str, str]
+    phq9_item9_escalation: Escalation
+
+
+class SuicideFile(_KB):
+    cssrs_screener: CSSRS
+
+
+# ------------------------------------------------------------------ screening
+class ScreeningItem(_KB):
+    label: str
+    field: str
+    present_when: bool | None = None
+    derived: Literal["suicide_risk_high"] | None = None
+    not_applicable_for_sex: list[str] = []
+    codes: list[Code] = []
+
+
+class ModalityItem(_KB):
+    severity: Literal["contraindication", "warning"]
+    source: Refs
+
+
+class Modality(_KB):
+    title: str
+    regulatory_status: str
+    source: Refs
+    items: dict[str, ModalityItem]
+
+
+class ScreeningFile(_KB):
+    items: dict[str, ScreeningItem]
+    modalities: dict[str, Modality]
+
+
+# ------------------------------------------------------------------ vitals
+class BPGuide(_KB):
+    title: str
+    systolic_above_mmhg: Value
+    diastolic_above_mmhg: Value
+    above_status: str
+    within_status: str
+    meaning: str
+    source: Refs
+    modality_sources: dict[str, SourceRef]
+
+
+class Window(_KB):
+    min: float
+    max: float
+    source: Refs
+
+
+class Check(_KB):
+    title: str
+    description: str
+    source: Refs | None = None
+    window_minutes: Window | None = None
+    systolic_rise_mmhg: Value | None = None
+    diastolic_rise_mmhg: Value | None = None
+    min_observation_minutes: Value | None = None
+    window_before_end_minutes: Value | None = None
+    alert_score: Value | None = None
+
+
+class SessionMonitoring(_KB):
+    title: str
+    source: Refs
+    modality_sources: dict[str, SourceRef]
+    checks: dict[
+        Literal[
+            "predose_bp",
+            "bp_rechecked",
+            "bp_rise",
+            "observed_2h",
+            "bp_predischarge",
+            "spo2_monitored",
+            "sedation_resolved",
+        ],
+        Check,
+    ]
+
+
+class VitalsFile(_KB):
+    predose_bp_guide: BPGuide
+    session_monitoring: SessionMonitoring
+
+
+class Manifest(_KB):
+    kb_version: str
+    compiled_from: str
+    caveat: str
+    files: list[str]
+
+
+class SourcesFile(_KB):
+    sources: list[Source]
+
+
+_FILE_MODELS: dict[str, type[_KB]] = {
+    "manifest.yaml": Manifest,
+    "sources.yaml": SourcesFile,
+    "drugs.yaml": DrugsFile,
+    "trd_definitions.yaml": DefinitionsFile,
+    "staging.yaml": StagingFile,
+    "scales.yaml": ScalesFile,
+    "suicide_risk.yaml": SuicideFile,
+    "screening.yaml": ScreeningFile,
+    "vitals.yaml": VitalsFile,
+}
+
+
+class KnowledgeBase:
+    """The validated knowledge base, with typed access to each file.
+
+    Obtain it with :func:`load`; never construct it from unvalidated data.
+    """
+
+    def __init__(self, models: dict[str, Any]):
+        self.manifest: Manifest = models["manifest.yaml"]
+        self.sources: dict[str, Source] = {s.id: s for s in models["sources.yaml"].sources}
+        self.drugs: DrugsFile = models["drugs.yaml"]
+        self.trd: DefinitionsFile = models["trd_definitions.yaml"]
+        self.staging: StagingFile = models["staging.yaml"]
+        self.scales: ScalesFile = models["scales.yaml"]
+        self.suicide: SuicideFile = models["suicide_risk.yaml"]
+        self.screening: ScreeningFile = models["screening.yaml"]
+        self.vitals: VitalsFile = models["vitals.yaml"]
+
+    @property
+    def version(self) -> str:
+        """The ``kb_version`` printed in every assessment."""
+        return self.manifest.kb_version
+
+    def definition(self, name: str | None = None) -> tuple[str, Definition]:
+        """A TRD definition by name (the default when ``name`` is None)."""
+        key = name or self.trd.default
+        try:
+            return key, self.trd.definitions[key]
+        except KeyError:
+            raise KeyError(
+                f"unknown TRD definition {key!r}; choose one of {sorted(self.trd.definitions)}"
+            ) from None
+
+    def source_ids(self, refs: list[SourceRef] | None) -> list[str]:
+        """The ids of a tuple of source references, without duplicates, in order."""
+        out: dict[str, None] = {}
+        for r in refs or ():
+            out.setdefault(r.id)
+        return tuple(out)
+
+    def verification_of(self, source_id: str) -> str:
+        """verified / secondary / unverified for a source id."""
+        return self.sources[source_id].verification
+
+
+# ------------------------------------------------------------------ loading
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StringDateLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """YAML loader that keeps dates as strings (the record and KB treat them as text)."""
+
+
+_StringDateLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML safely, keeping ISO dates as strings."""
+    return yaml.load(text, Loader=_StringDateLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def load_raw() -> dict[str, Any]:
+    """The parsed YAML of every knowledge-base file, by file name."""
+    pkg = resources.files(__name__)
+    return {name: parse_yaml(pkg.joinpath(name).read_text(encoding="utf-8")) for name in KB_FILES}
+
+
+def _path(loc: list[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def find_problems(raw: dict[str, Any]) -> list[Problem]:
+    """Every problem in a parsed knowledge base (empty list when valid).
+
+    Checks file structure (unknown or missing keys, wrong types), source ids that do not
+    resolve, numbers without a source, bands with gaps or overlaps, unordered ranges and
+    dangling references between files. All problems are collected before returning.
+    """
+    return _check(raw)[0]
+
+
+def _check(raw: dict[str, Any]) -> tuple[list[Problem], dict[str, Any]]:
+    from kdsupport.knowledge import checks
+
+    problems: list[Problem] = []
+    models: dict[str, Any] = {}
+    for name in KB_FILES:
+        if name not in raw:
+            problems.append(Problem(name, "file missing"))
+            continue
+        try:
+            models[name] = _FILE_MODELS[name].model_validate(raw[name])
+        except ValidationError as exc:
+            for err in exc.errors():
+                problems.append(Problem(f"{name}: {_path(err['loc'])}", err["msg"]))
+    problems += checks.raw_checks(raw)
+    if len(models) == len(KB_FILES):
+        problems += checks.model_checks(KnowledgeBase(models))
+    return problems, models
+
+
+@functools.lru_cache(maxsize=1)
+def load() -> KnowledgeBase:
+    """Load and validate the packaged knowledge base (cached per process).
+
+    Raises
+    ------
+    KnowledgeBaseError
+        Listing every problem, if the knowledge base is invalid.
+    """
+    problems, models = _check(load_raw())
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return KnowledgeBase(models)

@@ -1,0 +1,330 @@
+"""Whole-knowledge-base checks beyond the per-file schemas.
+
+:func:`raw_checks` works on the parsed YAML (so it runs even when a file fails its schema);
+:func:`model_checks` works on the typed knowledge base. Both return every problem found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from kdsupport.errors import Problem
+
+if TYPE_CHECKING:
+    from kdsupport.knowledge import BandTable, KnowledgeBase
+
+# sources.yaml holds bibliographic years, not clinical numbers.
+_NUMBER_CHECK_EXEMPT = {"sources.yaml", "manifest.yaml"}
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _join(path: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def _walk_refs(node: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Yield (path, ref) for every source reference under a node."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            p = _join(path, k)
+            if k == "source" or (isinstance(k, str) and k.endswith("_source")):
+                for i, ref in enumerate(v if isinstance(v, list) else [v]):
+                    yield (f"{p}[{i}]" if isinstance(v, list) else p), ref
+            elif k == "modality_sources" and isinstance(v, dict):
+                for mk, ref in v.items():
+                    yield _join(p, mk), ref
+            else:
+                yield from _walk_refs(v, p)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk_refs(v, _join(path, i))
+
+
+def _unsourced_numbers(node: Any, path: str, sourced: bool) -> Iterator[str]:
+    """Yield the path of every number with no ``source`` on it or an enclosing mapping."""
+    if isinstance(node, dict):
+        here = sourced or ("source" in node and bool(path))
+        for k, v in node.items():
+            if k == "source" or (isinstance(k, str) and k.endswith("_source")):
+                continue
+            covered = here or (isinstance(k, str) and f"{k}_source" in node)
+            p = _join(path, k)
+            if _is_number(v) and not covered:
+                yield p
+            else:
+                yield from _unsourced_numbers(v, p, covered)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            p = _join(path, i)
+            if _is_number(v) and not sourced:
+                yield p
+            else:
+                yield from _unsourced_numbers(v, p, sourced)
+
+
+def _ranges(node: Any, path: str) -> Iterator[Problem]:
+    """Yield a problem for every mapping whose min > max or low > high."""
+    if isinstance(node, dict):
+        for lo_key, hi_key in (("min", "max"), ("low", "high")):
+            lo, hi = node.get(lo_key), node.get(hi_key)
+            if _is_number(lo) and _is_number(hi) and lo > hi:
+                yield Problem(path, f"unordered range: {lo_key} {lo} > {hi_key} {hi}")
+        for k, v in node.items():
+            yield from _ranges(v, _join(path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _ranges(v, _join(path, i))
+
+
+def raw_checks(raw: dict[str, Any]) -> list[Problem]:
+    """Checks on the parsed YAML: sources, unsourced numbers, ranges, manifest."""
+    problems: list[Problem] = []
+    source_entries = (raw.get("sources.yaml") or {}).get("sources") or []
+    ids: list[str] = [s.get("id") for s in source_entries if isinstance(s, dict)]
+    known = set(ids)
+    for sid in sorted({i for i in ids if ids.count(i) > 1}, key=str):
+        problems.append(Problem(f"sources.yaml: {sid}", "duplicate source id"))
+    for i, s in enumerate(source_entries):
+        if isinstance(s, dict) and s.get("kind") == "assumption" and not s.get("rationale"):
+            problems.append(
+                Problem(f"sources.yaml: sources[{i}] ({s.get('id')})", "assumption without rationale")
+            )
+
+    cited: set[str] = set()
+    for name, data in raw.items():
+        if name == "sources.yaml" or data is None:
+            continue
+        for p, ref in _walk_refs(data, ""):
+            rid = ref.get("id") if isinstance(ref, dict) else None
+            if rid is None:
+                problems.append(Problem(f"{name}: {p}", "source reference without an id"))
+            elif rid not in known:
+                problems.append(Problem(f"{name}: {p}", f"unresolved source id {rid!r}"))
+            else:
+                cited.add(rid)
+        if name not in _NUMBER_CHECK_EXEMPT:
+            for p in _unsourced_numbers(data, "", False):
+                problems.append(Problem(f"{name}: {p}", "number without a source"))
+        problems += [Problem(f"{name}: {pr.path}", pr.message) for pr in _ranges(data, "")]
+    for sid in ids:
+        if sid in known and sid not in cited:
+            problems.append(Problem(f"sources.yaml: {sid}", "source is never cited"))
+
+    manifest = raw.get("manifest.yaml") or {}
+    from kdsupport.knowledge import KB_FILES
+
+    listed = tuple(manifest.get("files") or ())
+    expected = tuple(f for f in KB_FILES if f != "manifest.yaml")
+    if listed != expected:
+        problems.append(
+            Problem("manifest.yaml: files", f"must list {list(expected)}, got {list(listed)}")
+        )
+    return problems
+
+
+def _band_problems(
+    where: str, table: BandTable, lo: float | None = None, hi: float | None = None
+) -> list[Problem]:
+    """Gaps, overlaps and coverage of one band table."""
+    out: list[Problem] = []
+    bands = table.bands
+    if not bands:
+        return [Problem(where, "band table has no bands")]
+    lo = table.min if lo is None else lo
+    hi = table.max if hi is None else hi
+    for i, b in enumerate(bands):
+        if b.min is None and i != 0:
+            out.append(Problem(f"{where}[{i}]", "only the first band may be open below"))
+        if b.max is None and i != len(bands) - 1:
+            out.append(Problem(f"{where}[{i}]", "only the last band may be open above"))
+        if table.domain == "integer":
+            for end in (b.min, b.max):
+                if end is not None and end != int(end):
+                    out.append(Problem(f"{where}[{i}]", f"integer band with bound {end}"))
+            if not (b.min_inclusive and b.max_inclusive):
+                out.append(Problem(f"{where}[{i}]", "integer bands use inclusive bounds"))
+    for i in range(1, len(bands)):
+        prev, cur = bands[i - 1], bands[i]
+        if prev.max is None or cur.min is None:
+            continue
+        label = f"{where}: {prev.label!r} / {cur.label!r}"
+        if table.domain == "integer":
+            if cur.min <= prev.max:
+                out.append(Problem(label, f"overlap: {prev.max} and {cur.min}"))
+            elif cur.min > prev.max + 1:
+                out.append(Problem(label, f"gap between {prev.max} and {cur.min}"))
+        else:
+            if cur.min < prev.max:
+                out.append(Problem(label, f"overlap: {cur.min} < {prev.max}"))
+            elif cur.min > prev.max:
+                out.append(Problem(label, f"gap between {prev.max} and {cur.min}"))
+            elif prev.max_inclusive == cur.min_inclusive:
+                what = "overlap" if prev.max_inclusive else "gap"
+                out.append(Problem(label, f"{what} at {cur.min}: exactly one side must include it"))
+    if lo is not None and bands[0].min != lo:
+        out.append(Problem(where, f"bands start at {bands[0].min}, range starts at {lo}"))
+    if hi is not None and bands[-1].max != hi:
+        out.append(Problem(where, f"bands end at {bands[-1].max}, range ends at {hi}"))
+    return out
+
+
+def model_checks(kb: KnowledgeBase) -> list[Problem]:
+    """Cross-file consistency of the typed knowledge base."""
+    p: list[Problem] = []
+    d = kb.drugs
+    # drugs and classes
+    for name, cls in d.classes.items():
+        tr = cls.thase_rush_class
+        if cls.antidepressant and tr not in d.thase_rush_classes:
+            p.append(Problem(f"drugs.yaml: classes.{name}", f"unknown thase_rush_class {tr!r}"))
+        if not cls.antidepressant and tr is not None:
+            p.append(Problem(f"drugs.yaml: classes.{name}", "augmentation class with a TRSM class"))
+    used_tables = {defn.dose_table for defn in kb.trd.definitions.values()}
+    for table in sorted(used_tables - set(d.dose_tables)):
+        p.append(Problem("trd_definitions.yaml", f"unknown dose_table {table!r}"))
+    for name, drug in d.drugs.items():
+        where = f"drugs.yaml: drugs.{name}"
+        if name != name.lower():
+            p.append(Problem(where, "drug names are lower case"))
+        if drug.drug_class not in d.classes:
+            p.append(Problem(where, f"unknown class {drug.drug_class!r}"))
+        for table in sorted(used_tables - set(drug.min_adequate)):
+            p.append(Problem(where, f"no minimum adequate dose in table {table!r}"))
+        for table, m in drug.min_adequate.items():
+            if table not in d.dose_tables:
+                p.append(Problem(f"{where}.min_adequate", f"unknown dose table {table!r}"))
+            if (m.mg_per_day is None) == (m.serum_level_mmol_l is None):
+                p.append(
+                    Problem(
+                        f"{where}.min_adequate.{table}",
+                        "give exactly one of mg_per_day or serum_level_mmol_l",
+                    )
+                )
+    # TRD definitions
+    if kb.trd.default not in kb.trd.definitions:
+        p.append(Problem("trd_definitions.yaml: default", f"unknown definition {kb.trd.default!r}"))
+    # staging
+    stages = kb.staging.thase_rush.stages
+    if [s.stage for s in stages] != list(range(len(stages))):
+        p.append(Problem("staging.yaml: thase_rush.stages", "stages must be numbered 0, 1, 2, ..."))
+    for s in stages:
+        if s.requires.failed_class and s.requires.failed_class not in d.thase_rush_classes:
+            p.append(
+                Problem(
+                    f"staging.yaml: thase_rush.stages[{s.stage}]",
+                    f"unknown class {s.requires.failed_class!r}",
+                )
+            )
+    msm = kb.staging.msm
+    p += _band_problems("staging.yaml: msm.duration_months", msm.duration_months, lo=0)
+    p += _band_problems("staging.yaml: msm.failed_antidepressants", msm.failed_antidepressants)
+    p += _band_problems("staging.yaml: msm.total", msm.total)
+    # scales
+    for name, ins in kb.scales.instruments.items():
+        where = f"scales.yaml: instruments.{name}"
+        if ins.scoring == "none":
+            if ins.items or ins.total or ins.bands:
+                p.append(Problem(where, "an instrument without a total has no items, total or bands"))
+            continue
+        if ins.items is None or ins.total is None:
+            p.append(Problem(where, "items and total are required"))
+            continue
+        n, lo, hi = ins.items.count, ins.items.min, ins.items.max
+        if ins.scoring == "sum":
+            want = (n * lo, n * hi)
+        else:
+            doms = ins.domains or ()
+            covered = sorted(i for dom in doms for i in dom.items)
+            if covered != list(range(1, n + 1)):
+                p.append(Problem(f"{where}.domains", f"domains must cover items 1..{n} once each"))
+            want = (len(doms) * lo, len(doms) * hi)
+        if (ins.total.min, ins.total.max) != want:
+            p.append(
+                Problem(
+                    f"{where}.total",
+                    f"range {ins.total.min}-{ins.total.max} does not match the items ({want[0]}-{want[1]})",
+                )
+            )
+        if ins.bands is None:
+            if not ins.bands_note:
+                p.append(Problem(where, "bands: null needs a bands_note saying why"))
+        else:
+            p += _band_problems(f"{where}.bands", ins.bands, ins.total.min, ins.total.max)
+        for f in ins.flags:
+            if not 1 <= f.item <= n:
+                p.append(Problem(f"{where}.flags.{f.code}", f"item {f.item} outside 1..{n}"))
+            if f.min < lo or f.max > hi:
+                p.append(Problem(f"{where}.flags.{f.code}", f"range outside item range {lo}-{hi}"))
+    out = kb.scales.outcome
+    for name in out.instrument_priority:
+        if name not in kb.scales.instruments:
+            p.append(Problem("scales.yaml: outcome.instrument_priority", f"unknown instrument {name!r}"))
+        if name not in out.remission:
+            p.append(Problem("scales.yaml: outcome.remission", f"no remission rule for {name!r}"))
+    for name, rs in out.remission.items():
+        if rs.default not in rs.definitions:
+            p.append(Problem(f"scales.yaml: outcome.remission.{name}", f"unknown default {rs.default!r}"))
+    # suicide risk
+    c = kb.suicide.cssrs_screener
+    keys = {q.key for q in c.questions}
+    derived = {"behavior_not_recent"}
+    for t in c.tiers:
+        for k in t.any_of:
+            if k not in keys | derived:
+                p.append(Problem(f"suicide_risk.yaml: tiers.{t.level}", f"unknown answer {k!r}"))
+    levels = [t.level for t in c.tiers] + [c.none_level, "unknown"]
+    if sorted(c.actions) != sorted(levels):
+        p.append(Problem("suicide_risk.yaml: actions", f"must give an action for each of {levels}"))
+    for action in set(c.actions.values()) | {c.phq9_item9_escalation.to_action}:
+        if action not in c.action_descriptions:
+            p.append(Problem("suicide_risk.yaml: action_descriptions", f"no description for {action!r}"))
+    for rule_name, rule in (("skip_rule", c.skip_rule), ("behavior_rule", c.behavior_rule)):
+        for k in (rule.when_no, *rule.skipped):
+            if k not in keys:
+                p.append(Problem(f"suicide_risk.yaml: {rule_name}", f"unknown answer {k!r}"))
+    esc = c.phq9_item9_escalation
+    esc_ins = kb.scales.instruments.get(esc.instrument)
+    if esc_ins is None or esc.flag not in {f.code for f in esc_ins.flags}:
+        p.append(Problem("suicide_risk.yaml: phq9_item9_escalation", f"unknown flag {esc.instrument}.{esc.flag}"))
+    # screening
+    items = kb.screening.items
+    for name, it in items.items():
+        where = f"screening.yaml: items.{name}"
+        if (it.derived is None) == (it.present_when is None):
+            p.append(Problem(where, "give exactly one of present_when or derived"))
+        if it.field.split(".")[0] not in {"screening", "patient", "suicide_risk"}:
+            p.append(Problem(where, f"field {it.field!r} is not a record or derived path"))
+    for mname, mod in kb.screening.modalities.items():
+        for iname in mod.items:
+            if iname not in items:
+                p.append(Problem(f"screening.yaml: modalities.{mname}.items", f"unknown item {iname!r}"))
+    # vitals
+    for holder, where in (
+        (kb.vitals.predose_bp_guide.modality_sources, "predose_bp_guide"),
+        (kb.vitals.session_monitoring.modality_sources, "session_monitoring"),
+    ):
+        for m in holder:
+            if m not in kb.screening.modalities:
+                p.append(Problem(f"vitals.yaml: {where}.modality_sources", f"unknown modality {m!r}"))
+    needs = {
+        "bp_rechecked": ("window_minutes",),
+        "bp_rise": ("systolic_rise_mmhg", "diastolic_rise_mmhg"),
+        "observed_2h": ("min_observation_minutes",),
+        "bp_predischarge": ("window_before_end_minutes",),
+        "sedation_resolved": ("alert_score",),
+    }
+    checks = kb.vitals.session_monitoring.checks
+    for name, fields in needs.items():
+        if name not in checks:
+            p.append(Problem("vitals.yaml: session_monitoring.checks", f"missing check {name!r}"))
+            continue
+        for f in fields:
+            if getattr(checks[name], f) is None:
+                p.append(Problem(f"vitals.yaml: session_monitoring.checks.{name}", f"needs {f}"))
+    return p

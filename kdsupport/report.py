@@ -1,0 +1,258 @@
+"""Renderings of an assessment for people: a clinician's text worksheet.
+
+:func:`to_text` turns the mapping returned by :func:`kdsupport.assess.assess` into a plain-text
+worksheet: each conclusion with the inputs it used, the threshold, the source and its
+verification status; the unknowns with what to collect next; the bibliography. It reads only
+the assessment, so the text and the JSON can never disagree.
+
+For training and case conferences with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+__all__ = ["to_text"]
+
+WIDTH = 100
+_TRI = {"met": "MET", "not_met": "NOT MET", "unknown": "UNKNOWN"}
+_CHECK_MARK = {"met": "yes", "not_met": "NO", "unknown": "?"}
+_ROMAN = ["0", "I", "II", "III", "IV", "V"]
+_CHECK_TITLES = {
+    "predose_bp": "pre-dose BP within guide",
+    "bp_rechecked": "BP re-checked 30-60 min",
+    "bp_rise": "large BP rise (review)",
+    "observed_2h": "observed >= 2 h",
+    "bp_predischarge": "BP before discharge",
+    "spo2_monitored": "SpO2 after dosing",
+    "sedation_resolved": "sedation resolved",
+}
+
+
+class _Doc:
+    def __init__(self, sources: dict[str, Any]):
+        self.lines: list[str] = []
+        self.sources = sources
+
+    def add(self, text: str = "", indent: int = 0, hang: int = 2) -> None:
+        if not text:
+            self.lines.append("")
+            return
+        pad = " " * indent
+        self.lines.extend(
+            textwrap.wrap(text, WIDTH, initial_indent=pad, subsequent_indent=pad + " " * hang,
+                          break_on_hyphens=False)
+            or [pad]
+        )
+
+    def heading(self, number: int, title: str, verdict: str = "") -> None:
+        self.add()
+        left = f"{number}. {title.upper()}"
+        if verdict:
+            dots = "." * max(3, WIDTH - len(left) - len(verdict) - 2)
+            self.lines.append(f"{left} {dots} {verdict}")
+        else:
+            self.lines.append(left)
+
+    def cite(self, ids: list[str] | tuple[str, ...]) -> str:
+        parts = []
+        for sid in ids:
+            ver = self.sources.get(sid, {}).get("verification", "?")
+            kind = self.sources.get(sid, {}).get("kind")
+            tag = "UNVERIFIED" if ver == "unverified" else ver
+            if kind == "assumption":
+                tag = "assumption, unverified"
+            elif kind == "specification":
+                tag = "project contract"
+            parts.append(f"{sid}: {tag}")
+        return f"[{'; '.join(parts)}]" if parts else ""
+
+    def reason(self, r: dict[str, Any], indent: int = 3, bullet: str = "- ") -> None:
+        self.add(f"{bullet}{r['message']} {self.cite(r.get('sources', []))}".rstrip(), indent, len(bullet))
+
+
+def _g(x: Any, unit: str = "") -> str:
+    if x is None:
+        return "--"
+    if isinstance(x, float):
+        x = f"{x:g}"
+    return f"{x}{unit}"
+
+
+def _table(doc: _Doc, header: list[str], rows: list[list[str]], indent: int = 3) -> None:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    fmt = " " * indent + "  ".join(f"{{:<{w}}}" for w in widths)
+    doc.lines.append(fmt.format(*header).rstrip())
+    doc.lines.append(" " * indent + "  ".join("-" * w for w in widths))
+    for r in rows:
+        doc.lines.append(fmt.format(*r).rstrip())
+
+
+def to_text(a: dict[str, Any], *, record: Any = None) -> str:
+    """Render an assessment as a clinician's worksheet (plain text, 100 columns)."""
+    doc = _Doc(a.get("sources", {}))
+    d = a["definition"]
+    doc.lines.append("=" * WIDTH)
+    doc.lines.append(f"KDSUPPORT ASSESSMENT  {a['case_id']}  (synthetic record)")
+    title = getattr(record, "title", None)
+    if title:
+        doc.add(title)
+    doc.lines.append(f"knowledge base {a['kb_version']} | kdsupport {a.get('kdsupport_version', '')}")
+    doc.lines.append("=" * WIDTH)
+    doc.add(a["disclaimer"])
+    doc.add()
+    doc.add(f"TRD definition: {d['name']} - {d['title']}")
+    doc.add(
+        f"Thresholds: >= {d['min_failed_antidepressants']} distinct antidepressants with a failed "
+        f"adequate trial in the current episode; adequate = dose at least the {d['dose_table']} "
+        f"minimum, >= {d['min_weeks']} weeks, adherence adequate; failed = {d['failure']}. "
+        f"{doc.cite(d['sources'])}",
+        2,
+    )
+
+    # 1. TRD
+    t = a["trd"]
+    doc.heading(1, "Treatment-resistant depression", _TRI[t["status"]])
+    for r in t["reasons"]:
+        doc.reason(r)
+    doc.add(f"Failed adequate antidepressants (distinct drugs): {t['failed_adequate_antidepressants']}"
+            f"   unknown trials: {t['unknown_trials']}", 3)
+    if t["trials"]:
+        doc.add()
+        rows = []
+        for tr in t["trials"]:
+            i = tr["inputs"]
+            dose = _g(i["dose_mg_per_day"], " mg/d")
+            if i["serum_level_mmol_l"] is not None:
+                dose = f"{_g(i['serum_level_mmol_l'])} mmol/L"
+            rows.append([
+                str(tr["index"] + 1), tr["drug"], tr["class"], tr["role"], _g(tr["episode"]), dose,
+                _g(i["weeks"]), _g(i["adherence"]), _g(i["improvement_percent"], " %"),
+                tr["adequacy"], tr["outcome"], "yes" if tr["counts_toward_trd"] else "no",
+            ])
+        _table(doc, ["#", "drug", "class", "role", "episode", "dose", "weeks", "adherence",
+                     "improv.", "adequacy", "outcome", "counts"], rows)
+        doc.add()
+        doc.add("Basis of each trial:", 3)
+        for tr in t["trials"]:
+            doc.add(f"{tr['index'] + 1}. {tr['drug']} ({tr['adequacy']}, {tr['outcome']})", 3)
+            for r in tr["details"]:
+                doc.reason(r, indent=6)
+    elif t["status"] == "unknown":
+        doc.add("No medication trials recorded.", 3)
+
+    # 2. staging
+    s = a["staging"]
+    doc.heading(2, "Staging of treatment resistance")
+    tr = s["thase_rush"]
+    doc.add(f"Thase-Rush: stage {_ROMAN[tr['stage']]}"
+            + ("" if tr["complete"] else f" (confirmed; could be up to {_ROMAN[tr['possible_max']]})"), 3)
+    for r in tr["reasons"]:
+        doc.reason(r, indent=5)
+    m = s["mgh_s"]
+    doc.add(f"MGH-S: {_g(m['score'])}" + ("" if m["complete"] else
+            f" (confirmed items only; could be up to {_g(m['possible_max'])})" if m["possible_max"] is not None
+            else " (confirmed items only)"), 3)
+    for r in m["reasons"]:
+        doc.reason(r, indent=5)
+    ms = s["msm"]
+    if ms["band"] == "not_applicable":
+        head = "Maudsley (MSM): not applicable"
+    elif ms["score"] is None:
+        known = ", ".join(f"{k} {v}" for k, v in ms["components"].items() if v is not None)
+        head = f"Maudsley (MSM): no total (a component is unknown); known: {known or 'none'}"
+    else:
+        head = f"Maudsley (MSM): {ms['score']}, {ms['band']}" + ("" if ms["complete"] else
+               f" (could be up to {ms['possible_max']})")
+    doc.add(head, 3)
+    for r in ms["reasons"]:
+        doc.reason(r, indent=5)
+
+    # 3. scales
+    doc.heading(3, "Rating scales")
+    if a["scales"]:
+        rows = [[sc["when"], sc["instrument"], _g(sc["total"]), _g(sc["band"]),
+                 ", ".join(sc["flags"]) or "--", sc["scored_from"]] for sc in a["scales"]]
+        _table(doc, ["when", "instrument", "total", "band", "flags", "from"], rows)
+        for sc in a["scales"]:
+            for r in sc["reasons"]:
+                if r["code"].startswith(("scales.flag", "scales.item_missing", "scales.scoring_unverified", "scales.total_missing")):
+                    doc.reason(r, indent=3)
+    else:
+        doc.add("No rating scales recorded.", 3)
+
+    # 4. outcome
+    o = a["outcome"]
+    if o is None:
+        doc.heading(4, "Response and remission", "NOT ASSESSABLE")
+        doc.add("No instrument (MADRS, QIDS-SR16, PHQ-9) has both a baseline and a later administration.", 3)
+    else:
+        word = {True: "yes", False: "no", None: "unknown"}
+        doc.heading(4, "Response and remission",
+                    f"response {word[o['response']]} / remission {word[o['remission']]}")
+        for r in o["reasons"]:
+            doc.reason(r)
+
+    # 5. suicide risk
+    sr = a["suicide_risk"]
+    doc.heading(5, "Suicide risk (C-SSRS screener triage)", f"{sr['level'].upper()} -> {sr['action']}")
+    for r in sr["details"]:
+        doc.reason(r)
+
+    # 6. pre-dose BP
+    bp = a["predose_bp"]
+    doc.heading(6, "Blood pressure before dosing", bp["status"].upper().replace("_", " "))
+    for r in bp["reasons"]:
+        doc.reason(r)
+
+    # 7. screening
+    doc.heading(7, "Screening by way of giving ketamine")
+    for name, mod in a["modalities"].items():
+        doc.add(f"{mod['title']} ({name}): {mod['status'].upper()}", 3)
+        doc.add(mod["regulatory_status"], 5)
+        present = [f for f in mod["findings"] if f["present"] is True]
+        gaps = [f for f in mod["findings"] if f["present"] is None]
+        for f in present:
+            doc.add(f"- present, {f['severity']}: {f['label']} {doc.cite(f['sources'])}", 5, 2)
+        for f in gaps:
+            doc.add(f"- NOT ASSESSED ({f['severity']} item): {f['label']} ({f['field']})", 5, 2)
+        absent = sum(1 for f in mod["findings"] if f["present"] is False)
+        doc.add(f"{absent} item(s) assessed and absent or not applicable.", 5)
+
+    # 8. sessions
+    doc.heading(8, "Treatment sessions: monitoring checks")
+    if a["sessions"]:
+        names = list(_CHECK_TITLES)
+        rows = [[str(x["number"]), x["modality"]] + [_CHECK_MARK[x["checks"][n]] for n in names] for x in a["sessions"]]
+        _table(doc, ["#", "modality"] + [n for n in names], rows)
+        doc.add("yes = met, NO = not met, ? = unknown. For bp_rise 'yes' means a large rise occurred "
+                "(a prompt for review, not a stop rule).", 3)
+        for x in a["sessions"]:
+            notes = [r for n in names for r in x["details"][n] if x["checks"][n] != ("not_met" if n == "bp_rise" else "met")]
+            if notes:
+                doc.add(f"Session {x['number']}:", 3)
+                for r in notes:
+                    doc.reason(r, indent=5)
+    else:
+        doc.add("No treatment sessions recorded.", 3)
+
+    # 9. unknowns
+    doc.heading(9, "Unknowns: what to collect next", str(len(a["unknowns"])) if a["unknowns"] else "none")
+    for u in a["unknowns"]:
+        doc.add(f"- {u['field']}  -> needed for {', '.join(u['needed_for'])}", 3, 2)
+
+    # 10. sources
+    doc.heading(10, "Sources cited")
+    for sid, src in a["sources"].items():
+        ver = src["verification"].upper() if src["verification"] == "unverified" else src["verification"]
+        kind = src["kind"]
+        year = src["year"] if src["year"] is not None else "year not stated"
+        doc.add(f"[{sid}] ({kind}; {ver}) {src['citation']}"
+                + (f", {src['section']}" if src["section"] else "") + f" ({year})"
+                + (f" {src['url']}" if src["url"] else ""), 3, 4)
+        if src.get("rationale"):
+            doc.add(f"Rationale: {src['rationale']}", 7)
+    doc.add()
+    doc.lines.append("=" * WIDTH)
+    return "\n".join(doc.lines) + "\n"

@@ -1,0 +1,317 @@
+"""Rating scales: totals, severity bands and item flags; response and remission.
+
+Instruments: PHQ-9, MADRS, QIDS-SR16, GAD-7, C-SSRS screener (no total), MOAA/S and CADSS.
+Item counts, ranges, scoring rules, bands, flags and the response and remission thresholds
+all come from ``knowledge/scales.yaml``.
+
+Missing data: a null item makes the total null (no proration); a total given without items
+is used as is, and item-level flags are then skipped (except for single-item instruments,
+where the total is the item). A baseline total of 0 gives ``response: None``.
+
+For training and case conferences with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kdsupport.result import Reason, Status, compare
+
+if TYPE_CHECKING:
+    from kdsupport.case import Administration, CaseRecord
+    from kdsupport.knowledge import BandTable, Instrument, KnowledgeBase
+
+__all__ = [
+    "ScaleScore",
+    "OutcomeResult",
+    "total_from_items",
+    "band_of",
+    "score_administration",
+    "score_all",
+    "evaluate_outcome",
+]
+
+
+@dataclass(frozen=True)
+class ScaleScore:
+    """The scored administration of one instrument."""
+
+    index: int
+    instrument: str
+    when: str
+    total: int | None
+    band: str | None
+    flags: tuple[str, ...]
+    scored_from: str  # "items", "total" or "answers"
+    items: tuple[int | None, ...] | None
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class OutcomeResult:
+    """Response and remission on one instrument, baseline against latest."""
+
+    instrument: str
+    baseline: int | None
+    latest: int | None
+    baseline_when: str
+    latest_when: str
+    reduction_percent: float | None
+    response: Status
+    remission: Status
+    remission_definition: str
+    reasons: tuple[Reason, ...]
+
+
+def total_from_items(spec: Instrument, items: list[int | None] | tuple[int | None, ...]) -> int | None:
+    """Total of an instrument's items; None if any item is null (no proration)."""
+    if spec.scoring == "none" or any(v is None for v in items):
+        return None
+    values = [int(v) for v in items if v is not None]
+    if spec.scoring == "domain_max_sum":
+        return sum(max(values[i - 1] for i in dom.items) for dom in spec.domains or ())
+    return sum(values)
+
+
+def band_of(table: BandTable | None, value: float | None) -> Any:
+    """The band of a value in a band table (None when the value or the table is missing)."""
+    if table is None or value is None:
+        return None
+    for band in table.bands:
+        above = band.min is None or (value >= band.min if band.min_inclusive else value > band.min)
+        below = band.max is None or (value <= band.max if band.max_inclusive else value < band.max)
+        if above and below:
+            return band
+    return None
+
+
+def _sources(kb: KnowledgeBase, *refs: Any) -> tuple[str, ...]:
+    out: dict[str, None] = {}
+    for r in refs:
+        for sid in kb.source_ids(r):
+            out.setdefault(sid)
+    return tuple(out)
+
+
+def score_administration(adm: Administration, index: int, kb: KnowledgeBase) -> ScaleScore:
+    """Score one administration: total (from items or as given), band and flags."""
+    spec = kb.scales.instruments[adm.instrument]
+    path = f"assessments[{index}]"
+    reasons: list[Reason] = []
+    flags: list[str] = []
+    if spec.scoring == "none":
+        reasons.append(
+            Reason(
+                "scales.no_total",
+                f"{spec.title}: no total; the answers are triaged under suicide risk",
+                (f"{path}.answers",),
+                _sources(kb, spec.source),
+            )
+        )
+        return ScaleScore(index, adm.instrument, adm.when, None, None, (), "answers", None, tuple(reasons))
+
+    items = tuple(adm.items) if adm.items is not None else None
+    if items is not None:
+        total = total_from_items(spec, items)
+        scored_from = "items"
+        if total is None:
+            missing = tuple(f"{path}.items[{i}]" for i, v in enumerate(items) if v is None)
+            reasons.append(
+                Reason(
+                    "scales.item_missing",
+                    f"{spec.title}: {len(missing)} item(s) not recorded, so no total "
+                    "(kdsupport never prorates)",
+                    (f"{path}.items",),
+                    ("case_record_spec_v1",),
+                    missing,
+                )
+            )
+    else:
+        total = adm.total
+        scored_from = "total"
+        if total is None:
+            reasons.append(
+                Reason(
+                    "scales.total_missing",
+                    f"{spec.title}: neither items nor a total recorded",
+                    (f"{path}.items", f"{path}.total"),
+                    _sources(kb, spec.source),
+                    (f"{path}.items",),
+                )
+            )
+    band = band_of(spec.bands, total)
+    if total is not None:
+        how = "sum of the items" if scored_from == "items" else "total as recorded"
+        if spec.scoring == "domain_max_sum" and scored_from == "items":
+            how = "sum of the 9 domain scores (highest item per domain)"
+        if band is not None:
+            msg = f"{spec.title} total {total} ({how}): band {band.label} ({band.min:g}-{band.max:g})"
+            srcs = _sources(kb, spec.total.source, spec.bands.source)
+        else:
+            msg = f"{spec.title} total {total} ({how}); no severity bands are encoded"
+            if spec.bands_note:
+                msg += f": {spec.bands_note}"
+            srcs = _sources(kb, spec.total.source)
+        reasons.append(Reason("scales.total", msg, (f"{path}.{scored_from}",), srcs))
+
+    # Item flags: from items; for a one-item instrument the total is the item.
+    item_values = items
+    if item_values is None and spec.items and spec.items.count == 1 and total is not None:
+        item_values = (total,)
+    if item_values is not None:
+        for flag in spec.flags:
+            value = item_values[flag.item - 1] if flag.item - 1 < len(item_values) else None
+            if value is None:
+                flags.append(f"{flag.code}_unknown")
+                reasons.append(
+                    Reason(
+                        f"scales.flag_unknown.{flag.code}",
+                        f"{spec.title} item {flag.item} not recorded: cannot rule out '{flag.code}'",
+                        (f"{path}.items[{flag.item - 1}]",),
+                        _sources(kb, flag.source),
+                        (f"{path}.items[{flag.item - 1}]",),
+                    )
+                )
+            elif flag.min <= value <= flag.max:
+                flags.append(flag.code)
+                reasons.append(
+                    Reason(
+                        f"scales.flag.{flag.code}",
+                        f"{flag.message} (item {flag.item} = {value})",
+                        (f"{path}.items[{flag.item - 1}]",),
+                        _sources(kb, flag.source),
+                    )
+                )
+    elif spec.flags:
+        reasons.append(
+            Reason(
+                "scales.flags_skipped",
+                f"{spec.title}: only a total was recorded, so item-level checks "
+                f"({', '.join(f.code for f in spec.flags)}) were skipped",
+                (f"{path}.total",),
+                ("case_record_spec_v1",),
+            )
+        )
+    scoring_sources = _sources(kb, spec.items.source, spec.total.source)
+    if any(kb.verification_of(s) == "unverified" for s in scoring_sources):
+        reasons.append(
+            Reason(
+                "scales.scoring_unverified",
+                f"{spec.title}: item scoring and total range are UNVERIFIED in the clinical "
+                "reference; read the total with that in mind",
+                (path,),
+                scoring_sources,
+            )
+        )
+    return ScaleScore(
+        index,
+        adm.instrument,
+        adm.when,
+        total,
+        band.label if band is not None else None,
+        tuple(flags),
+        scored_from,
+        items,
+        tuple(reasons),
+    )
+
+
+def score_all(record: CaseRecord, kb: KnowledgeBase) -> list[ScaleScore]:
+    """Every administration in record order, scored."""
+    return [score_administration(a, i, kb) for i, a in enumerate(record.assessments or ())]
+
+
+def evaluate_outcome(
+    scores: list[ScaleScore], kb: KnowledgeBase, *, remission: dict[str, str] | None = None
+) -> OutcomeResult | None:
+    """Response and remission on the first instrument (madrs, qids_sr16, phq9) with both a
+    baseline and a later administration; None when no instrument has both.
+
+    Parameters
+    ----------
+    remission
+        Optional choice of remission definition per instrument, e.g.
+        ``{"madrs": "madrs_le10_escape_trd"}``; defaults come from the knowledge base.
+    """
+    out = kb.scales.outcome
+    chosen = remission or {}
+    for name in out.instrument_priority:
+        mine = [s for s in scores if s.instrument == name]
+        baseline = next((s for s in mine if s.when == "baseline"), None)
+        later = [s for s in mine if s.when != "baseline"]
+        if baseline is None or not later:
+            continue
+        latest = later[-1]
+        rs = out.remission[name]
+        rem_name = chosen.get(name, rs.default)
+        cutoff = rs.definitions[rem_name]
+        spec = kb.scales.instruments[name]
+        b, l = baseline.total, latest.total
+        reasons: list[Reason] = []
+        fields = (f"assessments[{baseline.index}]", f"assessments[{latest.index}]")
+        resp_src = kb.source_ids(out.response.source)
+        threshold = out.response.min_reduction_percent
+        if b is None or l is None:
+            reduction = None
+            response = Status.UNKNOWN
+            missing = tuple(f"assessments[{s.index}]" for s in (baseline, latest) if s.total is None)
+            reasons.append(
+                Reason(
+                    "outcome.total_missing",
+                    f"{spec.title}: a total is missing, so response cannot be judged",
+                    fields,
+                    resp_src,
+                    missing,
+                )
+            )
+        elif b == 0:
+            reduction = None
+            response = Status.UNKNOWN
+            reasons.append(
+                Reason(
+                    "outcome.baseline_zero",
+                    f"{spec.title} baseline is 0: a percentage reduction is undefined",
+                    fields,
+                    resp_src,
+                )
+            )
+        else:
+            reduction = (b - l) * 100.0 / b
+            # compare (b - l) * 100 against threshold * b to avoid rounding at the boundary
+            response = compare((b - l) * 100.0, ">=", threshold * b)
+            verdict = "response" if response is Status.MET else "no response"
+            reasons.append(
+                Reason(
+                    "outcome.response" if response is Status.MET else "outcome.no_response",
+                    f"{spec.title} {b} at baseline -> {l} at {latest.when}: "
+                    f"{reduction:.1f} % reduction; response needs >= {threshold:g} % -> {verdict}",
+                    fields,
+                    resp_src,
+                )
+            )
+        remission_status = compare(l, cutoff.comparison, cutoff.value)
+        if l is not None:
+            word = "remission" if remission_status is Status.MET else "no remission"
+            reasons.append(
+                Reason(
+                    "outcome.remission" if remission_status is Status.MET else "outcome.no_remission",
+                    f"{spec.title} latest {l}; remission ({rem_name}) needs "
+                    f"{cutoff.comparison} {cutoff.value:g} -> {word}",
+                    (f"assessments[{latest.index}]",),
+                    kb.source_ids(cutoff.source),
+                )
+            )
+        return OutcomeResult(
+            name,
+            b,
+            l,
+            baseline.when,
+            latest.when,
+            None if reduction is None else round(reduction, 1),
+            response,
+            remission_status,
+            rem_name,
+            tuple(reasons),
+        )
+    return None

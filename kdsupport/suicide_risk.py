@@ -1,0 +1,149 @@
+"""Suicide-risk triage from the C-SSRS screener, with the PHQ-9 item 9 escalation.
+
+Rules (``knowledge/suicide_risk.yaml``; case-record spec section 2, clarifications 8 and 15):
+
+* high = intent or plan, or suicidal behaviour in the past 3 months;
+* moderate = method, or behaviour ever but not in the past 3 months;
+* low = only a wish to be dead or active thoughts; none = all no.
+* The level is the highest tier whose condition is met. If a higher tier's condition is
+  unknown, the level is ``unknown`` and the action ``complete_screening``.
+* Skip rule: when ``active_thoughts`` is false, null method/intent/plan mean "no"; when
+  ``behavior`` is false, a null ``behavior_past_3_months`` means "no".
+* The latest screener in record order counts. With level none, a positive item 9 on the latest
+  PHQ-9 with items (an unknown item 9 counts as positive) makes the action
+  ``clinician_review``.
+
+The output is a triage category and the action the Columbia workflow associates with it, for
+a clinician to act on; it is not a risk prediction.
+
+For training and case conferences with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kdsupport.result import Reason, Status, all_of, any_of
+
+if TYPE_CHECKING:
+    from kdsupport.case import CaseRecord
+    from kdsupport.knowledge import KnowledgeBase
+
+__all__ = ["SuicideRisk", "evaluate_suicide_risk"]
+
+
+@dataclass(frozen=True)
+class SuicideRisk:
+    """Triage level and action with the answers used."""
+
+    level: str  # high / moderate / low / none / unknown
+    action: str
+    at_least: str | None  # the highest level already confirmed when level is unknown
+    screener_index: int | None
+    answers: dict[str, bool | None]
+    reasons: tuple[Reason, ...]
+
+
+def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
+    """Triage the latest C-SSRS screener of a case."""
+    c = kb.suicide.cssrs_screener
+    adms = list(record.assessments or ())
+    screeners = [(i, a) for i, a in enumerate(adms) if a.instrument == "cssrs_screener"]
+    if not screeners:
+        action = c.actions["unknown"]
+        return SuicideRisk(
+            "unknown", action, None, None, {},
+            (Reason(
+                "suicide.no_screener",
+                "no C-SSRS screener recorded: the risk level cannot be given",
+                ("assessments",), kb.source_ids(c.actions_source),
+                ("assessments[] (instrument: cssrs_screener)",)),),
+        )
+    index, adm = screeners[-1]
+    path = f"assessments[{index}].answers"
+    raw = adm.answers.model_dump() if adm.answers is not None else {q.key: None for q in c.questions}
+    answers: dict[str, bool | None] = dict(raw)
+    reasons: list[Reason] = []
+    skip_notes = []
+    for rule in (c.skip_rule, c.behavior_rule):
+        if answers.get(rule.when_no) is False:
+            for k in rule.skipped:
+                if answers.get(k) is None:
+                    answers[k] = False
+                    skip_notes.append(k)
+    if skip_notes:
+        reasons.append(Reason(
+            "suicide.skip_rule",
+            f"not asked because not applicable, read as no: {', '.join(skip_notes)}",
+            tuple(f"{path}.{k}" for k in skip_notes),
+            tuple(dict.fromkeys(kb.source_ids(c.skip_rule.source) + kb.source_ids(c.behavior_rule.source)))))
+
+    def status(key: str) -> Status:
+        if key == "behavior_not_recent":
+            return all_of([Status.of(answers.get("behavior")), ~Status.of(answers.get("behavior_past_3_months"))])
+        return Status.of(answers.get(key))
+
+    level = c.none_level
+    at_least = None
+    for tier in c.tiers:
+        st = any_of(status(k) for k in tier.any_of)
+        src = kb.source_ids(tier.source)
+        yes = [k for k in tier.any_of if status(k) is Status.MET]
+        if st is Status.MET:
+            if level == "unknown":
+                at_least = tier.level
+                break
+            level = tier.level
+            reasons.append(Reason(
+                f"suicide.level_{tier.level}",
+                f"{tier.level}: yes to {', '.join(yes)}",
+                tuple(f"{path}.{k}" for k in yes if k != "behavior_not_recent") or (path,), src))
+            break
+        if st is Status.UNKNOWN and level != "unknown":
+            unknown = [k for k in tier.any_of if status(k) is Status.UNKNOWN]
+            fields = []
+            for k in unknown:
+                fields += [f"{path}.behavior", f"{path}.behavior_past_3_months"] if k == "behavior_not_recent" else [f"{path}.{k}"]
+            fields = [f for f in dict.fromkeys(fields) if answers.get(f.rsplit(".", 1)[1]) is None]
+            level = "unknown"
+            reasons.append(Reason(
+                "suicide.level_unknown",
+                f"not asked: {', '.join(f.rsplit('.', 1)[1] for f in fields)}; "
+                f"a yes would make the level {tier.level}",
+                tuple(fields), src, tuple(fields)))
+    if level == c.none_level:
+        reasons.append(Reason(
+            "suicide.level_none", "no to every screener question",
+            (path,), kb.source_ids(c.tiers[-1].source)))
+    if level == "unknown" and at_least:
+        reasons.append(Reason(
+            "suicide.at_least", f"already at least {at_least} from the answers given",
+            (path,), kb.source_ids(c.tiers[-1].source)))
+
+    action = c.actions[level]
+    esc = c.phq9_item9_escalation
+    if level == esc.from_level:
+        flag = next(f for f in kb.scales.instruments[esc.instrument].flags if f.code == esc.flag)
+        with_items = [
+            (i, a) for i, a in enumerate(adms) if a.instrument == esc.instrument and a.items is not None
+        ]
+        if with_items:
+            pi, pa = with_items[-1]
+            value = pa.items[flag.item - 1] if len(pa.items) >= flag.item else None
+            if value is None:
+                positive = esc.unknown_item_counts_positive
+            else:
+                positive = flag.min <= value <= flag.max
+            if positive:
+                action = esc.to_action
+                what = "not recorded (counted as positive)" if value is None else f"= {value}"
+                reasons.append(Reason(
+                    f"suicide.{esc.flag}",
+                    f"latest {esc.instrument.upper()} item {flag.item} {what}: action raised to "
+                    f"{esc.to_action}",
+                    (f"assessments[{pi}].items[{flag.item - 1}]",),
+                    kb.source_ids(esc.source) + kb.source_ids(flag.source)))
+    reasons.append(Reason(
+        f"suicide.action.{action}", c.action_descriptions[action], (path,), kb.source_ids(c.actions_source)))
+    return SuicideRisk(level, action, at_least, index, answers, tuple(reasons))
