@@ -233,15 +233,14 @@ class CaseRecord(_Record):
 
 # ---------------------------------------------------------------- loading
 def parse_case_text(text: str, *, name: str = "<input>") -> Any:
-    """Parse YAML or JSON text (JSON is tried first when it looks like JSON)."""
+    """Parse YAML or JSON text: JSON for ``*.json`` names, YAML (a superset) otherwise."""
     from kdsupport.knowledge import parse_yaml
 
-    stripped = text.lstrip()
     try:
-        if stripped.startswith("{") or name.endswith(".json"):
+        if name.endswith(".json"):
             return json.loads(text)
         return parse_yaml(text)
-    except Exception as exc:  # noqa: BLE001 - any parser error is the user's input problem  # yaml.YAMLError, json.JSONDecodeError
+    except Exception as exc:  # noqa: BLE001 - any parser error is a problem of the input
         where = getattr(exc, "problem_mark", None)
         pos = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
         detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]

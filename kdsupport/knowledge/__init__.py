@@ -84,6 +84,7 @@ class Source(_KB):
     url: str | None
     verification: Verification
     reference: str | None
+    revision_date: str | None = None
     note: str | None = None
     rationale: str | None = None
 
@@ -134,8 +135,10 @@ class Drug(_KB):
     min_adequate: dict[str, MinAdequate]
     usual_mg_per_day: Range | None = None
     usual_serum_level_mmol_l: Range | None = None
+    other_usual_ranges: list[Range] = []
     codes: list[Code] = []
     note: str | None = None
+    note_source: Refs | None = None
 
 
 class DoseTable(_KB):
@@ -380,7 +383,7 @@ class ScreeningItem(_KB):
     present_when: bool | None = None
     derived: Literal["suicide_risk_high"] | None = None
     not_applicable_for_sex: list[str] = []
-    codes: list[Code] = []
+    related_codes: list[Code] = []
 
 
 class ModalityItem(_KB):
@@ -391,6 +394,7 @@ class ModalityItem(_KB):
 class Modality(_KB):
     title: str
     regulatory_status: str
+    regulatory_status_source: Refs
     source: Refs
     items: dict[str, ModalityItem]
 
@@ -581,8 +585,7 @@ def _check(raw: dict[str, Any]) -> tuple[list[Problem], dict[str, Any]]:
             for err in exc.errors():
                 problems.append(Problem(f"{name}: {_path(err['loc'])}", err["msg"]))
     problems += checks.raw_checks(raw)
-    if len(models) == len(KB_FILES):
-        problems += checks.model_checks(KnowledgeBase(models))
+    problems += checks.model_checks(models)
     return problems, models
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kdsupport.errors import Problem
 
 if TYPE_CHECKING:
-    from kdsupport.knowledge import BandTable, KnowledgeBase
+    from kdsupport.knowledge import BandTable
 
 # sources.yaml holds bibliographic years, not clinical numbers.
 _NUMBER_CHECK_EXEMPT = {"sources.yaml", "manifest.yaml"}
@@ -174,18 +174,28 @@ def _band_problems(
     return out
 
 
-def model_checks(kb: KnowledgeBase) -> list[Problem]:
-    """Cross-file consistency of the typed knowledge base."""
+def model_checks(models: dict[str, Any]) -> list[Problem]:
+    """Cross-file consistency of the typed files that passed their schema.
+
+    Each group of checks runs when the files it needs are valid, so one broken file does not
+    hide the problems of the others.
+    """
     p: list[Problem] = []
-    d = kb.drugs
-    # drugs and classes
+    for needs, check in _GROUPS:
+        if all(n in models for n in needs):
+            p += check(*(models[n] for n in needs))
+    return p
+
+
+def _drug_checks(d: Any, trd: Any) -> list[Problem]:
+    p: list[Problem] = []
     for name, cls in d.classes.items():
         tr = cls.thase_rush_class
         if cls.antidepressant and tr not in d.thase_rush_classes:
             p.append(Problem(f"drugs.yaml: classes.{name}", f"unknown thase_rush_class {tr!r}"))
         if not cls.antidepressant and tr is not None:
             p.append(Problem(f"drugs.yaml: classes.{name}", "augmentation class with a TRSM class"))
-    used_tables = {defn.dose_table for defn in kb.trd.definitions.values()}
+    used_tables = {defn.dose_table for defn in trd.definitions.values()}
     for table in sorted(used_tables - set(d.dose_tables)):
         p.append(Problem("trd_definitions.yaml", f"unknown dose_table {table!r}"))
     for name, drug in d.drugs.items():
@@ -206,11 +216,18 @@ def model_checks(kb: KnowledgeBase) -> list[Problem]:
                         "give exactly one of mg_per_day or serum_level_mmol_l",
                     )
                 )
-    # TRD definitions
-    if kb.trd.default not in kb.trd.definitions:
-        p.append(Problem("trd_definitions.yaml: default", f"unknown definition {kb.trd.default!r}"))
-    # staging
-    stages = kb.staging.thase_rush.stages
+    return p
+
+
+def _definition_checks(trd: Any) -> list[Problem]:
+    if trd.default not in trd.definitions:
+        return [Problem("trd_definitions.yaml: default", f"unknown definition {trd.default!r}")]
+    return []
+
+
+def _staging_checks(staging: Any, d: Any) -> list[Problem]:
+    p: list[Problem] = []
+    stages = staging.thase_rush.stages
     if [s.stage for s in stages] != list(range(len(stages))):
         p.append(Problem("staging.yaml: thase_rush.stages", "stages must be numbered 0, 1, 2, ..."))
     for s in stages:
@@ -221,12 +238,16 @@ def model_checks(kb: KnowledgeBase) -> list[Problem]:
                     f"unknown class {s.requires.failed_class!r}",
                 )
             )
-    msm = kb.staging.msm
+    msm = staging.msm
     p += _band_problems("staging.yaml: msm.duration_months", msm.duration_months, lo=0)
     p += _band_problems("staging.yaml: msm.failed_antidepressants", msm.failed_antidepressants)
     p += _band_problems("staging.yaml: msm.total", msm.total)
-    # scales
-    for name, ins in kb.scales.instruments.items():
+    return p
+
+
+def _scale_checks(scales: Any) -> list[Problem]:
+    p: list[Problem] = []
+    for name, ins in scales.instruments.items():
         where = f"scales.yaml: instruments.{name}"
         if ins.scoring == "none":
             if ins.items or ins.total or ins.bands:
@@ -261,17 +282,21 @@ def model_checks(kb: KnowledgeBase) -> list[Problem]:
                 p.append(Problem(f"{where}.flags.{f.code}", f"item {f.item} outside 1..{n}"))
             if f.min < lo or f.max > hi:
                 p.append(Problem(f"{where}.flags.{f.code}", f"range outside item range {lo}-{hi}"))
-    out = kb.scales.outcome
+    out = scales.outcome
     for name in out.instrument_priority:
-        if name not in kb.scales.instruments:
+        if name not in scales.instruments:
             p.append(Problem("scales.yaml: outcome.instrument_priority", f"unknown instrument {name!r}"))
         if name not in out.remission:
             p.append(Problem("scales.yaml: outcome.remission", f"no remission rule for {name!r}"))
     for name, rs in out.remission.items():
         if rs.default not in rs.definitions:
             p.append(Problem(f"scales.yaml: outcome.remission.{name}", f"unknown default {rs.default!r}"))
-    # suicide risk
-    c = kb.suicide.cssrs_screener
+    return p
+
+
+def _suicide_checks(suicide: Any, scales: Any) -> list[Problem]:
+    p: list[Problem] = []
+    c = suicide.cssrs_screener
     keys = {q.key for q in c.questions}
     derived = {"behavior_not_recent"}
     for t in c.tiers:
@@ -289,28 +314,36 @@ def model_checks(kb: KnowledgeBase) -> list[Problem]:
             if k not in keys:
                 p.append(Problem(f"suicide_risk.yaml: {rule_name}", f"unknown answer {k!r}"))
     esc = c.phq9_item9_escalation
-    esc_ins = kb.scales.instruments.get(esc.instrument)
+    esc_ins = scales.instruments.get(esc.instrument)
     if esc_ins is None or esc.flag not in {f.code for f in esc_ins.flags}:
         p.append(Problem("suicide_risk.yaml: phq9_item9_escalation", f"unknown flag {esc.instrument}.{esc.flag}"))
-    # screening
-    items = kb.screening.items
+    return p
+
+
+def _screening_checks(screening: Any) -> list[Problem]:
+    p: list[Problem] = []
+    items = screening.items
     for name, it in items.items():
         where = f"screening.yaml: items.{name}"
         if (it.derived is None) == (it.present_when is None):
             p.append(Problem(where, "give exactly one of present_when or derived"))
         if it.field.split(".")[0] not in {"screening", "patient", "suicide_risk"}:
             p.append(Problem(where, f"field {it.field!r} is not a record or derived path"))
-    for mname, mod in kb.screening.modalities.items():
+    for mname, mod in screening.modalities.items():
         for iname in mod.items:
             if iname not in items:
                 p.append(Problem(f"screening.yaml: modalities.{mname}.items", f"unknown item {iname!r}"))
-    # vitals
+    return p
+
+
+def _vitals_checks(vitals: Any, screening: Any) -> list[Problem]:
+    p: list[Problem] = []
     for holder, where in (
-        (kb.vitals.predose_bp_guide.modality_sources, "predose_bp_guide"),
-        (kb.vitals.session_monitoring.modality_sources, "session_monitoring"),
+        (vitals.predose_bp_guide.modality_sources, "predose_bp_guide"),
+        (vitals.session_monitoring.modality_sources, "session_monitoring"),
     ):
         for m in holder:
-            if m not in kb.screening.modalities:
+            if m not in screening.modalities:
                 p.append(Problem(f"vitals.yaml: {where}.modality_sources", f"unknown modality {m!r}"))
     needs = {
         "bp_rechecked": ("window_minutes",),
@@ -319,7 +352,7 @@ def model_checks(kb: KnowledgeBase) -> list[Problem]:
         "bp_predischarge": ("window_before_end_minutes",),
         "sedation_resolved": ("alert_score",),
     }
-    checks = kb.vitals.session_monitoring.checks
+    checks = vitals.session_monitoring.checks
     for name, fields in needs.items():
         if name not in checks:
             p.append(Problem("vitals.yaml: session_monitoring.checks", f"missing check {name!r}"))
@@ -328,3 +361,14 @@ def model_checks(kb: KnowledgeBase) -> list[Problem]:
             if getattr(checks[name], f) is None:
                 p.append(Problem(f"vitals.yaml: session_monitoring.checks.{name}", f"needs {f}"))
     return p
+
+
+_GROUPS: list[tuple[tuple[str, ...], Any]] = [
+    (("drugs.yaml", "trd_definitions.yaml"), _drug_checks),
+    (("trd_definitions.yaml",), _definition_checks),
+    (("staging.yaml", "drugs.yaml"), _staging_checks),
+    (("scales.yaml",), _scale_checks),
+    (("suicide_risk.yaml", "scales.yaml"), _suicide_checks),
+    (("screening.yaml",), _screening_checks),
+    (("vitals.yaml", "screening.yaml"), _vitals_checks),
+]
