@@ -20,13 +20,13 @@ _TRI = {"met": "MET", "not_met": "NOT MET", "unknown": "UNKNOWN"}
 _CHECK_MARK = {"met": "yes", "not_met": "NO", "unknown": "?"}
 _ROMAN = ["0", "I", "II", "III", "IV", "V"]
 _CHECK_TITLES = {
-    "predose_bp": "pre-dose BP within guide",
-    "bp_rechecked": "BP re-checked 30-60 min",
-    "bp_rise": "large BP rise (review)",
-    "observed_2h": "observed >= 2 h",
-    "bp_predischarge": "BP before discharge",
-    "spo2_monitored": "SpO2 after dosing",
-    "sedation_resolved": "sedation resolved",
+    "predose_bp": ("pre-BP", "pre-dose BP within the guide"),
+    "bp_rechecked": ("recheck", "BP re-checked between minutes 30 and 60"),
+    "bp_rise": ("rise", "large BP rise after dosing ('yes' = it happened: review, not a stop rule)"),
+    "observed_2h": (">=2h", "observed for at least 2 hours"),
+    "bp_predischarge": ("BP-out", "BP in the last 30 minutes before discharge"),
+    "spo2_monitored": ("SpO2", "SpO2 recorded after dosing"),
+    "sedation_resolved": ("alert", "sedation resolved (last MOAA/S 5)"),
 }
 
 
@@ -127,12 +127,13 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
             if i["serum_level_mmol_l"] is not None:
                 dose = f"{_g(i['serum_level_mmol_l'])} mmol/L"
             rows.append([
-                str(tr["index"] + 1), tr["drug"], tr["class"], tr["role"], _g(tr["episode"]), dose,
-                _g(i["weeks"]), _g(i["adherence"]), _g(i["improvement_percent"], " %"),
-                tr["adequacy"], tr["outcome"], "yes" if tr["counts_toward_trd"] else "no",
+                str(tr["index"] + 1), tr["drug"] + ("*" if tr["counts_toward_trd"] else ""), tr["role"],
+                _g(tr["episode"]), dose, _g(i["weeks"]), _g(i["adherence"]),
+                _g(i["improvement_percent"], " %"), tr["adequacy"], tr["outcome"],
             ])
-        _table(doc, ["#", "drug", "class", "role", "episode", "dose", "weeks", "adherence",
-                     "improv.", "adequacy", "outcome", "counts"], rows)
+        _table(doc, ["#", "drug", "role", "episode", "dose", "weeks", "adherence", "improv.",
+                     "adequacy", "outcome"], rows)
+        doc.add("* counts toward TRD (an antidepressant given as monotherapy or in combination)", 3)
         doc.add()
         doc.add("Basis of each trial:", 3)
         for tr in t["trials"]:
@@ -224,16 +225,19 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     doc.heading(8, "Treatment sessions: monitoring checks")
     if a["sessions"]:
         names = list(_CHECK_TITLES)
-        rows = [[str(x["number"]), x["modality"]] + [_CHECK_MARK[x["checks"][n]] for n in names] for x in a["sessions"]]
-        _table(doc, ["#", "modality"] + [n for n in names], rows)
-        doc.add("yes = met, NO = not met, ? = unknown. For bp_rise 'yes' means a large rise occurred "
-                "(a prompt for review, not a stop rule).", 3)
+        rows = [[str(x["number"]), x["modality"]] + [_CHECK_MARK[x["checks"][n]] for n in names]
+                for x in a["sessions"]]
+        _table(doc, ["#", "modality"] + [_CHECK_TITLES[n][0] for n in names], rows)
+        doc.add("yes = met, NO = not met, ? = unknown. "
+                + "; ".join(f"{short}: {long}" for short, long in _CHECK_TITLES.values()) + ".", 3)
         for x in a["sessions"]:
-            notes = [r for n in names for r in x["details"][n] if x["checks"][n] != ("not_met" if n == "bp_rise" else "met")]
+            # show the basis of every check that is not the reassuring result
+            notes = [(n, r) for n in names for r in x["details"][n]
+                     if x["checks"][n] != ("not_met" if n == "bp_rise" else "met")]
             if notes:
                 doc.add(f"Session {x['number']}:", 3)
-                for r in notes:
-                    doc.reason(r, indent=5)
+                for n, r in notes:
+                    doc.reason({**r, "message": f"{_CHECK_TITLES[n][0]}: {r['message']}"}, indent=5)
     else:
         doc.add("No treatment sessions recorded.", 3)
 

@@ -104,7 +104,11 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
             unknown = [k for k in tier.any_of if status(k) is Status.UNKNOWN]
             fields = []
             for k in unknown:
-                fields += [f"{path}.behavior", f"{path}.behavior_past_3_months"] if k == "behavior_not_recent" else [f"{path}.{k}"]
+                if k in ("behavior_not_recent", "behavior_past_3_months"):
+                    # answering "behaviour ever" may settle the recent-behaviour question too
+                    fields += [f"{path}.behavior", f"{path}.behavior_past_3_months"]
+                else:
+                    fields.append(f"{path}.{k}")
             fields = [f for f in dict.fromkeys(fields) if answers.get(f.rsplit(".", 1)[1]) is None]
             level = "unknown"
             reasons.append(Reason(
