@@ -94,7 +94,9 @@ def assess(
     remission = {"madrs": madrs_remission} if madrs_remission else None
     if madrs_remission and madrs_remission not in kb.scales.outcome.remission["madrs"].definitions:
         choices = sorted(kb.scales.outcome.remission["madrs"].definitions)
-        raise KeyError(f"unknown MADRS remission definition {madrs_remission!r}; choose one of {choices}")
+        raise KeyError(
+            f"unknown MADRS remission definition {madrs_remission!r}; choose one of {choices}"
+        )
 
     trd = evaluate_trd(record, kb, def_name)
     tr = score_thase_rush(record, trd, kb)
@@ -117,19 +119,21 @@ def assess(
     trials_out = []
     for t in trd.trials:
         collect("trd", t.reasons)
-        trials_out.append({
-            "index": t.index,
-            "drug": t.drug,
-            "class": t.drug_class,
-            "role": t.role,
-            "episode": t.episode,
-            "counts_toward_trd": t.counts_toward_trd,
-            "adequacy": t.adequacy_label,
-            "outcome": t.outcome_label,
-            "inputs": _trial_inputs(record.trials[t.index]),  # type: ignore[index]
-            "reasons": [r.cited() for r in t.reasons],
-            "details": _reasons(t.reasons),
-        })
+        trials_out.append(
+            {
+                "index": t.index,
+                "drug": t.drug,
+                "class": t.drug_class,
+                "role": t.role,
+                "episode": t.episode,
+                "counts_toward_trd": t.counts_toward_trd,
+                "adequacy": t.adequacy_label,
+                "outcome": t.outcome_label,
+                "inputs": _trial_inputs(record.trials[t.index]),  # type: ignore[index]
+                "reasons": [r.cited() for r in t.reasons],
+                "details": _reasons(t.reasons),
+            }
+        )
     collect("trd", trd.reasons)
     for s, name in ((tr, "staging.thase_rush"), (mgh, "staging.mgh_s"), (msm, "staging.msm")):
         collect(name, s.reasons)
@@ -194,7 +198,9 @@ def assess(
             }
             for s in scores
         ],
-        "outcome": None if outcome is None else {
+        "outcome": None
+        if outcome is None
+        else {
             "instrument": outcome.instrument,
             "baseline": outcome.baseline,
             "latest": outcome.latest,
@@ -210,7 +216,9 @@ def assess(
             "level": risk.level,
             "action": risk.action,
             "at_least": risk.at_least,
-            "screener": None if risk.screener_index is None else f"assessments[{risk.screener_index}]",
+            "screener": None
+            if risk.screener_index is None
+            else f"assessments[{risk.screener_index}]",
             "reasons": [r.cited() for r in risk.reasons],
             "details": _reasons(risk.reasons),
         },

@@ -244,7 +244,9 @@ def parse_case_text(text: str, *, name: str = "<input>") -> Any:
         where = getattr(exc, "problem_mark", None)
         pos = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
         detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InvalidInputError([Problem("", f"not valid YAML or JSON{pos}: {detail}")], name)
+        raise InvalidInputError(
+            [Problem("", f"not valid YAML or JSON{pos}: {detail}")], name
+        ) from None
 
 
 def load_case(path: str | Path) -> CaseRecord:
@@ -277,7 +279,9 @@ def validate_case(data: Any, *, source: str | None = None) -> CaseRecord:
     """
     if not isinstance(data, dict):
         got = type(data).__name__ if data is not None else "an empty document"
-        raise InvalidInputError([Problem("", f"a case record must be a mapping, got {got}")], source)
+        raise InvalidInputError(
+            [Problem("", f"a case record must be a mapping, got {got}")], source
+        )
     problems: list[Problem] = []
     if data.get("synthetic") is not True:
         problems.append(
@@ -477,7 +481,9 @@ def _items_of(data: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, A
 def _bp_order(entry: dict[str, Any], path: str) -> list[Problem]:
     sys_, dia = entry.get("systolic_mmhg"), entry.get("diastolic_mmhg")
     if _is_num(sys_) and _is_num(dia) and dia >= sys_:
-        return [Problem(f"{path}diastolic_mmhg", f"must be below systolic_mmhg ({sys_}), got {dia}")]
+        return [
+            Problem(f"{path}diastolic_mmhg", f"must be below systolic_mmhg ({sys_}), got {dia}")
+        ]
     return []
 
 
@@ -545,7 +551,10 @@ def _semantic_problems(data: dict[str, Any]) -> list[Problem]:
         if isinstance(num, int) and not isinstance(num, bool):
             if num in numbers:
                 problems.append(
-                    Problem(f"{where}.number", f"duplicate session number {num} (also sessions[{numbers[num]}])")
+                    Problem(
+                        f"{where}.number",
+                        f"duplicate session number {num} (also sessions[{numbers[num]}])",
+                    )
                 )
             numbers.setdefault(num, i)
         for j, reading in _items_of(sess, "vitals"):

@@ -60,24 +60,54 @@ def build_parser() -> argparse.ArgumentParser:
         description="Assess a synthetic case record and print the assessment with its basis.",
     )
     a.add_argument("case", metavar="CASE", help="case-record file (YAML or JSON)")
-    a.add_argument("--format", choices=("json", "text"), default="json",
-                   help="json (the kdsupport-assessment/1 object) or text (a clinician's worksheet); default json")
-    a.add_argument("--definition", choices=definitions, default=None, metavar="NAME",
-                   help=f"TRD definition: {', '.join(definitions)} (default: the knowledge base's default)")
-    a.add_argument("--madrs-remission", choices=remissions, default=None, metavar="NAME",
-                   help=f"MADRS remission cut-off: {', '.join(remissions)}")
+    a.add_argument(
+        "--format",
+        choices=("json", "text"),
+        default="json",
+        help=(
+            "json (the kdsupport-assessment/1 object) or text (a clinician's worksheet); default "
+            "json"
+        ),
+    )
+    a.add_argument(
+        "--definition",
+        choices=definitions,
+        default=None,
+        metavar="NAME",
+        help=f"TRD definition: {', '.join(definitions)} (default: the knowledge base's default)",
+    )
+    a.add_argument(
+        "--madrs-remission",
+        choices=remissions,
+        default=None,
+        metavar="NAME",
+        help=f"MADRS remission cut-off: {', '.join(remissions)}",
+    )
 
-    v = sub.add_parser("validate", help="check case records and list every problem",
-                       description="Validate case records; exit 2 if any is invalid.")
+    v = sub.add_parser(
+        "validate",
+        help="check case records and list every problem",
+        description="Validate case records; exit 2 if any is invalid.",
+    )
     v.add_argument("cases", metavar="CASE", nargs="+", help="case-record files")
 
-    sub.add_parser("schema", help="print the JSON Schema of a case record",
-                   description="Print the JSON Schema of the case-record format (kdsupport-case/1).")
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of a case record",
+        description="Print the JSON Schema of the case-record format (kdsupport-case/1).",
+    )
 
-    k = sub.add_parser("kb", help="summarise or check the knowledge base",
-                       description="Summarise the packaged knowledge base; --check validates it.")
-    k.add_argument("--check", action="store_true", help="validate and list every problem (exit 1 if any)")
-    k.add_argument("--sources", action="store_true", help="list every source with its verification status")
+    k = sub.add_parser(
+        "kb",
+        help="summarise or check the knowledge base",
+        description="Summarise the packaged knowledge base; --check validates it.",
+    )
+    k.add_argument(
+        "--check", action="store_true", help="validate and list every problem (exit 1 if any)"
+    )
+    k.add_argument(
+        "--sources", action="store_true", help="list every source with its verification status"
+    )
     return p
 
 
@@ -96,7 +126,11 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 
     record = load_case(args.case)
     result = assess(record, definition=args.definition, madrs_remission=args.madrs_remission)
-    out = json.dumps(result, indent=2, ensure_ascii=False) + "\n" if args.format == "json" else to_text(result, record=record)
+    out = (
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+        if args.format == "json"
+        else to_text(result, record=record)
+    )
     sys.stdout.write(out)
     return EXIT_OK
 
@@ -139,12 +173,19 @@ def _cmd_kb(args: argparse.Namespace) -> int:
     drugs = kb.drugs.drugs
     ad = [n for n, d in drugs.items() if kb.drugs.classes[d.drug_class].antidepressant]
     print(f"kdsupport knowledge base {kb.version} ({kb.manifest.compiled_from})")
-    print(f"drugs: {len(drugs)} ({len(ad)} antidepressants, {len(drugs) - len(ad)} augmentation agents)")
+    print(
+        f"drugs: {len(drugs)} ({len(ad)} antidepressants, {len(drugs) - len(ad)} augmentation "
+        "agents)"
+    )
     names = [n + (" (default)" if n == kb.trd.default else "") for n in kb.trd.definitions]
     print(f"TRD definitions: {', '.join(names)}")
     print(f"instruments: {', '.join(kb.scales.instruments)}")
     print(f"modalities: {', '.join(kb.screening.modalities)}")
-    print(f"sources: {len(kb.sources)} (" + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + ")")
+    print(
+        f"sources: {len(kb.sources)} ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        + ")"
+    )
     if args.sources:
         for s in kb.sources.values():
             print(f"  [{s.verification:<10}] {s.id}: {s.citation} ({s.year or 'year not stated'})")
@@ -178,8 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so plainly, keep the traceback for developers
         if os.environ.get("KDSUPPORT_DEBUG"):
             raise
-        print(f"kdsupport: internal error ({type(exc).__name__}: {exc}); "
-              "set KDSUPPORT_DEBUG=1 for the traceback", file=sys.stderr)
+        print(
+            f"kdsupport: internal error ({type(exc).__name__}: {exc}); "
+            "set KDSUPPORT_DEBUG=1 for the traceback",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

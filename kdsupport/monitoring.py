@@ -64,20 +64,38 @@ def evaluate_predose_bp(
     g = kb.vitals.predose_bp_guide
     s_lim, d_lim = g.systolic_above_mmhg.value, g.diastolic_above_mmhg.value
     above = any_of([compare(systolic, ">", s_lim), compare(diastolic, ">", d_lim)])
-    src = tuple(dict.fromkeys(kb.source_ids(g.systolic_above_mmhg.source) + kb.source_ids(g.source)))
+    src = tuple(
+        dict.fromkeys(kb.source_ids(g.systolic_above_mmhg.source) + kb.source_ids(g.source))
+    )
     reading = f"{_g(systolic)}/{_g(diastolic)} mmHg"
     guide = f"guide: consider a delay above {s_lim:g} systolic or {d_lim:g} diastolic"
     if above is Status.MET:
         label, status = g.above_status, Status.NOT_MET
-        reason = Reason("bp.predose.above_guide", f"BP {reading} is above the {guide}. {g.meaning}", fields, src)
+        reason = Reason(
+            "bp.predose.above_guide", f"BP {reading} is above the {guide}. {g.meaning}", fields, src
+        )
     elif above is Status.NOT_MET:
         label, status = g.within_status, Status.MET
-        reason = Reason("bp.predose.within_guide", f"BP {reading} is within the {guide}", fields, src)
+        reason = Reason(
+            "bp.predose.within_guide", f"BP {reading} is within the {guide}", fields, src
+        )
     else:
         label, status = "unknown", Status.UNKNOWN
-        missing = tuple(f for f, v in zip(fields, (systolic, diastolic)) if v is None)
-        reason = Reason("bp.predose.unknown", f"BP {reading}: cannot judge against the {guide}", fields, src, missing)
-    return RuleResult("bp.predose", status, label, (reason,), {"systolic_mmhg": systolic, "diastolic_mmhg": diastolic})
+        missing = tuple(f for f, v in zip(fields, (systolic, diastolic), strict=True) if v is None)
+        reason = Reason(
+            "bp.predose.unknown",
+            f"BP {reading}: cannot judge against the {guide}",
+            fields,
+            src,
+            missing,
+        )
+    return RuleResult(
+        "bp.predose",
+        status,
+        label,
+        (reason,),
+        {"systolic_mmhg": systolic, "diastolic_mmhg": diastolic},
+    )
 
 
 @dataclass(frozen=True)
@@ -104,11 +122,28 @@ def evaluate_session(session: Session, index: int, kb: KnowledgeBase) -> Session
     vitals = session.vitals
     out: dict[str, RuleResult] = {}
 
-    def result(name: str, status: Status, message: str, fields: tuple[str, ...], src: tuple[str, ...], missing: tuple[str, ...] = ()) -> None:
+    def result(
+        name: str,
+        status: Status,
+        message: str,
+        fields: tuple[str, ...],
+        src: tuple[str, ...],
+        missing: tuple[str, ...] = (),
+    ) -> None:
         code = f"session.{name}.{status.value}"
         out[name] = RuleResult(
-            f"session.{name}", status, status.value,
-            (Reason(code, message, fields, tuple(dict.fromkeys(src + site_src)), missing if status is Status.UNKNOWN else ()),),
+            f"session.{name}",
+            status,
+            status.value,
+            (
+                Reason(
+                    code,
+                    message,
+                    fields,
+                    tuple(dict.fromkeys(src + site_src)),
+                    missing if status is Status.UNKNOWN else (),
+                ),
+            ),
         )
 
     vpath = f"{path}.vitals"
@@ -116,13 +151,31 @@ def evaluate_session(session: Session, index: int, kb: KnowledgeBase) -> Session
     zero = [r for r in vitals or () if r.minute == 0]
     src = kb.source_ids(chk["predose_bp"].source)
     if vitals is None:
-        result("predose_bp", Status.UNKNOWN, "no vitals recorded for this session", (vpath,), src, (vpath,))
+        result(
+            "predose_bp",
+            Status.UNKNOWN,
+            "no vitals recorded for this session",
+            (vpath,),
+            src,
+            (vpath,),
+        )
     elif not zero:
-        result("predose_bp", Status.UNKNOWN, "no minute-0 (pre-dose) reading", (vpath,), src, (f"{vpath}[minute 0]",))
+        result(
+            "predose_bp",
+            Status.UNKNOWN,
+            "no minute-0 (pre-dose) reading",
+            (vpath,),
+            src,
+            (f"{vpath}[minute 0]",),
+        )
     else:
         j = vitals.index(zero[0])
-        bp = evaluate_predose_bp(zero[0].systolic_mmhg, zero[0].diastolic_mmhg, kb,
-                                 fields=(f"{vpath}[{j}].systolic_mmhg", f"{vpath}[{j}].diastolic_mmhg"))
+        bp = evaluate_predose_bp(
+            zero[0].systolic_mmhg,
+            zero[0].diastolic_mmhg,
+            kb,
+            fields=(f"{vpath}[{j}].systolic_mmhg", f"{vpath}[{j}].diastolic_mmhg"),
+        )
         r = bp.reasons[0]
         result("predose_bp", bp.status, r.message, r.fields, r.sources + src, r.missing)
 
@@ -135,11 +188,30 @@ def evaluate_session(session: Session, index: int, kb: KnowledgeBase) -> Session
         inwin = [r for r in vitals if w.min <= r.minute <= w.max]
         if any(_has_bp(r) for r in inwin):
             m = next(r.minute for r in inwin if _has_bp(r))
-            result("bp_rechecked", Status.MET, f"BP re-checked at minute {m:g} (window {w.min:g}-{w.max:g})", (vpath,), src)
+            result(
+                "bp_rechecked",
+                Status.MET,
+                f"BP re-checked at minute {m:g} (window {w.min:g}-{w.max:g})",
+                (vpath,),
+                src,
+            )
         elif inwin:
-            result("bp_rechecked", Status.UNKNOWN, f"a reading between minutes {w.min:g} and {w.max:g} has no BP value", (vpath,), src, (vpath,))
+            result(
+                "bp_rechecked",
+                Status.UNKNOWN,
+                f"a reading between minutes {w.min:g} and {w.max:g} has no BP value",
+                (vpath,),
+                src,
+                (vpath,),
+            )
         else:
-            result("bp_rechecked", Status.NOT_MET, f"no reading between minutes {w.min:g} and {w.max:g}", (vpath,), src)
+            result(
+                "bp_rechecked",
+                Status.NOT_MET,
+                f"no reading between minutes {w.min:g} and {w.max:g}",
+                (vpath,),
+                src,
+            )
 
     # bp_rise
     c = chk["bp_rise"]
@@ -155,17 +227,30 @@ def evaluate_session(session: Session, index: int, kb: KnowledgeBase) -> Session
         base = zero[0]
         per_reading = []
         for r in post:
-            ds = None if r.systolic_mmhg is None or base.systolic_mmhg is None else r.systolic_mmhg - base.systolic_mmhg
-            dd = None if r.diastolic_mmhg is None or base.diastolic_mmhg is None else r.diastolic_mmhg - base.diastolic_mmhg
-            per_reading.append((r, any_of([compare(ds, ">=", s_rise), compare(dd, ">=", d_rise)]), ds, dd))
+            ds = (
+                None
+                if r.systolic_mmhg is None or base.systolic_mmhg is None
+                else r.systolic_mmhg - base.systolic_mmhg
+            )
+            dd = (
+                None
+                if r.diastolic_mmhg is None or base.diastolic_mmhg is None
+                else r.diastolic_mmhg - base.diastolic_mmhg
+            )
+            per_reading.append(
+                (r, any_of([compare(ds, ">=", s_rise), compare(dd, ">=", d_rise)]), ds, dd)
+            )
         st = any_of(s for _, s, _, _ in per_reading)
         if st is Status.MET:
             r, _, ds, dd = next(x for x in per_reading if x[1] is Status.MET)
-            msg = (f"rise of {_g(ds)}/{_g(dd)} mmHg at minute {r.minute:g} (label reports rises of "
-                   f">= {s_rise:g} systolic or >= {d_rise:g} diastolic): review the patient; not a stop rule")
+            msg = (
+                f"rise of {_g(ds)}/{_g(dd)} mmHg at minute {r.minute:g} (label reports rises of "
+                f">= {s_rise:g} systolic or >= {d_rise:g} diastolic): review the patient; not a "
+                "stop rule"
+            )
         elif st is Status.NOT_MET:
-            top_s = max(x[2] for x in per_reading)
-            top_d = max(x[3] for x in per_reading)
+            top_s = max(ds for _, _, ds, _ in per_reading)
+            top_d = max(dd for _, _, _, dd in per_reading)
             msg = f"largest rise {top_s:g}/{top_d:g} mmHg, below {s_rise:g}/{d_rise:g}"
         else:
             msg = "a post-dose reading lacks a BP value, so a large rise cannot be ruled out"
@@ -177,7 +262,7 @@ def evaluate_session(session: Session, index: int, kb: KnowledgeBase) -> Session
     src = kb.source_ids(c.min_observation_minutes.source)
     st = compare(session.observation_minutes, ">=", need)
     fld = (f"{path}.observation_minutes",)
-    msg = (f"observation {_g(session.observation_minutes)} minutes; needs >= {need:g}")
+    msg = f"observation {_g(session.observation_minutes)} minutes; needs >= {need:g}"
     result("observed_2h", st, msg, fld, src, fld)
 
     # bp_predischarge
@@ -186,17 +271,45 @@ def evaluate_session(session: Session, index: int, kb: KnowledgeBase) -> Session
     src = kb.source_ids(c.window_before_end_minutes.source)
     obs = session.observation_minutes
     if vitals is None or obs is None:
-        missing = tuple(x for x, v in ((vpath, vitals), (f"{path}.observation_minutes", obs)) if v is None)
-        result("bp_predischarge", Status.UNKNOWN, "needs the vitals and the observation time", (vpath, *fld), src, missing)
+        missing = tuple(
+            x for x, v in ((vpath, vitals), (f"{path}.observation_minutes", obs)) if v is None
+        )
+        result(
+            "bp_predischarge",
+            Status.UNKNOWN,
+            "needs the vitals and the observation time",
+            (vpath, *fld),
+            src,
+            missing,
+        )
     else:
         inwin = [r for r in vitals if obs - win <= r.minute <= obs]
         if any(_has_bp(r) for r in inwin):
             m = max(r.minute for r in inwin if _has_bp(r))
-            result("bp_predischarge", Status.MET, f"BP at minute {m:g}, within the last {win:g} minutes of {obs:g}", (vpath, *fld), src)
+            result(
+                "bp_predischarge",
+                Status.MET,
+                f"BP at minute {m:g}, within the last {win:g} minutes of {obs:g}",
+                (vpath, *fld),
+                src,
+            )
         elif inwin:
-            result("bp_predischarge", Status.UNKNOWN, "a reading before discharge has no BP value", (vpath, *fld), src, (vpath,))
+            result(
+                "bp_predischarge",
+                Status.UNKNOWN,
+                "a reading before discharge has no BP value",
+                (vpath, *fld),
+                src,
+                (vpath,),
+            )
         else:
-            result("bp_predischarge", Status.NOT_MET, f"no reading between minutes {obs - win:g} and {obs:g}", (vpath, *fld), src)
+            result(
+                "bp_predischarge",
+                Status.NOT_MET,
+                f"no reading between minutes {obs - win:g} and {obs:g}",
+                (vpath, *fld),
+                src,
+            )
 
     # spo2_monitored
     src = kb.source_ids(chk["spo2_monitored"].source)
@@ -204,9 +317,22 @@ def evaluate_session(session: Session, index: int, kb: KnowledgeBase) -> Session
         result("spo2_monitored", Status.UNKNOWN, "no vitals recorded", (vpath,), src, (vpath,))
     elif any(r.spo2_percent is not None for r in post):
         m = next(r.minute for r in post if r.spo2_percent is not None)
-        result("spo2_monitored", Status.MET, f"SpO2 recorded after dosing (minute {m:g})", (vpath,), src)
+        result(
+            "spo2_monitored",
+            Status.MET,
+            f"SpO2 recorded after dosing (minute {m:g})",
+            (vpath,),
+            src,
+        )
     elif post:
-        result("spo2_monitored", Status.UNKNOWN, "post-dose readings have no SpO2 value", (vpath,), src, (vpath,))
+        result(
+            "spo2_monitored",
+            Status.UNKNOWN,
+            "post-dose readings have no SpO2 value",
+            (vpath,),
+            src,
+            (vpath,),
+        )
     else:
         result("spo2_monitored", Status.NOT_MET, "no reading after dosing", (vpath,), src)
 

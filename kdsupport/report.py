@@ -22,7 +22,10 @@ _ROMAN = ["0", "I", "II", "III", "IV", "V"]
 _CHECK_TITLES = {
     "predose_bp": ("pre-BP", "pre-dose BP within the guide"),
     "bp_rechecked": ("recheck", "BP re-checked between minutes 30 and 60"),
-    "bp_rise": ("rise", "large BP rise after dosing ('yes' = it happened: review, not a stop rule)"),
+    "bp_rise": (
+        "rise",
+        "large BP rise after dosing ('yes' = it happened: review, not a stop rule)",
+    ),
     "observed_2h": (">=2h", "observed for at least 2 hours"),
     "bp_predischarge": ("BP-out", "BP in the last 30 minutes before discharge"),
     "spo2_monitored": ("SpO2", "SpO2 recorded after dosing"),
@@ -41,8 +44,13 @@ class _Doc:
             return
         pad = " " * indent
         self.lines.extend(
-            textwrap.wrap(text, WIDTH, initial_indent=pad, subsequent_indent=pad + " " * hang,
-                          break_on_hyphens=False)
+            textwrap.wrap(
+                text,
+                WIDTH,
+                initial_indent=pad,
+                subsequent_indent=pad + " " * hang,
+                break_on_hyphens=False,
+            )
             or [pad]
         )
 
@@ -69,7 +77,11 @@ class _Doc:
         return f"[{'; '.join(parts)}]" if parts else ""
 
     def reason(self, r: dict[str, Any], indent: int = 3, bullet: str = "- ") -> None:
-        self.add(f"{bullet}{r['message']} {self.cite(r.get('sources', []))}".rstrip(), indent, len(bullet))
+        self.add(
+            f"{bullet}{r['message']} {self.cite(r.get('sources', []))}".rstrip(),
+            indent,
+            len(bullet),
+        )
 
 
 def _g(x: Any, unit: str = "") -> str:
@@ -81,7 +93,7 @@ def _g(x: Any, unit: str = "") -> str:
 
 
 def _table(doc: _Doc, header: list[str], rows: list[list[str]], indent: int = 3) -> None:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
     fmt = " " * indent + "  ".join(f"{{:<{w}}}" for w in widths)
     doc.lines.append(fmt.format(*header).rstrip())
     doc.lines.append(" " * indent + "  ".join("-" * w for w in widths))
@@ -98,7 +110,9 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     title = getattr(record, "title", None)
     if title:
         doc.add(title)
-    doc.lines.append(f"knowledge base {a['kb_version']} | kdsupport {a.get('kdsupport_version', '')}")
+    doc.lines.append(
+        f"knowledge base {a['kb_version']} | kdsupport {a.get('kdsupport_version', '')}"
+    )
     doc.lines.append("=" * WIDTH)
     doc.add(a["disclaimer"])
     doc.add()
@@ -116,8 +130,11 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     doc.heading(1, "Treatment-resistant depression", _TRI[t["status"]])
     for r in t["reasons"]:
         doc.reason(r)
-    doc.add(f"Failed adequate antidepressants (distinct drugs): {t['failed_adequate_antidepressants']}"
-            f"   unknown trials: {t['unknown_trials']}", 3)
+    doc.add(
+        f"Failed adequate antidepressants (distinct drugs): {t['failed_adequate_antidepressants']}"
+        f"   unknown trials: {t['unknown_trials']}",
+        3,
+    )
     if t["trials"]:
         doc.add()
         rows = []
@@ -126,13 +143,36 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
             dose = _g(i["dose_mg_per_day"], " mg/d")
             if i["serum_level_mmol_l"] is not None:
                 dose = f"{_g(i['serum_level_mmol_l'])} mmol/L"
-            rows.append([
-                str(tr["index"] + 1), tr["drug"] + ("*" if tr["counts_toward_trd"] else ""), tr["role"],
-                _g(tr["episode"]), dose, _g(i["weeks"]), _g(i["adherence"]),
-                _g(i["improvement_percent"], " %"), tr["adequacy"], tr["outcome"],
-            ])
-        _table(doc, ["#", "drug", "role", "episode", "dose", "weeks", "adherence", "improv.",
-                     "adequacy", "outcome"], rows)
+            rows.append(
+                [
+                    str(tr["index"] + 1),
+                    tr["drug"] + ("*" if tr["counts_toward_trd"] else ""),
+                    tr["role"],
+                    _g(tr["episode"]),
+                    dose,
+                    _g(i["weeks"]),
+                    _g(i["adherence"]),
+                    _g(i["improvement_percent"], " %"),
+                    tr["adequacy"],
+                    tr["outcome"],
+                ]
+            )
+        _table(
+            doc,
+            [
+                "#",
+                "drug",
+                "role",
+                "episode",
+                "dose",
+                "weeks",
+                "adherence",
+                "improv.",
+                "adequacy",
+                "outcome",
+            ],
+            rows,
+        )
         doc.add("* counts toward TRD (an antidepressant given as monotherapy or in combination)", 3)
         doc.add()
         doc.add("Basis of each trial:", 3)
@@ -147,14 +187,25 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     s = a["staging"]
     doc.heading(2, "Staging of treatment resistance")
     tr = s["thase_rush"]
-    doc.add(f"Thase-Rush: stage {_ROMAN[tr['stage']]}"
-            + ("" if tr["complete"] else f" (confirmed; could be up to {_ROMAN[tr['possible_max']]})"), 3)
+    doc.add(
+        f"Thase-Rush: stage {_ROMAN[tr['stage']]}"
+        + ("" if tr["complete"] else f" (confirmed; could be up to {_ROMAN[tr['possible_max']]})"),
+        3,
+    )
     for r in tr["reasons"]:
         doc.reason(r, indent=5)
     m = s["mgh_s"]
-    doc.add(f"MGH-S: {_g(m['score'])}" + ("" if m["complete"] else
-            f" (confirmed items only; could be up to {_g(m['possible_max'])})" if m["possible_max"] is not None
-            else " (confirmed items only)"), 3)
+    doc.add(
+        f"MGH-S: {_g(m['score'])}"
+        + (
+            ""
+            if m["complete"]
+            else f" (confirmed items only; could be up to {_g(m['possible_max'])})"
+            if m["possible_max"] is not None
+            else " (confirmed items only)"
+        ),
+        3,
+    )
     for r in m["reasons"]:
         doc.reason(r, indent=5)
     ms = s["msm"]
@@ -164,8 +215,9 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
         known = ", ".join(f"{k} {v}" for k, v in ms["components"].items() if v is not None)
         head = f"Maudsley (MSM): no total (a component is unknown); known: {known or 'none'}"
     else:
-        head = f"Maudsley (MSM): {ms['score']}, {ms['band']}" + ("" if ms["complete"] else
-               f" (could be up to {ms['possible_max']})")
+        head = f"Maudsley (MSM): {ms['score']}, {ms['band']}" + (
+            "" if ms["complete"] else f" (could be up to {ms['possible_max']})"
+        )
     doc.add(head, 3)
     for r in ms["reasons"]:
         doc.reason(r, indent=5)
@@ -173,12 +225,28 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     # 3. scales
     doc.heading(3, "Rating scales")
     if a["scales"]:
-        rows = [[sc["when"], sc["instrument"], _g(sc["total"]), _g(sc["band"]),
-                 ", ".join(sc["flags"]) or "--", sc["scored_from"]] for sc in a["scales"]]
+        rows = [
+            [
+                sc["when"],
+                sc["instrument"],
+                _g(sc["total"]),
+                _g(sc["band"]),
+                ", ".join(sc["flags"]) or "--",
+                sc["scored_from"],
+            ]
+            for sc in a["scales"]
+        ]
         _table(doc, ["when", "instrument", "total", "band", "flags", "from"], rows)
         for sc in a["scales"]:
             for r in sc["reasons"]:
-                if r["code"].startswith(("scales.flag", "scales.item_missing", "scales.scoring_unverified", "scales.total_missing")):
+                if r["code"].startswith(
+                    (
+                        "scales.flag",
+                        "scales.item_missing",
+                        "scales.scoring_unverified",
+                        "scales.total_missing",
+                    )
+                ):
                     doc.reason(r, indent=3)
     else:
         doc.add("No rating scales recorded.", 3)
@@ -187,17 +255,26 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     o = a["outcome"]
     if o is None:
         doc.heading(4, "Response and remission", "NOT ASSESSABLE")
-        doc.add("No instrument (MADRS, QIDS-SR16, PHQ-9) has both a baseline and a later administration.", 3)
+        doc.add(
+            "No instrument (MADRS, QIDS-SR16, PHQ-9) has both a baseline and a later "
+            "administration.",
+            3,
+        )
     else:
         word = {True: "yes", False: "no", None: "unknown"}
-        doc.heading(4, "Response and remission",
-                    f"response {word[o['response']]} / remission {word[o['remission']]}")
+        doc.heading(
+            4,
+            "Response and remission",
+            f"response {word[o['response']]} / remission {word[o['remission']]}",
+        )
         for r in o["reasons"]:
             doc.reason(r)
 
     # 5. suicide risk
     sr = a["suicide_risk"]
-    doc.heading(5, "Suicide risk (C-SSRS screener triage)", f"{sr['level'].upper()} -> {sr['action']}")
+    doc.heading(
+        5, "Suicide risk (C-SSRS screener triage)", f"{sr['level'].upper()} -> {sr['action']}"
+    )
     for r in sr["details"]:
         doc.reason(r)
 
@@ -225,15 +302,25 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     doc.heading(8, "Treatment sessions: monitoring checks")
     if a["sessions"]:
         names = list(_CHECK_TITLES)
-        rows = [[str(x["number"]), x["modality"]] + [_CHECK_MARK[x["checks"][n]] for n in names]
-                for x in a["sessions"]]
+        rows = [
+            [str(x["number"]), x["modality"]] + [_CHECK_MARK[x["checks"][n]] for n in names]
+            for x in a["sessions"]
+        ]
         _table(doc, ["#", "modality"] + [_CHECK_TITLES[n][0] for n in names], rows)
-        doc.add("yes = met, NO = not met, ? = unknown. "
-                + "; ".join(f"{short}: {long}" for short, long in _CHECK_TITLES.values()) + ".", 3)
+        doc.add(
+            "yes = met, NO = not met, ? = unknown. "
+            + "; ".join(f"{short}: {long}" for short, long in _CHECK_TITLES.values())
+            + ".",
+            3,
+        )
         for x in a["sessions"]:
             # show the basis of every check that is not the reassuring result
-            notes = [(n, r) for n in names for r in x["details"][n]
-                     if x["checks"][n] != ("not_met" if n == "bp_rise" else "met")]
+            notes = [
+                (n, r)
+                for n in names
+                for r in x["details"][n]
+                if x["checks"][n] != ("not_met" if n == "bp_rise" else "met")
+            ]
             if notes:
                 doc.add(f"Session {x['number']}:", 3)
                 for n, r in notes:
@@ -242,19 +329,30 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
         doc.add("No treatment sessions recorded.", 3)
 
     # 9. unknowns
-    doc.heading(9, "Unknowns: what to collect next", str(len(a["unknowns"])) if a["unknowns"] else "none")
+    doc.heading(
+        9, "Unknowns: what to collect next", str(len(a["unknowns"])) if a["unknowns"] else "none"
+    )
     for u in a["unknowns"]:
         doc.add(f"- {u['field']}  -> needed for {', '.join(u['needed_for'])}", 3, 2)
 
     # 10. sources
     doc.heading(10, "Sources cited")
     for sid, src in a["sources"].items():
-        ver = src["verification"].upper() if src["verification"] == "unverified" else src["verification"]
+        ver = (
+            src["verification"].upper()
+            if src["verification"] == "unverified"
+            else src["verification"]
+        )
         kind = src["kind"]
         year = src["year"] if src["year"] is not None else "year not stated"
-        doc.add(f"[{sid}] ({kind}; {ver}) {src['citation']}"
-                + (f", {src['section']}" if src["section"] else "") + f" ({year})"
-                + (f" {src['url']}" if src["url"] else ""), 3, 4)
+        doc.add(
+            f"[{sid}] ({kind}; {ver}) {src['citation']}"
+            + (f", {src['section']}" if src["section"] else "")
+            + f" ({year})"
+            + (f" {src['url']}" if src["url"] else ""),
+            3,
+            4,
+        )
         if src.get("rationale"):
             doc.add(f"Rationale: {src['rationale']}", 7)
     doc.add()

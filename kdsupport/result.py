@@ -123,7 +123,9 @@ def compare(value: float | None, comparison: str, threshold: float) -> Status:
     try:
         op = _COMPARATORS[comparison]
     except KeyError:
-        raise ValueError(f"unknown comparison {comparison!r}; use one of {sorted(_COMPARATORS)}")
+        raise ValueError(
+            f"unknown comparison {comparison!r}; use one of {sorted(_COMPARATORS)}"
+        ) from None
     return Status.MET if op(value, threshold) else Status.NOT_MET
 
 

@@ -64,7 +64,9 @@ class OutcomeResult:
     reasons: tuple[Reason, ...]
 
 
-def total_from_items(spec: Instrument, items: list[int | None] | tuple[int | None, ...]) -> int | None:
+def total_from_items(
+    spec: Instrument, items: list[int | None] | tuple[int | None, ...]
+) -> int | None:
     """Total of an instrument's items; None if any item is null (no proration)."""
     if spec.scoring == "none" or any(v is None for v in items):
         return None
@@ -109,7 +111,9 @@ def score_administration(adm: Administration, index: int, kb: KnowledgeBase) -> 
                 _sources(kb, spec.source),
             )
         )
-        return ScaleScore(index, adm.instrument, adm.when, None, None, (), "answers", None, tuple(reasons))
+        return ScaleScore(
+            index, adm.instrument, adm.when, None, None, (), "answers", None, tuple(reasons)
+        )
 
     items = tuple(adm.items) if adm.items is not None else None
     if items is not None:
@@ -146,7 +150,9 @@ def score_administration(adm: Administration, index: int, kb: KnowledgeBase) -> 
         if spec.scoring == "domain_max_sum" and scored_from == "items":
             how = "sum of the 9 domain scores (highest item per domain)"
         if band is not None:
-            msg = f"{spec.title} total {total} ({how}): band {band.label} ({band.min:g}-{band.max:g})"
+            msg = (
+                f"{spec.title} total {total} ({how}): band {band.label} ({band.min:g}-{band.max:g})"
+            )
             srcs = _sources(kb, spec.total.source, spec.bands.source)
         else:
             msg = f"{spec.title} total {total} ({how}); no severity bands are encoded"
@@ -167,7 +173,8 @@ def score_administration(adm: Administration, index: int, kb: KnowledgeBase) -> 
                 reasons.append(
                     Reason(
                         f"scales.flag_unknown.{flag.code}",
-                        f"{spec.title} item {flag.item} not recorded: cannot rule out '{flag.code}'",
+                        f"{spec.title} item {flag.item} not recorded: cannot rule out "
+                        f"'{flag.code}'",
                         (f"{path}.items[{flag.item - 1}]",),
                         _sources(kb, flag.source),
                         (f"{path}.items[{flag.item - 1}]",),
@@ -225,8 +232,10 @@ def score_all(record: CaseRecord, kb: KnowledgeBase) -> list[ScaleScore]:
 def evaluate_outcome(
     scores: list[ScaleScore], kb: KnowledgeBase, *, remission: dict[str, str] | None = None
 ) -> OutcomeResult | None:
-    """Response and remission on the first instrument (madrs, qids_sr16, phq9) with both a
-    baseline and a later administration; None when no instrument has both.
+    """Response and remission, baseline against the latest administration.
+
+    The instrument is the first in the knowledge base's priority order (madrs, qids_sr16,
+    phq9) that has both a baseline and a later administration; None when none has.
 
     Parameters
     ----------
@@ -247,15 +256,17 @@ def evaluate_outcome(
         rem_name = chosen.get(name, rs.default)
         cutoff = rs.definitions[rem_name]
         spec = kb.scales.instruments[name]
-        b, l = baseline.total, latest.total
+        b, last = baseline.total, latest.total
         reasons: list[Reason] = []
         fields = (f"assessments[{baseline.index}]", f"assessments[{latest.index}]")
         resp_src = kb.source_ids(out.response.source)
         threshold = out.response.min_reduction_percent
-        if b is None or l is None:
+        if b is None or last is None:
             reduction = None
             response = Status.UNKNOWN
-            missing = tuple(f"assessments[{s.index}]" for s in (baseline, latest) if s.total is None)
+            missing = tuple(
+                f"assessments[{s.index}]" for s in (baseline, latest) if s.total is None
+            )
             reasons.append(
                 Reason(
                     "outcome.total_missing",
@@ -277,26 +288,28 @@ def evaluate_outcome(
                 )
             )
         else:
-            reduction = (b - l) * 100.0 / b
-            # compare (b - l) * 100 against threshold * b to avoid rounding at the boundary
-            response = compare((b - l) * 100.0, ">=", threshold * b)
+            reduction = (b - last) * 100.0 / b
+            # compare (b - last) * 100 against threshold * b to avoid rounding at the boundary
+            response = compare((b - last) * 100.0, ">=", threshold * b)
             verdict = "response" if response is Status.MET else "no response"
             reasons.append(
                 Reason(
                     "outcome.response" if response is Status.MET else "outcome.no_response",
-                    f"{spec.title} {b} at baseline -> {l} at {latest.when}: "
+                    f"{spec.title} {b} at baseline -> {last} at {latest.when}: "
                     f"{reduction:.1f} % reduction; response needs >= {threshold:g} % -> {verdict}",
                     fields,
                     resp_src,
                 )
             )
-        remission_status = compare(l, cutoff.comparison, cutoff.value)
-        if l is not None:
+        remission_status = compare(last, cutoff.comparison, cutoff.value)
+        if last is not None:
             word = "remission" if remission_status is Status.MET else "no remission"
             reasons.append(
                 Reason(
-                    "outcome.remission" if remission_status is Status.MET else "outcome.no_remission",
-                    f"{spec.title} latest {l}; remission ({rem_name}) needs "
+                    "outcome.remission"
+                    if remission_status is Status.MET
+                    else "outcome.no_remission",
+                    f"{spec.title} latest {last}; remission ({rem_name}) needs "
                     f"{cutoff.comparison} {cutoff.value:g} -> {word}",
                     (f"assessments[{latest.index}]",),
                     kb.source_ids(cutoff.source),
@@ -305,7 +318,7 @@ def evaluate_outcome(
         return OutcomeResult(
             name,
             b,
-            l,
+            last,
             baseline.when,
             latest.when,
             None if reduction is None else round(reduction, 1),

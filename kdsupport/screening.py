@@ -81,7 +81,16 @@ def screen_modality(
         else:
             present = None if value is None else value == item.present_when
         findings.append(
-            Finding(name, item.label, item.field, value, mi.severity, present, applicable, kb.source_ids(mi.source))
+            Finding(
+                name,
+                item.label,
+                item.field,
+                value,
+                mi.severity,
+                present,
+                applicable,
+                kb.source_ids(mi.source),
+            )
         )
 
     ci = [f for f in findings if f.severity == "contraindication"]
@@ -92,7 +101,14 @@ def screen_modality(
         status = "contraindicated"
         for f in ci:
             if f.present:
-                reasons.append(Reason(f"screening.{modality}.contraindication", f"{f.label}: contraindication", (f.field,), f.sources))
+                reasons.append(
+                    Reason(
+                        f"screening.{modality}.contraindication",
+                        f"{f.label}: contraindication",
+                        (f.field,),
+                        f.sources,
+                    )
+                )
     elif gaps:
         status = "incomplete"
     elif any(f.present for f in warn):
@@ -101,21 +117,42 @@ def screen_modality(
         status = "clear"
     for f in warn:
         if f.present:
-            reasons.append(Reason(
-                f"screening.{modality}.warning", f"{f.label}: warning (weigh benefit and risk)", (f.field,), f.sources))
+            reasons.append(
+                Reason(
+                    f"screening.{modality}.warning",
+                    f"{f.label}: warning (weigh benefit and risk)",
+                    (f.field,),
+                    f.sources,
+                )
+            )
     for f in gaps:
         fld = f.field if f.item != "suicide_risk_high" else "assessments[] (cssrs_screener)"
-        reasons.append(Reason(
-            f"screening.{modality}.not_assessed", f"{f.label}: not assessed ({f.severity} item)",
-            (f.field,), f.sources, (fld,)))
+        reasons.append(
+            Reason(
+                f"screening.{modality}.not_assessed",
+                f"{f.label}: not assessed ({f.severity} item)",
+                (f.field,),
+                f.sources,
+                (fld,),
+            )
+        )
     if status == "clear":
-        reasons.append(Reason(
-            f"screening.{modality}.clear",
-            f"all {len(findings)} items assessed; no contraindication or warning present",
-            ("screening",), kb.source_ids(mod.source)))
+        reasons.append(
+            Reason(
+                f"screening.{modality}.clear",
+                f"all {len(findings)} items assessed; no contraindication or warning present",
+                ("screening",),
+                kb.source_ids(mod.source),
+            )
+        )
     return ModalityScreen(modality, status, tuple(findings), tuple(reasons))
 
 
-def screen_all(record: CaseRecord, kb: KnowledgeBase, *, suicide_level: str) -> dict[str, ModalityScreen]:
+def screen_all(
+    record: CaseRecord, kb: KnowledgeBase, *, suicide_level: str
+) -> dict[str, ModalityScreen]:
     """Every modality in the knowledge base, screened."""
-    return {m: screen_modality(record, kb, m, suicide_level=suicide_level) for m in kb.screening.modalities}
+    return {
+        m: screen_modality(record, kb, m, suicide_level=suicide_level)
+        for m in kb.screening.modalities
+    }

@@ -38,7 +38,10 @@ def _stage_for(kb: KnowledgeBase, classes: set[str], bilateral_ect_failed: bool)
     stage = 0
     for s in kb.staging.thase_rush.stages:
         req = s.requires
-        if req.min_distinct_failed_classes is not None and len(classes) < req.min_distinct_failed_classes:
+        if (
+            req.min_distinct_failed_classes is not None
+            and len(classes) < req.min_distinct_failed_classes
+        ):
             break
         if req.failed_class is not None and req.failed_class not in classes:
             break
@@ -76,20 +79,43 @@ def score_thase_rush(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> S
     reached = next(s for s in tr.stages if s.stage == stage)
     src = kb.source_ids(tr.source) + kb.source_ids(reached.source)
     classes_txt = ", ".join(labels[c] for c in sorted(confirmed)) or "none"  # type: ignore[index]
-    reasons = [Reason(
-        f"staging.thase_rush.stage_{stage}",
-        f"stage {stage}: {reached.label} (classes with a failed adequate trial: {classes_txt}; "
-        f"failed bilateral ECT in the current episode: {'yes' if ect_confirmed else 'no'})",
-        ("trials", "ect"), tuple(dict.fromkeys(src)))]
+    reasons = [
+        Reason(
+            f"staging.thase_rush.stage_{stage}",
+            f"stage {stage}: {reached.label} (classes with a failed adequate trial: {classes_txt}; "
+            f"failed bilateral ECT in the current episode: {'yes' if ect_confirmed else 'no'})",
+            ("trials", "ect"),
+            tuple(dict.fromkeys(src)),
+        )
+    ]
     if stage_max != stage:
-        why = "the treatment history is not recorded" if history_unknown else "unknown trials or ECT courses"
-        missing = ("trials",) if history_unknown else tuple(
-            m for v in counting if v.outcome is Status.UNKNOWN for r in v.reasons for m in r.missing
-        ) + tuple(m for e in ects for r in e.reasons for m in r.missing) + (("ect",) if record.ect is None else ())
-        reasons.append(Reason(
-            "staging.thase_rush.incomplete",
-            f"stage could be up to {stage_max} once {why} are resolved",
-            ("trials", "ect"), kb.source_ids(tr.source), missing))
+        why = (
+            "the treatment history is not recorded"
+            if history_unknown
+            else "unknown trials or ECT courses"
+        )
+        missing = (
+            ("trials",)
+            if history_unknown
+            else tuple(
+                m
+                for v in counting
+                if v.outcome is Status.UNKNOWN
+                for r in v.reasons
+                for m in r.missing
+            )
+            + tuple(m for e in ects for r in e.reasons for m in r.missing)
+            + (("ect",) if record.ect is None else ())
+        )
+        reasons.append(
+            Reason(
+                "staging.thase_rush.incomplete",
+                f"stage could be up to {stage_max} once {why} are resolved",
+                ("trials", "ect"),
+                kb.source_ids(tr.source),
+                missing,
+            )
+        )
     return ScoreResult(
         rule="staging.thase_rush",
         score=stage,
@@ -106,8 +132,12 @@ def score_thase_rush(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> S
 
 
 def score_mgh_s(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreResult:
-    """MGH-S: 1 per failed adequate antidepressant trial, +0.5 each dose-optimised, +0.5 per
-    failed adequate augmentation trial, +3 once for a failed current-episode ECT course."""
+    """MGH-S from failed adequate trials, dose optimisation, augmentation and ECT.
+
+    Points per failed adequate antidepressant trial, per dose-optimised one, per failed
+    adequate augmentation trial and once for a failed current-episode ECT course all come from
+    ``staging.yaml`` (``mgh_s.points``).
+    """
     m = kb.staging.mgh_s
     pts = m.points
     per_trial, opt, aug, ect_pts = (
@@ -137,29 +167,51 @@ def score_mgh_s(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreR
         extra += ect_pts
     history_unknown = record.trials is None
     src = kb.source_ids(m.source)
-    reasons = [Reason(
-        "staging.mgh_s.score",
-        f"MGH-S {score:g} = {n_failed} failed adequate antidepressant trial(s) x {per_trial:g}"
-        f" + {n_opt} dose-optimised x {opt:g} + {n_aug} failed augmentation trial(s) x {aug:g}"
-        f" + ECT {ect_pts if ect_confirmed else 0:g}",
-        ("trials", "ect"),
-        tuple(dict.fromkeys(src + kb.source_ids(pts.failed_antidepressant_trial.source)
-                            + kb.source_ids(pts.failed_augmentation_trial.source))),
-    )]
+    reasons = [
+        Reason(
+            "staging.mgh_s.score",
+            f"MGH-S {score:g} = {n_failed} failed adequate antidepressant trial(s) x {per_trial:g}"
+            f" + {n_opt} dose-optimised x {opt:g} + {n_aug} failed augmentation trial(s) x {aug:g}"
+            f" + ECT {ect_pts if ect_confirmed else 0:g}",
+            ("trials", "ect"),
+            tuple(
+                dict.fromkeys(
+                    src
+                    + kb.source_ids(pts.failed_antidepressant_trial.source)
+                    + kb.source_ids(pts.failed_augmentation_trial.source)
+                )
+            ),
+        )
+    ]
     complete = extra == 0 and not history_unknown
     if not complete:
-        missing = [m_ for v in trd.trials if v.outcome is Status.UNKNOWN for r in v.reasons for m_ in r.missing]
-        missing += [f"trials[{v.index}].dose_optimised" for v in ad if v.outcome is not Status.NOT_MET and v.dose_optimised is None]
+        missing = [
+            m_
+            for v in trd.trials
+            if v.outcome is Status.UNKNOWN
+            for r in v.reasons
+            for m_ in r.missing
+        ]
+        missing += [
+            f"trials[{v.index}].dose_optimised"
+            for v in ad
+            if v.outcome is not Status.NOT_MET and v.dose_optimised is None
+        ]
         missing += [m_ for e in ects for r in e.reasons for m_ in r.missing]
         if record.ect is None:
             missing.append("ect")
         if history_unknown:
             missing.append("trials")
-        reasons.append(Reason(
-            "staging.mgh_s.incomplete",
-            "score counts confirmed items only; unknown trials, dose optimisation or ECT could raise it"
-            + ("" if history_unknown else f" to {score + extra:g}"),
-            ("trials", "ect"), src, tuple(dict.fromkeys(missing))))
+        reasons.append(
+            Reason(
+                "staging.mgh_s.incomplete",
+                "score counts confirmed items only; unknown trials, dose optimisation or ECT could "
+                "raise it" + ("" if history_unknown else f" to {score + extra:g}"),
+                ("trials", "ect"),
+                src,
+                tuple(dict.fromkeys(missing)),
+            )
+        )
     return ScoreResult(
         rule="staging.mgh_s",
         score=score,
@@ -198,9 +250,14 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
     else:
         band = band_of(msm.duration_months, months)
         comps["duration"] = int(band.points)
-        reasons.append(Reason(
-            "staging.msm.duration", f"episode {months:g} months: {band.label} -> {band.points:g}",
-            ("diagnosis.current_episode_months",), kb.source_ids(msm.duration_months.source)))
+        reasons.append(
+            Reason(
+                "staging.msm.duration",
+                f"episode {months:g} months: {band.label} -> {band.points:g}",
+                ("diagnosis.current_episode_months",),
+                kb.source_ids(msm.duration_months.source),
+            )
+        )
 
     severity = dx.severity if dx else None
     psychotic = dx.psychotic_features if dx else None
@@ -216,9 +273,14 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
         missing.append("diagnosis.severity")
     comps["severity"] = msm.severity.points[sev_key] if sev_key else None  # type: ignore[index]
     if sev_key:
-        reasons.append(Reason(
-            "staging.msm.severity", f"severity {sev_key.replace('_', ' ')} -> {comps['severity']}",
-            ("diagnosis.severity", "diagnosis.psychotic_features"), kb.source_ids(msm.severity.source)))
+        reasons.append(
+            Reason(
+                "staging.msm.severity",
+                f"severity {sev_key.replace('_', ' ')} -> {comps['severity']}",
+                ("diagnosis.severity", "diagnosis.psychotic_features"),
+                kb.source_ids(msm.severity.source),
+            )
+        )
 
     n_failed = trd.failed_adequate_antidepressants
     n_possible = n_failed + len(trd.unknown_drugs)
@@ -226,10 +288,14 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
     comps["failures"] = int(fail_band.points) if fail_band else None
     fail_src = kb.source_ids(msm.failed_antidepressants.source)
     if fail_band:
-        reasons.append(Reason(
-            "staging.msm.failures",
-            f"{n_failed} failed antidepressant(s): {fail_band.label} -> {fail_band.points:g}",
-            ("trials",), fail_src))
+        reasons.append(
+            Reason(
+                "staging.msm.failures",
+                f"{n_failed} failed antidepressant(s): {fail_band.label} -> {fail_band.points:g}",
+                ("trials",),
+                fail_src,
+            )
+        )
     possible_band = band_of(msm.failed_antidepressants, n_possible)
     failures_could_change = record.trials is None or (
         (possible_band.points if possible_band else 0) != (fail_band.points if fail_band else 0)
@@ -243,14 +309,21 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
         comps["augmentation"] = int(msm.augmentation_used.points)
     elif any(t.episode is None for t in current_aug):
         comps["augmentation"] = None
-        missing += [f"trials[{record.trials.index(t)}].episode" for t in current_aug if t.episode is None]
+        missing += [
+            f"trials[{record.trials.index(t)}].episode" for t in current_aug if t.episode is None
+        ]
     else:
         comps["augmentation"] = 0
     if comps["augmentation"] is not None:
-        reasons.append(Reason(
-            "staging.msm.augmentation",
-            f"augmentation {'used' if comps['augmentation'] else 'not used'} in the current episode -> {comps['augmentation']}",
-            ("trials",), kb.source_ids(msm.augmentation_used.source)))
+        reasons.append(
+            Reason(
+                "staging.msm.augmentation",
+                f"augmentation {'used' if comps['augmentation'] else 'not used'} in the current "
+                f"episode -> {comps['augmentation']}",
+                ("trials",),
+                kb.source_ids(msm.augmentation_used.source),
+            )
+        )
 
     if record.ect is None:
         comps["ect"] = None
@@ -263,45 +336,96 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
     else:
         comps["ect"] = 0
     if comps["ect"] is not None:
-        reasons.append(Reason(
-            "staging.msm.ect", f"ECT {'used' if comps['ect'] else 'not used'} in the current episode -> {comps['ect']}",
-            ("ect",), kb.source_ids(msm.ect_used.source)))
+        reasons.append(
+            Reason(
+                "staging.msm.ect",
+                f"ECT {'used' if comps['ect'] else 'not used'} in the current episode -> "
+                f"{comps['ect']}",
+                ("ect",),
+                kb.source_ids(msm.ect_used.source),
+            )
+        )
 
     if n_failed == 0:
         could = record.trials is None or n_possible > 0
-        reasons.append(Reason(
-            "staging.msm.not_applicable",
-            "no failed adequate antidepressant: the Maudsley method does not apply"
-            + (" yet (unknown trials could change this)" if could else ""),
-            ("trials",), fail_src,
-            tuple(m for v in trd.trials if v.outcome is Status.UNKNOWN for r in v.reasons for m in r.missing) if could else ()))
-        return ScoreResult("staging.msm", None, not could, comps, "not_applicable", None, tuple(reasons))
+        reasons.append(
+            Reason(
+                "staging.msm.not_applicable",
+                "no failed adequate antidepressant: the Maudsley method does not apply"
+                + (" yet (unknown trials could change this)" if could else ""),
+                ("trials",),
+                fail_src,
+                tuple(
+                    m
+                    for v in trd.trials
+                    if v.outcome is Status.UNKNOWN
+                    for r in v.reasons
+                    for m in r.missing
+                )
+                if could
+                else (),
+            )
+        )
+        return ScoreResult(
+            "staging.msm", None, not could, comps, "not_applicable", None, tuple(reasons)
+        )
 
     if missing:
-        reasons.append(Reason(
-            "staging.msm.component_unknown",
-            "a component is not known, so no total: "
-            + ", ".join(k for k, v in comps.items() if v is None),
-            tuple(missing), src_all, tuple(dict.fromkeys(missing))))
+        reasons.append(
+            Reason(
+                "staging.msm.component_unknown",
+                "a component is not known, so no total: "
+                + ", ".join(k for k, v in comps.items() if v is None),
+                tuple(missing),
+                src_all,
+                tuple(dict.fromkeys(missing)),
+            )
+        )
         return ScoreResult("staging.msm", None, False, comps, None, None, tuple(reasons))
 
     score = sum(comps.values())
     band = band_of(msm.total, score)
     possible_max: float | None = float(score)
     if failures_could_change:
-        top = band_of(msm.failed_antidepressants, n_possible) if record.trials is not None else msm.failed_antidepressants.bands[-1]
+        top = (
+            band_of(msm.failed_antidepressants, n_possible)
+            if record.trials is not None
+            else msm.failed_antidepressants.bands[-1]
+        )
         possible_max = score - comps["failures"] + int(top.points)
-        reasons.append(Reason(
-            "staging.msm.incomplete",
-            f"unknown trials could raise the failures component (total up to {possible_max})",
-            ("trials",), fail_src,
-            tuple(m for v in trd.trials if v.outcome is Status.UNKNOWN for r in v.reasons for m in r.missing)))
-    reasons.insert(0, Reason(
-        "staging.msm.total",
-        f"MSM {score} = duration {comps['duration']} + severity {comps['severity']} + failures "
-        f"{comps['failures']} + augmentation {comps['augmentation']} + ECT {comps['ect']}: {band.label} "
-        f"({band.min:g}-{band.max:g})",
-        ("diagnosis", "trials", "ect"), kb.source_ids(msm.total.source)))
+        reasons.append(
+            Reason(
+                "staging.msm.incomplete",
+                f"unknown trials could raise the failures component (total up to {possible_max})",
+                ("trials",),
+                fail_src,
+                tuple(
+                    m
+                    for v in trd.trials
+                    if v.outcome is Status.UNKNOWN
+                    for r in v.reasons
+                    for m in r.missing
+                ),
+            )
+        )
+    reasons.insert(
+        0,
+        Reason(
+            "staging.msm.total",
+            f"MSM {score} = duration {comps['duration']} + severity {comps['severity']} + failures "
+            f"{comps['failures']} + augmentation {comps['augmentation']} + ECT {comps['ect']}: "
+            f"{band.label} "
+            f"({band.min:g}-{band.max:g})",
+            ("diagnosis", "trials", "ect"),
+            kb.source_ids(msm.total.source),
+        ),
+    )
     return ScoreResult(
-        "staging.msm", float(score), not failures_could_change, comps, band.label, possible_max, tuple(reasons)
+        "staging.msm",
+        float(score),
+        not failures_could_change,
+        comps,
+        band.label,
+        possible_max,
+        tuple(reasons),
     )

@@ -53,16 +53,26 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
     if not screeners:
         action = c.actions["unknown"]
         return SuicideRisk(
-            "unknown", action, None, None, {},
-            (Reason(
-                "suicide.no_screener",
-                "no C-SSRS screener recorded: the risk level cannot be given",
-                ("assessments",), kb.source_ids(c.actions_source),
-                ("assessments[] (instrument: cssrs_screener)",)),),
+            "unknown",
+            action,
+            None,
+            None,
+            {},
+            (
+                Reason(
+                    "suicide.no_screener",
+                    "no C-SSRS screener recorded: the risk level cannot be given",
+                    ("assessments",),
+                    kb.source_ids(c.actions_source),
+                    ("assessments[] (instrument: cssrs_screener)",),
+                ),
+            ),
         )
     index, adm = screeners[-1]
     path = f"assessments[{index}].answers"
-    raw = adm.answers.model_dump() if adm.answers is not None else {q.key: None for q in c.questions}
+    raw = (
+        adm.answers.model_dump() if adm.answers is not None else {q.key: None for q in c.questions}
+    )
     answers: dict[str, bool | None] = dict(raw)
     reasons: list[Reason] = []
     skip_notes = []
@@ -73,15 +83,27 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
                     answers[k] = False
                     skip_notes.append(k)
     if skip_notes:
-        reasons.append(Reason(
-            "suicide.skip_rule",
-            f"not asked because not applicable, read as no: {', '.join(skip_notes)}",
-            tuple(f"{path}.{k}" for k in skip_notes),
-            tuple(dict.fromkeys(kb.source_ids(c.skip_rule.source) + kb.source_ids(c.behavior_rule.source)))))
+        reasons.append(
+            Reason(
+                "suicide.skip_rule",
+                f"not asked because not applicable, read as no: {', '.join(skip_notes)}",
+                tuple(f"{path}.{k}" for k in skip_notes),
+                tuple(
+                    dict.fromkeys(
+                        kb.source_ids(c.skip_rule.source) + kb.source_ids(c.behavior_rule.source)
+                    )
+                ),
+            )
+        )
 
     def status(key: str) -> Status:
         if key == "behavior_not_recent":
-            return all_of([Status.of(answers.get("behavior")), ~Status.of(answers.get("behavior_past_3_months"))])
+            return all_of(
+                [
+                    Status.of(answers.get("behavior")),
+                    ~Status.of(answers.get("behavior_past_3_months")),
+                ]
+            )
         return Status.of(answers.get(key))
 
     level = c.none_level
@@ -95,10 +117,14 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
                 at_least = tier.level
                 break
             level = tier.level
-            reasons.append(Reason(
-                f"suicide.level_{tier.level}",
-                f"{tier.level}: yes to {', '.join(yes)}",
-                tuple(f"{path}.{k}" for k in yes if k != "behavior_not_recent") or (path,), src))
+            reasons.append(
+                Reason(
+                    f"suicide.level_{tier.level}",
+                    f"{tier.level}: yes to {', '.join(yes)}",
+                    tuple(f"{path}.{k}" for k in yes if k != "behavior_not_recent") or (path,),
+                    src,
+                )
+            )
             break
         if st is Status.UNKNOWN and level != "unknown":
             unknown = [k for k in tier.any_of if status(k) is Status.UNKNOWN]
@@ -111,26 +137,43 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
                     fields.append(f"{path}.{k}")
             fields = [f for f in dict.fromkeys(fields) if answers.get(f.rsplit(".", 1)[1]) is None]
             level = "unknown"
-            reasons.append(Reason(
-                "suicide.level_unknown",
-                f"not asked: {', '.join(f.rsplit('.', 1)[1] for f in fields)}; "
-                f"a yes would make the level {tier.level}",
-                tuple(fields), src, tuple(fields)))
+            reasons.append(
+                Reason(
+                    "suicide.level_unknown",
+                    f"not asked: {', '.join(f.rsplit('.', 1)[1] for f in fields)}; "
+                    f"a yes would make the level {tier.level}",
+                    tuple(fields),
+                    src,
+                    tuple(fields),
+                )
+            )
     if level == c.none_level:
-        reasons.append(Reason(
-            "suicide.level_none", "no to every screener question",
-            (path,), kb.source_ids(c.tiers[-1].source)))
+        reasons.append(
+            Reason(
+                "suicide.level_none",
+                "no to every screener question",
+                (path,),
+                kb.source_ids(c.tiers[-1].source),
+            )
+        )
     if level == "unknown" and at_least:
-        reasons.append(Reason(
-            "suicide.at_least", f"already at least {at_least} from the answers given",
-            (path,), kb.source_ids(c.tiers[-1].source)))
+        reasons.append(
+            Reason(
+                "suicide.at_least",
+                f"already at least {at_least} from the answers given",
+                (path,),
+                kb.source_ids(c.tiers[-1].source),
+            )
+        )
 
     action = c.actions[level]
     esc = c.phq9_item9_escalation
     if level == esc.from_level:
         flag = next(f for f in kb.scales.instruments[esc.instrument].flags if f.code == esc.flag)
         with_items = [
-            (i, a) for i, a in enumerate(adms) if a.instrument == esc.instrument and a.items is not None
+            (i, a)
+            for i, a in enumerate(adms)
+            if a.instrument == esc.instrument and a.items is not None
         ]
         if with_items:
             pi, pa = with_items[-1]
@@ -142,12 +185,22 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
             if positive:
                 action = esc.to_action
                 what = "not recorded (counted as positive)" if value is None else f"= {value}"
-                reasons.append(Reason(
-                    f"suicide.{esc.flag}",
-                    f"latest {esc.instrument.upper()} item {flag.item} {what}: action raised to "
-                    f"{esc.to_action}",
-                    (f"assessments[{pi}].items[{flag.item - 1}]",),
-                    kb.source_ids(esc.source) + kb.source_ids(flag.source)))
-    reasons.append(Reason(
-        f"suicide.action.{action}", c.action_descriptions[action], (path,), kb.source_ids(c.actions_source)))
+                reasons.append(
+                    Reason(
+                        f"suicide.{esc.flag}",
+                        f"latest {esc.instrument.upper()} item {flag.item} {what}: action raised "
+                        "to "
+                        f"{esc.to_action}",
+                        (f"assessments[{pi}].items[{flag.item - 1}]",),
+                        kb.source_ids(esc.source) + kb.source_ids(flag.source),
+                    )
+                )
+    reasons.append(
+        Reason(
+            f"suicide.action.{action}",
+            c.action_descriptions[action],
+            (path,),
+            kb.source_ids(c.actions_source),
+        )
+    )
     return SuicideRisk(level, action, at_least, index, answers, tuple(reasons))

@@ -29,7 +29,7 @@ from kdsupport.result import Reason, Status, all_of, at_least, compare
 
 if TYPE_CHECKING:
     from kdsupport.case import CaseRecord, ECTCourse, Trial
-    from kdsupport.knowledge import Definition, KnowledgeBase
+    from kdsupport.knowledge import KnowledgeBase
 
 __all__ = [
     "TrialVerdict",
@@ -43,7 +43,11 @@ __all__ = [
     "TRD_ROLES",
 ]
 
-ADEQUACY_LABELS = {Status.MET: "adequate", Status.NOT_MET: "not_adequate", Status.UNKNOWN: "unknown"}
+ADEQUACY_LABELS = {
+    Status.MET: "adequate",
+    Status.NOT_MET: "not_adequate",
+    Status.UNKNOWN: "unknown",
+}
 OUTCOME_LABELS = {Status.MET: "failed", Status.NOT_MET: "not_failed", Status.UNKNOWN: "unknown"}
 # Roles whose antidepressant trials count toward TRD, Thase-Rush and the Maudsley failures.
 TRD_ROLES = ("monotherapy", "combination")
@@ -68,12 +72,12 @@ class TrialVerdict:
 
     @property
     def adequacy_label(self) -> str:
-        """adequate / not_adequate / unknown."""
+        """Adequate / not_adequate / unknown."""
         return ADEQUACY_LABELS[self.adequacy]
 
     @property
     def outcome_label(self) -> str:
-        """failed / not_failed / unknown."""
+        """Failed / not_failed / unknown."""
         return OUTCOME_LABELS[self.outcome]
 
     @property
@@ -115,7 +119,9 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def evaluate_trial(trial: Trial, index: int, kb: KnowledgeBase, definition: str | None = None) -> TrialVerdict:
+def evaluate_trial(
+    trial: Trial, index: int, kb: KnowledgeBase, definition: str | None = None
+) -> TrialVerdict:
     """Judge one trial's adequacy and outcome under a TRD definition.
 
     Notes
@@ -133,75 +139,186 @@ def evaluate_trial(trial: Trial, index: int, kb: KnowledgeBase, definition: str 
 
     # episode
     if trial.episode is None:
-        crit.append((Status.UNKNOWN, Reason(
-            "trd.trial.episode_unknown", "episode not recorded (current or previous?)",
-            (f"{path}.episode",), ("case_record_spec_v1",), (f"{path}.episode",))))
+        crit.append(
+            (
+                Status.UNKNOWN,
+                Reason(
+                    "trd.trial.episode_unknown",
+                    "episode not recorded (current or previous?)",
+                    (f"{path}.episode",),
+                    ("case_record_spec_v1",),
+                    (f"{path}.episode",),
+                ),
+            )
+        )
     elif trial.episode == "previous" and defn.current_episode_only:
-        crit.append((Status.NOT_MET, Reason(
-            "trd.trial.previous_episode",
-            f"previous episode: {def_name} counts trials in the current episode only",
-            (f"{path}.episode",), kb.source_ids(defn.min_failed_antidepressants.source))))
+        crit.append(
+            (
+                Status.NOT_MET,
+                Reason(
+                    "trd.trial.previous_episode",
+                    f"previous episode: {def_name} counts trials in the current episode only",
+                    (f"{path}.episode",),
+                    kb.source_ids(defn.min_failed_antidepressants.source),
+                ),
+            )
+        )
     else:
-        crit.append((Status.MET, Reason(
-            "trd.trial.current_episode", "current episode", (f"{path}.episode",),
-            kb.source_ids(defn.min_failed_antidepressants.source))))
+        crit.append(
+            (
+                Status.MET,
+                Reason(
+                    "trd.trial.current_episode",
+                    "current episode",
+                    (f"{path}.episode",),
+                    kb.source_ids(defn.min_failed_antidepressants.source),
+                ),
+            )
+        )
 
     # dose or serum level
     table = kb.drugs.dose_tables[defn.dose_table]
     dose_src = kb.source_ids(minimum.source)
     if minimum.serum_level_mmol_l is not None:
-        level, need, unit, field = trial.serum_level_mmol_l, minimum.serum_level_mmol_l, "mmol/L", "serum_level_mmol_l"
+        level, need, unit, field = (
+            trial.serum_level_mmol_l,
+            minimum.serum_level_mmol_l,
+            "mmol/L",
+            "serum_level_mmol_l",
+        )
         what = "serum level"
     else:
-        level, need, unit, field = trial.dose_mg_per_day, minimum.mg_per_day, "mg/day", "dose_mg_per_day"
+        level, need, unit, field = (
+            trial.dose_mg_per_day,
+            minimum.mg_per_day,
+            "mg/day",
+            "dose_mg_per_day",
+        )
         what = "dose"
     assert need is not None  # the knowledge-base check guarantees one of the two
     status = compare(level, ">=", need)
     if status is Status.UNKNOWN:
-        crit.append((status, Reason(
-            "trd.trial.dose_unknown",
-            f"{what} not recorded; {trial.drug} needs >= {_fmt(need)} {unit} ({table.title})",
-            (f"{path}.{field}",), dose_src, (f"{path}.{field}",))))
+        crit.append(
+            (
+                status,
+                Reason(
+                    "trd.trial.dose_unknown",
+                    f"{what} not recorded; {trial.drug} needs >= {_fmt(need)} {unit} "
+                    f"({table.title})",
+                    (f"{path}.{field}",),
+                    dose_src,
+                    (f"{path}.{field}",),
+                ),
+            )
+        )
     elif status is Status.MET:
-        crit.append((status, Reason(
-            "trd.trial.dose_adequate",
-            f"{what} {_fmt(level)} {unit} >= minimum {_fmt(need)} {unit} for {trial.drug}",
-            (f"{path}.{field}",), dose_src)))
+        crit.append(
+            (
+                status,
+                Reason(
+                    "trd.trial.dose_adequate",
+                    f"{what} {_fmt(level)} {unit} >= minimum {_fmt(need)} {unit} for {trial.drug}",
+                    (f"{path}.{field}",),
+                    dose_src,
+                ),
+            )
+        )
     else:
-        crit.append((status, Reason(
-            "trd.trial.dose_low",
-            f"{what} {_fmt(level)} {unit} is below the minimum {_fmt(need)} {unit} for {trial.drug}",
-            (f"{path}.{field}",), dose_src)))
+        crit.append(
+            (
+                status,
+                Reason(
+                    "trd.trial.dose_low",
+                    f"{what} {_fmt(level)} {unit} is below the minimum {_fmt(need)} {unit} for "
+                    f"{trial.drug}",
+                    (f"{path}.{field}",),
+                    dose_src,
+                ),
+            )
+        )
 
     # duration
     wk = defn.min_weeks.value
     wk_src = kb.source_ids(defn.min_weeks.source)
     status = compare(trial.weeks, ">=", wk)
     if status is Status.UNKNOWN:
-        crit.append((status, Reason(
-            "trd.trial.duration_unknown", f"weeks at that dose not recorded; {def_name} needs >= {_fmt(wk)} weeks",
-            (f"{path}.weeks",), wk_src, (f"{path}.weeks",))))
+        crit.append(
+            (
+                status,
+                Reason(
+                    "trd.trial.duration_unknown",
+                    f"weeks at that dose not recorded; {def_name} needs >= {_fmt(wk)} weeks",
+                    (f"{path}.weeks",),
+                    wk_src,
+                    (f"{path}.weeks",),
+                ),
+            )
+        )
     elif status is Status.MET:
-        crit.append((status, Reason(
-            "trd.trial.duration_adequate", f"{_fmt(trial.weeks)} weeks >= {_fmt(wk)} weeks",
-            (f"{path}.weeks",), wk_src)))
+        crit.append(
+            (
+                status,
+                Reason(
+                    "trd.trial.duration_adequate",
+                    f"{_fmt(trial.weeks)} weeks >= {_fmt(wk)} weeks",
+                    (f"{path}.weeks",),
+                    wk_src,
+                ),
+            )
+        )
     else:
-        crit.append((status, Reason(
-            "trd.trial.duration_short", f"{_fmt(trial.weeks)} weeks is shorter than the {_fmt(wk)} weeks {def_name} needs",
-            (f"{path}.weeks",), wk_src)))
+        crit.append(
+            (
+                status,
+                Reason(
+                    "trd.trial.duration_short",
+                    f"{_fmt(trial.weeks)} weeks is shorter than the {_fmt(wk)} weeks {def_name} "
+                    "needs",
+                    (f"{path}.weeks",),
+                    wk_src,
+                ),
+            )
+        )
 
     # adherence
     spec_src = ("case_record_spec_v1",)
     if trial.adherence is None:
-        crit.append((Status.UNKNOWN, Reason(
-            "trd.trial.adherence_unknown", "adherence not recorded", (f"{path}.adherence",),
-            spec_src, (f"{path}.adherence",))))
+        crit.append(
+            (
+                Status.UNKNOWN,
+                Reason(
+                    "trd.trial.adherence_unknown",
+                    "adherence not recorded",
+                    (f"{path}.adherence",),
+                    spec_src,
+                    (f"{path}.adherence",),
+                ),
+            )
+        )
     elif trial.adherence == "adequate":
-        crit.append((Status.MET, Reason(
-            "trd.trial.adherence_adequate", "adherence adequate", (f"{path}.adherence",), spec_src)))
+        crit.append(
+            (
+                Status.MET,
+                Reason(
+                    "trd.trial.adherence_adequate",
+                    "adherence adequate",
+                    (f"{path}.adherence",),
+                    spec_src,
+                ),
+            )
+        )
     else:
-        crit.append((Status.NOT_MET, Reason(
-            "trd.trial.adherence_inadequate", "adherence inadequate", (f"{path}.adherence",), spec_src)))
+        crit.append(
+            (
+                Status.NOT_MET,
+                Reason(
+                    "trd.trial.adherence_inadequate",
+                    "adherence inadequate",
+                    (f"{path}.adherence",),
+                    spec_src,
+                ),
+            )
+        )
 
     adequacy = all_of(s for s, _ in crit)
     reasons = [r if adequacy is Status.UNKNOWN else _no_missing(r) for _, r in crit]
@@ -213,39 +330,62 @@ def evaluate_trial(trial: Trial, index: int, kb: KnowledgeBase, definition: str 
     if within is Status.UNKNOWN:
         r = Reason(
             "trd.trial.improvement_unknown",
-            f"improvement not recorded; failure needs improvement {fail.comparison} {_fmt(fail.percent)} %",
-            (f"{path}.improvement_percent",), fail_src, (f"{path}.improvement_percent",))
+            f"improvement not recorded; failure needs improvement {fail.comparison} "
+            f"{_fmt(fail.percent)} %",
+            (f"{path}.improvement_percent",),
+            fail_src,
+            (f"{path}.improvement_percent",),
+        )
     elif within is Status.MET:
         r = Reason(
             "trd.trial.nonresponse",
-            f"improvement {_fmt(trial.improvement_percent)} % {fail.comparison} {_fmt(fail.percent)} %: non-response",
-            (f"{path}.improvement_percent",), fail_src)
+            f"improvement {_fmt(trial.improvement_percent)} % {fail.comparison} "
+            f"{_fmt(fail.percent)} %: non-response",
+            (f"{path}.improvement_percent",),
+            fail_src,
+        )
     else:
         r = Reason(
             "trd.trial.improved_above_threshold",
             f"improvement {_fmt(trial.improvement_percent)} % is above the non-response threshold "
             f"({fail.comparison} {_fmt(fail.percent)} %): not a failure",
-            (f"{path}.improvement_percent",), fail_src)
+            (f"{path}.improvement_percent",),
+            fail_src,
+        )
     outcome = all_of([adequacy, within])
     reasons.append(r if outcome is Status.UNKNOWN else _no_missing(r))
 
     counts = cls.antidepressant and trial.role in TRD_ROLES
     if not cls.antidepressant:
-        reasons.append(Reason(
-            "trd.trial.augmentation_agent",
-            f"{trial.drug} is an augmentation agent ({cls.label}): it never counts toward TRD",
-            (f"{path}.drug",), kb.source_ids(cls.source)))
+        reasons.append(
+            Reason(
+                "trd.trial.augmentation_agent",
+                f"{trial.drug} is an augmentation agent ({cls.label}): it never counts toward TRD",
+                (f"{path}.drug",),
+                kb.source_ids(cls.source),
+            )
+        )
     elif trial.role == "augmentation":
-        reasons.append(Reason(
-            "trd.trial.antidepressant_as_augmentation",
-            f"{trial.drug} given as augmentation counts as an augmentation trial, not toward TRD",
-            (f"{path}.role",), spec_src))
+        reasons.append(
+            Reason(
+                "trd.trial.antidepressant_as_augmentation",
+                f"{trial.drug} given as augmentation counts as an augmentation trial, not toward "
+                "TRD",
+                (f"{path}.role",),
+                spec_src,
+            )
+        )
     if trial.stopped_early_for is not None:
-        reasons.append(Reason(
-            "trd.trial.stopped_early",
-            f"stopped early for {trial.stopped_early_for.replace('_', ' ')} (recorded; the rule "
-            "judges the dose and weeks actually given)",
-            (f"{path}.stopped_early_for",), spec_src))
+        reasons.append(
+            Reason(
+                "trd.trial.stopped_early",
+                f"stopped early for {trial.stopped_early_for.replace('_', ' ')} (recorded; the "
+                "rule "
+                "judges the dose and weeks actually given)",
+                (f"{path}.stopped_early_for",),
+                spec_src,
+            )
+        )
     return TrialVerdict(
         index=index,
         drug=trial.drug,
@@ -267,30 +407,49 @@ def _no_missing(r: Reason) -> Reason:
     return Reason(r.code, r.message, r.fields, r.sources) if r.missing else r
 
 
-def evaluate_ect(course: ECTCourse, index: int, kb: KnowledgeBase, definition: str | None = None) -> ECTVerdict:
-    """Whether an ECT course failed in the current episode (non-response threshold of the
-    definition), and whether it was bilateral."""
+def evaluate_ect(
+    course: ECTCourse, index: int, kb: KnowledgeBase, definition: str | None = None
+) -> ECTVerdict:
+    """Judge whether an ECT course failed in the current episode, and if it was bilateral.
+
+    Failure uses the definition's non-response threshold.
+    """
     def_name, defn = kb.definition(definition)
     path = f"ect[{index}]"
     fail = defn.failure
     current = Status.UNKNOWN if course.episode is None else Status.of(course.episode == "current")
     within = compare(course.improvement_percent, fail.comparison, fail.percent)
     failed = all_of([current, within])
-    bilateral = Status.UNKNOWN if course.laterality is None else Status.of(course.laterality == "bilateral")
+    bilateral = (
+        Status.UNKNOWN if course.laterality is None else Status.of(course.laterality == "bilateral")
+    )
     missing = []
     if failed is Status.UNKNOWN:
         if course.episode is None:
             missing.append(f"{path}.episode")
         if within is Status.UNKNOWN:
             missing.append(f"{path}.improvement_percent")
-    imp = "not recorded" if course.improvement_percent is None else f"{_fmt(course.improvement_percent)} %"
-    word = {Status.MET: "failed", Status.NOT_MET: "not a current-episode failure", Status.UNKNOWN: "unknown"}[failed]
-    reasons = [Reason(
-        "trd.ect.course",
-        f"ECT course ({course.laterality or 'laterality not recorded'}, episode "
-        f"{course.episode or 'not recorded'}), improvement {imp}; failure needs "
-        f"{fail.comparison} {_fmt(fail.percent)} % in the current episode -> {word}",
-        (path,), kb.source_ids(fail.source), tuple(missing))]
+    imp = (
+        "not recorded"
+        if course.improvement_percent is None
+        else f"{_fmt(course.improvement_percent)} %"
+    )
+    word = {
+        Status.MET: "failed",
+        Status.NOT_MET: "not a current-episode failure",
+        Status.UNKNOWN: "unknown",
+    }[failed]
+    reasons = [
+        Reason(
+            "trd.ect.course",
+            f"ECT course ({course.laterality or 'laterality not recorded'}, episode "
+            f"{course.episode or 'not recorded'}), improvement {imp}; failure needs "
+            f"{fail.comparison} {_fmt(fail.percent)} % in the current episode -> {word}",
+            (path,),
+            kb.source_ids(fail.source),
+            tuple(missing),
+        )
+    ]
     return ECTVerdict(index, current, failed, bilateral, tuple(reasons))
 
 
@@ -302,42 +461,80 @@ def evaluate_trd(record: CaseRecord, kb: KnowledgeBase, definition: str | None =
     verdicts = tuple(evaluate_trial(t, i, kb, def_name) for i, t in enumerate(record.trials or ()))
     counting = [v for v in verdicts if v.counts_toward_trd]
     failed = _distinct(v.drug for v in counting if v.outcome is Status.MET)
-    unknown = _distinct(v.drug for v in counting if v.outcome is Status.UNKNOWN and v.drug not in failed)
-    unknown_trials = sum(1 for v in counting if v.outcome is Status.UNKNOWN and v.episode != "previous")
+    unknown = _distinct(
+        v.drug for v in counting if v.outcome is Status.UNKNOWN and v.drug not in failed
+    )
+    unknown_trials = sum(
+        1 for v in counting if v.outcome is Status.UNKNOWN and v.episode != "previous"
+    )
     reasons: list[Reason] = []
 
     if record.trials is None:
         trials_status = Status.UNKNOWN
-        reasons.append(Reason(
-            "trd.history_unknown", "no treatment history recorded (trials missing)", ("trials",),
-            need_src, ("trials",)))
+        reasons.append(
+            Reason(
+                "trd.history_unknown",
+                "no treatment history recorded (trials missing)",
+                ("trials",),
+                need_src,
+                ("trials",),
+            )
+        )
     else:
         trials_status = at_least(need, [Status.MET] * len(failed) + [Status.UNKNOWN] * len(unknown))
         drugs_txt = ", ".join(failed) if failed else "none"
-        msg = (f"{len(failed)} distinct antidepressant(s) with a failed adequate trial ({drugs_txt}); "
-               f"{def_name} needs >= {need}")
+        msg = (
+            f"{len(failed)} distinct antidepressant(s) with a failed adequate trial ({drugs_txt}); "
+            f"{def_name} needs >= {need}"
+        )
         if unknown:
-            msg += f"; {len(unknown)} more could count once missing facts are known ({', '.join(unknown)})"
-        code = {Status.MET: "trd.count_met", Status.NOT_MET: "trd.count_not_met", Status.UNKNOWN: "trd.count_unknown"}[trials_status]
+            msg += (
+                f"; {len(unknown)} more could count once missing facts are known "
+                f"({', '.join(unknown)})"
+            )
+        code = {
+            Status.MET: "trd.count_met",
+            Status.NOT_MET: "trd.count_not_met",
+            Status.UNKNOWN: "trd.count_unknown",
+        }[trials_status]
         missing: tuple[str, ...] = ()
         if trials_status is Status.UNKNOWN:
-            missing = tuple(m for v in counting if v.outcome is Status.UNKNOWN for r in v.reasons for m in r.missing)
-        reasons.append(Reason(code, msg, ("trials",), need_src + kb.source_ids(defn.failure.source), missing))
+            missing = tuple(
+                m
+                for v in counting
+                if v.outcome is Status.UNKNOWN
+                for r in v.reasons
+                for m in r.missing
+            )
+        reasons.append(
+            Reason(code, msg, ("trials",), need_src + kb.source_ids(defn.failure.source), missing)
+        )
 
     primary = record.diagnosis.primary if record.diagnosis else None
     if primary is not None and primary != "mdd":
         status = Status.NOT_MET
-        reasons.insert(0, Reason(
-            "trd.not_mdd",
-            f"primary diagnosis is {primary.replace('_', ' ')}: TRD definitions apply to major "
-            "depressive disorder",
-            ("diagnosis.primary",), ("case_record_spec_v1", "sforzini2022_eupearl")))
+        reasons.insert(
+            0,
+            Reason(
+                "trd.not_mdd",
+                f"primary diagnosis is {primary.replace('_', ' ')}: TRD definitions apply to major "
+                "depressive disorder",
+                ("diagnosis.primary",),
+                ("case_record_spec_v1", "sforzini2022_eupearl"),
+            ),
+        )
     elif primary is None and trials_status is not Status.NOT_MET:
         status = Status.UNKNOWN
-        reasons.insert(0, Reason(
-            "trd.diagnosis_unknown",
-            "primary diagnosis not recorded: TRD applies to major depressive disorder only",
-            ("diagnosis.primary",), ("case_record_spec_v1",), ("diagnosis.primary",)))
+        reasons.insert(
+            0,
+            Reason(
+                "trd.diagnosis_unknown",
+                "primary diagnosis not recorded: TRD applies to major depressive disorder only",
+                ("diagnosis.primary",),
+                ("case_record_spec_v1",),
+                ("diagnosis.primary",),
+            ),
+        )
     else:
         status = trials_status
     return TRDResult(status, def_name, failed, unknown, unknown_trials, verdicts, tuple(reasons))

@@ -48,7 +48,9 @@ def test_record_without_synthetic_is_refused():
     rec = make_record()
     del rec["synthetic"]
     found = problems(rec)
-    assert found == ["synthetic: must be true: kdsupport accepts synthetic records only, this record is refused (field missing)"]
+    assert found == [
+        "synthetic: must be true: kdsupport accepts synthetic records only, this record is refused (field missing)"
+    ]
 
 
 def test_field_errors_name_path_value_and_allowed_values():
@@ -58,20 +60,30 @@ def test_field_errors_name_path_value_and_allowed_values():
     rec["trials"][0]["adherence"] = "good"
     found = problems(rec)
     assert "patient.age_years: must be >= 12, got 9" in found
-    assert "patient.sex: must be one of 'female', 'male', 'intersex' or 'unknown' (or null when not known), got 'man'" in found
+    assert (
+        "patient.sex: must be one of 'female', 'male', 'intersex' or 'unknown' (or null when not known), got 'man'"
+        in found
+    )
     assert "patient.pregnant: must be true or false (or null when not known), got 'yes'" in found
     assert "trials[1].weeks: must be > 0, got -3" in found
-    assert any(p.startswith("trials[0].adherence: must be one of 'adequate' or 'inadequate'") for p in found)
+    assert any(
+        p.startswith("trials[0].adherence: must be one of 'adequate' or 'inadequate'")
+        for p in found
+    )
     assert len(found) == 5  # every problem at once
 
 
 def test_integers_are_integers():
     rec = make_record()
     rec["patient"]["age_years"] = 40.0
-    rec["assessments"].append({"instrument": "phq9", "when": "baseline", "items": [1, 1, 1, 1, 1, 1, 1, 1, 1.5]})
+    rec["assessments"].append(
+        {"instrument": "phq9", "when": "baseline", "items": [1, 1, 1, 1, 1, 1, 1, 1, 1.5]}
+    )
     found = problems(rec)
     assert "patient.age_years: must be a whole number, got 40.0" in found
-    assert "assessments[1].items[8]: must be a whole number (or null when not known), got 1.5" in found
+    assert (
+        "assessments[1].items[8]: must be a whole number (or null when not known), got 1.5" in found
+    )
 
 
 def test_unknown_drug_suggests_the_closest_generic_name():
@@ -115,27 +127,63 @@ def test_male_cannot_be_pregnant():
 
 def test_diastolic_must_be_below_systolic():
     rec = make_record(vitals={"systolic_mmhg": 120, "diastolic_mmhg": 120})
-    rec["sessions"] = [{"number": 1, "modality": "esketamine_nasal",
-                        "vitals": [{"minute": 0, "systolic_mmhg": 100, "diastolic_mmhg": 110}]}]
+    rec["sessions"] = [
+        {
+            "number": 1,
+            "modality": "esketamine_nasal",
+            "vitals": [{"minute": 0, "systolic_mmhg": 100, "diastolic_mmhg": 110}],
+        }
+    ]
     found = problems(rec)
     assert "vitals.diastolic_mmhg: must be below systolic_mmhg (120), got 120" in found
-    assert "sessions[0].vitals[0].diastolic_mmhg: must be below systolic_mmhg (100), got 110" in found
+    assert (
+        "sessions[0].vitals[0].diastolic_mmhg: must be below systolic_mmhg (100), got 110" in found
+    )
 
 
 @pytest.mark.parametrize(
     ("adm", "want"),
     [
-        ({"instrument": "phq9", "when": "baseline", "items": [1] * 8}, "assessments[1].items: phq9 has 9 items, got 8"),
-        ({"instrument": "madrs", "when": "baseline", "items": [7] + [0] * 9}, "assessments[1].items[0]: madrs item scores are 0-6, got 7"),
-        ({"instrument": "gad7", "when": "baseline", "total": 22}, "assessments[1].total: gad7 totals are 0-21, got 22"),
-        ({"instrument": "phq9", "when": "baseline", "items": [1] * 9, "total": 10}, "assessments[1].total: 10 does not match the total of the items (9)"),
-        ({"instrument": "phq9", "when": "baseline", "items": [1] * 8 + [None], "total": 8},
-         "assessments[1].total: cannot be combined with items that contain null (no proration): give all items, or the total alone"),
-        ({"instrument": "cssrs_screener", "when": "baseline", "total": 3}, "assessments[1].total: cssrs_screener has no total; give its answers"),
-        ({"instrument": "madrs", "when": "baseline", "total": 20, "answers": {"plan": True}}, "assessments[1].answers: answers belong to cssrs_screener, not madrs"),
-        ({"instrument": "hamd17", "when": "baseline", "total": 10}, "assessments[1].instrument: must be one of"),
-        ({"instrument": "madrs", "when": "week 3", "total": 10}, "assessments[1].when: must be 'baseline', 'session-N', 'day-N' or an ISO date (YYYY-MM-DD), got 'week 3'"),
-        ({"instrument": "madrs", "when": "2024-02-30", "total": 10}, "assessments[1].when: '2024-02-30' is not a real calendar date"),
+        (
+            {"instrument": "phq9", "when": "baseline", "items": [1] * 8},
+            "assessments[1].items: phq9 has 9 items, got 8",
+        ),
+        (
+            {"instrument": "madrs", "when": "baseline", "items": [7] + [0] * 9},
+            "assessments[1].items[0]: madrs item scores are 0-6, got 7",
+        ),
+        (
+            {"instrument": "gad7", "when": "baseline", "total": 22},
+            "assessments[1].total: gad7 totals are 0-21, got 22",
+        ),
+        (
+            {"instrument": "phq9", "when": "baseline", "items": [1] * 9, "total": 10},
+            "assessments[1].total: 10 does not match the total of the items (9)",
+        ),
+        (
+            {"instrument": "phq9", "when": "baseline", "items": [1] * 8 + [None], "total": 8},
+            "assessments[1].total: cannot be combined with items that contain null (no proration): give all items, or the total alone",
+        ),
+        (
+            {"instrument": "cssrs_screener", "when": "baseline", "total": 3},
+            "assessments[1].total: cssrs_screener has no total; give its answers",
+        ),
+        (
+            {"instrument": "madrs", "when": "baseline", "total": 20, "answers": {"plan": True}},
+            "assessments[1].answers: answers belong to cssrs_screener, not madrs",
+        ),
+        (
+            {"instrument": "hamd17", "when": "baseline", "total": 10},
+            "assessments[1].instrument: must be one of",
+        ),
+        (
+            {"instrument": "madrs", "when": "week 3", "total": 10},
+            "assessments[1].when: must be 'baseline', 'session-N', 'day-N' or an ISO date (YYYY-MM-DD), got 'week 3'",
+        ),
+        (
+            {"instrument": "madrs", "when": "2024-02-30", "total": 10},
+            "assessments[1].when: '2024-02-30' is not a real calendar date",
+        ),
     ],
 )
 def test_scale_problems(adm, want):
@@ -148,31 +196,48 @@ def test_scale_problems(adm, want):
 def test_qids_total_is_checked_against_domains():
     items = [0, 1, 3, 0, 2, 2, 0, 1, 0, 2, 1, 1, 2, 2, 1, 2]  # REFERENCE 5.3 worked example: 17
     rec = make_record()
-    rec["assessments"].append({"instrument": "qids_sr16", "when": "baseline", "items": items, "total": 17})
+    rec["assessments"].append(
+        {"instrument": "qids_sr16", "when": "baseline", "items": items, "total": 17}
+    )
     validate_case(rec)
     rec["assessments"][-1]["total"] = 24  # the plain sum, not the domain score
     assert problems(rec) == ["assessments[1].total: 24 does not match the total of the items (17)"]
 
 
 def test_session_problems():
-    rec = make_record(sessions=[
-        {"number": 1, "modality": "esketamine_nasal", "moaas": [{"minute": 40, "score": 6}], "cadss_total": 93},
-        {"number": 1, "modality": "iv_ketamine", "vitals": [{"minute": -5, "systolic_mmhg": 120}]},
-        {"number": 2, "modality": "home"},
-    ])
+    rec = make_record(
+        sessions=[
+            {
+                "number": 1,
+                "modality": "esketamine_nasal",
+                "moaas": [{"minute": 40, "score": 6}],
+                "cadss_total": 93,
+            },
+            {
+                "number": 1,
+                "modality": "iv_ketamine",
+                "vitals": [{"minute": -5, "systolic_mmhg": 120}],
+            },
+            {"number": 2, "modality": "home"},
+        ]
+    )
     found = problems(rec)
     assert "sessions[0].moaas[0].score: MOAA/S scores are 0-5, got 6" in found
     assert "sessions[0].cadss_total: CADSS totals are 0-92, got 93" in found
     assert "sessions[1].number: duplicate session number 1 (also sessions[0])" in found
     assert "sessions[1].vitals[0].minute: must be >= 0, got -5" in found
-    assert any(p.startswith("sessions[2].modality: must be one of 'esketamine_nasal'") for p in found)
+    assert any(
+        p.startswith("sessions[2].modality: must be one of 'esketamine_nasal'") for p in found
+    )
 
 
 def test_unknown_nested_key_suggests_the_right_one():
     rec = make_record()
     rec["trials"][0]["weks"] = 5
     (msg,) = problems(rec)
-    assert msg.startswith("trials[0].weks: unknown field; did you mean 'weeks'? (allowed here: drug, role, episode")
+    assert msg.startswith(
+        "trials[0].weks: unknown field; did you mean 'weeks'? (allowed here: drug, role, episode"
+    )
 
 
 def test_problems_are_listed_in_record_order():

@@ -11,12 +11,26 @@ from conftest import CASES, make_record
 
 from kdsupport.cli import main
 
-SPEC_KEYS = {"format", "case_id", "kb_version", "trd", "staging", "scales", "outcome", "suicide_risk",
-             "predose_bp", "modalities", "sessions", "disclaimer"}
+SPEC_KEYS = {
+    "format",
+    "case_id",
+    "kb_version",
+    "trd",
+    "staging",
+    "scales",
+    "outcome",
+    "suicide_risk",
+    "predose_bp",
+    "modalities",
+    "sessions",
+    "disclaimer",
+}
 
 
 def kdsupport(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kdsupport", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kdsupport", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_help_lists_every_command():
@@ -36,23 +50,44 @@ def test_json_has_the_spec_keys():
     assert SPEC_KEYS <= set(data)
     assert data["format"] == "kdsupport-assessment/1"
     t = data["trd"]
-    assert {"status", "definition", "failed_adequate_antidepressants", "unknown_trials", "trials", "reasons"} <= set(t)
+    assert {
+        "status",
+        "definition",
+        "failed_adequate_antidepressants",
+        "unknown_trials",
+        "trials",
+        "reasons",
+    } <= set(t)
     assert {"drug", "adequacy", "outcome", "reasons"} <= set(t["trials"][0])
     assert {"code", "message", "sources"} <= set(t["reasons"][0])
     assert set(data["staging"]) == {"thase_rush", "mgh_s", "msm"}
-    assert {"stage"} <= set(data["staging"]["thase_rush"]) and {"score"} <= set(data["staging"]["mgh_s"])
+    assert {"stage"} <= set(data["staging"]["thase_rush"]) and {"score"} <= set(
+        data["staging"]["mgh_s"]
+    )
     assert {"score", "band", "components"} <= set(data["staging"]["msm"])
-    assert set(data["staging"]["msm"]["components"]) == {"duration", "severity", "failures", "augmentation", "ect"}
+    assert set(data["staging"]["msm"]["components"]) == {
+        "duration",
+        "severity",
+        "failures",
+        "augmentation",
+        "ect",
+    }
     assert {"instrument", "when", "total", "band", "flags"} <= set(data["scales"][0])
     assert {"instrument", "baseline", "latest", "response", "remission"} <= set(data["outcome"])
     assert {"level", "action", "reasons"} <= set(data["suicide_risk"])
     assert set(data["modalities"]) == {"esketamine_nasal", "iv_ketamine", "at_home_ketamine"}
-    assert {"item", "severity", "present", "sources"} <= set(data["modalities"]["esketamine_nasal"]["findings"][0])
+    assert {"item", "severity", "present", "sources"} <= set(
+        data["modalities"]["esketamine_nasal"]["findings"][0]
+    )
     assert {"number", "checks"} <= set(data["sessions"][0])
     # every cited source is in the bibliography with its verification status
     cited = {s for section in ("trd",) for r in data[section]["reasons"] for s in r["sources"]}
     assert cited <= set(data["sources"])
-    assert {v["verification"] for v in data["sources"].values()} <= {"verified", "secondary", "unverified"}
+    assert {v["verification"] for v in data["sources"].values()} <= {
+        "verified",
+        "secondary",
+        "unverified",
+    }
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.glob("*.yaml")))
@@ -60,8 +95,16 @@ def test_text_worksheet(case):
     proc = kdsupport("assess", str(CASES / case), "--format", "text")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for heading in ("1. TREATMENT-RESISTANT DEPRESSION", "2. STAGING", "5. SUICIDE RISK", "6. BLOOD PRESSURE",
-                    "7. SCREENING", "9. UNKNOWNS", "10. SOURCES CITED", "Not a medical device"):
+    for heading in (
+        "1. TREATMENT-RESISTANT DEPRESSION",
+        "2. STAGING",
+        "5. SUICIDE RISK",
+        "6. BLOOD PRESSURE",
+        "7. SCREENING",
+        "9. UNKNOWNS",
+        "10. SOURCES CITED",
+        "Not a medical device",
+    ):
         assert heading in out
     assert "knowledge base 20" in out
     assert max(len(line) for line in out.splitlines()) <= 110
@@ -130,6 +173,8 @@ def test_kb_command_summarises_and_checks():
 def test_console_script_is_installed():
     import shutil
 
-    exe = shutil.which("kdsupport") or str(__import__("pathlib").Path(sys.executable).with_name("kdsupport"))
+    exe = shutil.which("kdsupport") or str(
+        __import__("pathlib").Path(sys.executable).with_name("kdsupport")
+    )
     proc = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("kdsupport ")

@@ -36,7 +36,9 @@ def _walk(obj: Any, tokens: list[tuple[str, str]]) -> Any:
 def cli_assess(case_path, options) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-m", "kdsupport", "assess", str(case_path), "--format", "json", *options],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)

@@ -48,7 +48,9 @@ def test_number_without_source_is_reported():
         del raw["trd_definitions.yaml"]["definitions"]["eupearl2022"]["min_weeks"]["source"]
 
     problems = _broken(m)
-    assert any("definitions.eupearl2022.min_weeks.value: number without a source" in p for p in problems)
+    assert any(
+        "definitions.eupearl2022.min_weeks.value: number without a source" in p for p in problems
+    )
 
 
 def test_overlapping_and_gapped_bands_are_reported():
@@ -103,7 +105,9 @@ def test_all_problems_listed_at_once():
         raw["scales.yaml"]["instruments"]["phq9"]["bands"]["source"] = {"id": "no_such_paper"}
         raw["drugs.yaml"]["drugs"]["sertraline"]["usual_mg_per_day"]["low"] = 500
         raw["screening.yaml"]["modalities"]["iv_ketamine"]["items"]["made_up_item"] = {
-            "severity": "warning", "source": {"id": "case_record_spec_v1"}}
+            "severity": "warning",
+            "source": {"id": "case_record_spec_v1"},
+        }
 
     problems = _broken(m)
     assert len(problems) >= 4
@@ -130,20 +134,49 @@ def test_definitions_named_and_parameterised(kb):
     assert kb.trd.default == "label_atrq"
     assert {"label_atrq", "eupearl2022", "fava2020"} <= set(defs)
     # the three definitions differ exactly where the sources differ
-    assert (defs["label_atrq"].min_weeks.value, defs["label_atrq"].failure.comparison, defs["label_atrq"].failure.percent) == (6, "<=", 25)
-    assert (defs["eupearl2022"].min_weeks.value, defs["eupearl2022"].failure.comparison, defs["eupearl2022"].failure.percent) == (4, "<", 25)
-    assert (defs["fava2020"].min_weeks.value, defs["fava2020"].failure.comparison, defs["fava2020"].failure.percent) == (6, "<", 50)
+    assert (
+        defs["label_atrq"].min_weeks.value,
+        defs["label_atrq"].failure.comparison,
+        defs["label_atrq"].failure.percent,
+    ) == (6, "<=", 25)
+    assert (
+        defs["eupearl2022"].min_weeks.value,
+        defs["eupearl2022"].failure.comparison,
+        defs["eupearl2022"].failure.percent,
+    ) == (4, "<", 25)
+    assert (
+        defs["fava2020"].min_weeks.value,
+        defs["fava2020"].failure.comparison,
+        defs["fava2020"].failure.percent,
+    ) == (6, "<", 50)
 
 
 def test_atrq_dose_column_matches_reference_table(kb):
     """REFERENCE 1.3b, the project's default dose table (mg/day)."""
     table = {
-        "citalopram": 20, "escitalopram": 10, "fluoxetine": 20, "paroxetine": 20, "sertraline": 50,
-        "fluvoxamine": 50, "venlafaxine": 150, "desvenlafaxine": 50, "duloxetine": 60,
-        "levomilnacipran": 40, "bupropion": 300, "mirtazapine": 15, "vortioxetine": 10,
-        "vilazodone": 40, "trazodone": 300, "amitriptyline": 150, "clomipramine": 150,
-        "desipramine": 150, "imipramine": 150, "nortriptyline": 75, "phenelzine": 45,
-        "tranylcypromine": 30, "quetiapine": 150,
+        "citalopram": 20,
+        "escitalopram": 10,
+        "fluoxetine": 20,
+        "paroxetine": 20,
+        "sertraline": 50,
+        "fluvoxamine": 50,
+        "venlafaxine": 150,
+        "desvenlafaxine": 50,
+        "duloxetine": 60,
+        "levomilnacipran": 40,
+        "bupropion": 300,
+        "mirtazapine": 15,
+        "vortioxetine": 10,
+        "vilazodone": 40,
+        "trazodone": 300,
+        "amitriptyline": 150,
+        "clomipramine": 150,
+        "desipramine": 150,
+        "imipramine": 150,
+        "nortriptyline": 75,
+        "phenelzine": 45,
+        "tranylcypromine": 30,
+        "quetiapine": 150,
     }
     for drug, dose in table.items():
         entry = kb.drugs.drugs[drug].min_adequate["atrq"]
@@ -180,19 +213,35 @@ def test_every_assumption_has_a_rationale(kb):
 def test_spravato_contraindications_are_the_label_three(kb):
     esk = kb.screening.modalities["esketamine_nasal"].items
     ci = sorted(k for k, v in esk.items() if v.severity == "contraindication")
-    assert ci == ["aneurysmal_vascular_disease", "arteriovenous_malformation",
-                  "intracerebral_hemorrhage_history", "ketamine_hypersensitivity"]
+    assert ci == [
+        "aneurysmal_vascular_disease",
+        "arteriovenous_malformation",
+        "intracerebral_hemorrhage_history",
+        "ketamine_hypersensitivity",
+    ]
 
 
 def test_modality_severities_follow_the_spec(kb):
     items = set(kb.screening.items)
     mods = kb.screening.modalities
-    base4 = {"aneurysmal_vascular_disease", "arteriovenous_malformation",
-             "intracerebral_hemorrhage_history", "ketamine_hypersensitivity"}
+    base4 = {
+        "aneurysmal_vascular_disease",
+        "arteriovenous_malformation",
+        "intracerebral_hemorrhage_history",
+        "ketamine_hypersensitivity",
+    }
     iv_ci = base4 | {"uncontrolled_hypertension", "unstable_cardiovascular_disease"}
-    home_ci = iv_ci | {"no_support_person", "substance_use_disorder_active",
-                       "ketamine_misuse_history", "suicide_risk_high"}
-    for name, want in (("esketamine_nasal", base4), ("iv_ketamine", iv_ci), ("at_home_ketamine", home_ci)):
+    home_ci = iv_ci | {
+        "no_support_person",
+        "substance_use_disorder_active",
+        "ketamine_misuse_history",
+        "suicide_risk_high",
+    }
+    for name, want in (
+        ("esketamine_nasal", base4),
+        ("iv_ketamine", iv_ci),
+        ("at_home_ketamine", home_ci),
+    ):
         got = {k for k, v in mods[name].items.items() if v.severity == "contraindication"}
         assert got == want, name
     # every record screening item except the at-home-only support person is screened for all
@@ -210,7 +259,11 @@ def test_screening_items_match_the_case_record_fields(kb):
             assert field in Screening.model_fields, name
         elif head == "patient":
             assert field in Patient.model_fields, name
-    record_items = {i.field.split(".")[1] for i in kb.screening.items.values() if i.field.startswith("screening.")}
+    record_items = {
+        i.field.split(".")[1]
+        for i in kb.screening.items.values()
+        if i.field.startswith("screening.")
+    }
     assert record_items == set(Screening.model_fields)
 
 

@@ -4,7 +4,16 @@ import itertools
 
 import pytest
 
-from kdsupport.result import Reason, RuleResult, ScoreResult, Status, all_of, any_of, at_least, compare
+from kdsupport.result import (
+    Reason,
+    RuleResult,
+    ScoreResult,
+    Status,
+    all_of,
+    any_of,
+    at_least,
+    compare,
+)
 
 M, N, U = Status.MET, Status.NOT_MET, Status.UNKNOWN
 
@@ -28,8 +37,12 @@ def test_bool_of_results_raises():
 @pytest.mark.parametrize(
     ("a", "b", "and_", "or_"),
     [
-        (M, M, M, M), (M, N, N, M), (M, U, U, M),
-        (N, N, N, N), (N, U, N, U), (U, U, U, U),
+        (M, M, M, M),
+        (M, N, N, M),
+        (M, U, U, M),
+        (N, N, N, N),
+        (N, U, N, U),
+        (U, U, U, U),
     ],
 )
 def test_kleene_truth_tables(a, b, and_, or_):
@@ -64,8 +77,15 @@ def test_status_of():
 
 @pytest.mark.parametrize(
     ("value", "op", "thr", "want"),
-    [(25, "<=", 25, M), (25, "<", 25, N), (24.9, "<", 25, M), (None, "<", 25, U), (141, ">", 140, M),
-     (140, ">", 140, N), (50, ">=", 50, M)],
+    [
+        (25, "<=", 25, M),
+        (25, "<", 25, N),
+        (24.9, "<", 25, M),
+        (None, "<", 25, U),
+        (141, ">", 140, M),
+        (140, ">", 140, N),
+        (50, ">=", 50, M),
+    ],
 )
 def test_compare(value, op, thr, want):
     assert compare(value, op, thr) is want

@@ -8,8 +8,17 @@ from conftest import ALL_SCREENING_FALSE, NO_RISK, make_record, run
 
 # ---------------------------------------------------------------- suicide risk
 def risk(answers=None, extra=None, drop_screener=False):
-    adms = [] if drop_screener else [{"instrument": "cssrs_screener", "when": "baseline",
-                                      "answers": {**NO_RISK, **(answers or {})}}]
+    adms = (
+        []
+        if drop_screener
+        else [
+            {
+                "instrument": "cssrs_screener",
+                "when": "baseline",
+                "answers": {**NO_RISK, **(answers or {})},
+            }
+        ]
+    )
     rec = make_record(assessments=adms + (extra or []))
     return run(rec)["suicide_risk"]
 
@@ -34,8 +43,17 @@ def test_levels(answers, level, action):
 
 
 def test_skip_rule_reads_unasked_questions_as_no():
-    r = risk({"wish_to_be_dead": True, "active_thoughts": False, "method": None, "intent": None,
-              "plan": None, "behavior": False, "behavior_past_3_months": None})
+    r = risk(
+        {
+            "wish_to_be_dead": True,
+            "active_thoughts": False,
+            "method": None,
+            "intent": None,
+            "plan": None,
+            "behavior": False,
+            "behavior_past_3_months": None,
+        }
+    )
     assert (r["level"], r["action"]) == ("low", "clinician_review")
 
 
@@ -64,11 +82,17 @@ def test_no_screener():
 
 
 def test_latest_screener_counts():
-    later = {"instrument": "cssrs_screener", "when": "session-4", "answers": {**NO_RISK, "wish_to_be_dead": True}}
+    later = {
+        "instrument": "cssrs_screener",
+        "when": "session-4",
+        "answers": {**NO_RISK, "wish_to_be_dead": True},
+    }
     assert risk({"active_thoughts": True, "plan": True}, extra=[later])["level"] == "low"
 
 
-@pytest.mark.parametrize(("item9", "action"), [(0, "routine"), (1, "clinician_review"), (None, "clinician_review")])
+@pytest.mark.parametrize(
+    ("item9", "action"), [(0, "routine"), (1, "clinician_review"), (None, "clinician_review")]
+)
 def test_phq9_item9_raises_action_when_level_none(item9, action):
     phq = {"instrument": "phq9", "when": "baseline", "items": [1] * 8 + [item9]}
     r = risk(extra=[phq])
@@ -103,33 +127,66 @@ def modalities(screening=None, patient=None, answers=None, drop_screening=False)
 
 def test_all_clear():
     status, _ = modalities()
-    assert status == {"esketamine_nasal": "clear", "iv_ketamine": "clear", "at_home_ketamine": "clear"}
+    assert status == {
+        "esketamine_nasal": "clear",
+        "iv_ketamine": "clear",
+        "at_home_ketamine": "clear",
+    }
 
 
-@pytest.mark.parametrize("item", ["aneurysmal_vascular_disease", "arteriovenous_malformation",
-                                  "intracerebral_hemorrhage_history", "ketamine_hypersensitivity"])
+@pytest.mark.parametrize(
+    "item",
+    [
+        "aneurysmal_vascular_disease",
+        "arteriovenous_malformation",
+        "intracerebral_hemorrhage_history",
+        "ketamine_hypersensitivity",
+    ],
+)
 def test_label_contraindications_contraindicate_every_modality(item):
     status, out = modalities({item: True})
     assert set(status.values()) == {"contraindicated"}
     finding = next(f for f in out["esketamine_nasal"]["findings"] if f["item"] == item)
-    assert finding["severity"] == "contraindication" and finding["present"] is True and finding["sources"]
+    assert (
+        finding["severity"] == "contraindication"
+        and finding["present"] is True
+        and finding["sources"]
+    )
 
 
 @pytest.mark.parametrize("item", ["uncontrolled_hypertension", "unstable_cardiovascular_disease"])
 def test_bp_hazards_contraindicate_racemic_ketamine_only(item):
     status, _ = modalities({item: True})
-    assert status == {"esketamine_nasal": "caution", "iv_ketamine": "contraindicated", "at_home_ketamine": "contraindicated"}
+    assert status == {
+        "esketamine_nasal": "caution",
+        "iv_ketamine": "contraindicated",
+        "at_home_ketamine": "contraindicated",
+    }
 
 
 @pytest.mark.parametrize("item", ["substance_use_disorder_active", "ketamine_misuse_history"])
 def test_misuse_contraindicates_at_home_only(item):
     status, _ = modalities({item: True})
-    assert status == {"esketamine_nasal": "caution", "iv_ketamine": "caution", "at_home_ketamine": "contraindicated"}
+    assert status == {
+        "esketamine_nasal": "caution",
+        "iv_ketamine": "caution",
+        "at_home_ketamine": "contraindicated",
+    }
 
 
-@pytest.mark.parametrize("item", ["raised_intracranial_pressure", "psychosis_history", "current_psychosis_or_mania",
-                                  "severe_hepatic_impairment", "moderate_hepatic_impairment", "interstitial_cystitis",
-                                  "cns_depressant_use", "maoi_or_psychostimulant_use"])
+@pytest.mark.parametrize(
+    "item",
+    [
+        "raised_intracranial_pressure",
+        "psychosis_history",
+        "current_psychosis_or_mania",
+        "severe_hepatic_impairment",
+        "moderate_hepatic_impairment",
+        "interstitial_cystitis",
+        "cns_depressant_use",
+        "maoi_or_psychostimulant_use",
+    ],
+)
 def test_warnings_give_caution_everywhere(item):
     status, _ = modalities({item: True})
     assert set(status.values()) == {"caution"}
@@ -137,18 +194,29 @@ def test_warnings_give_caution_everywhere(item):
 
 def test_no_support_person_contraindicates_at_home():
     status, _ = modalities({"support_person_available": False})
-    assert status == {"esketamine_nasal": "clear", "iv_ketamine": "clear", "at_home_ketamine": "contraindicated"}
+    assert status == {
+        "esketamine_nasal": "clear",
+        "iv_ketamine": "clear",
+        "at_home_ketamine": "contraindicated",
+    }
 
 
 def test_support_person_unknown_makes_only_at_home_incomplete():
     status, _ = modalities({"support_person_available": None})
-    assert status == {"esketamine_nasal": "clear", "iv_ketamine": "clear", "at_home_ketamine": "incomplete"}
+    assert status == {
+        "esketamine_nasal": "clear",
+        "iv_ketamine": "clear",
+        "at_home_ketamine": "incomplete",
+    }
 
 
 def test_not_assessed_item_is_incomplete_not_clear():
     status, out = modalities({"interstitial_cystitis": None})
     assert set(status.values()) == {"incomplete"}
-    assert any("screening.interstitial_cystitis" in r.get("missing", []) for r in out["iv_ketamine"]["reasons"])
+    assert any(
+        "screening.interstitial_cystitis" in r.get("missing", [])
+        for r in out["iv_ketamine"]["reasons"]
+    )
 
 
 def test_contraindication_beats_incomplete_and_incomplete_beats_caution():
@@ -176,7 +244,11 @@ def test_pregnancy():
 
 def test_suicide_risk_and_at_home():
     status, _ = modalities(answers={"active_thoughts": True, "plan": True})
-    assert status == {"esketamine_nasal": "clear", "iv_ketamine": "clear", "at_home_ketamine": "contraindicated"}
+    assert status == {
+        "esketamine_nasal": "clear",
+        "iv_ketamine": "clear",
+        "at_home_ketamine": "contraindicated",
+    }
     status, _ = modalities(answers={"active_thoughts": None})
     assert status["at_home_ketamine"] == "incomplete" and status["esketamine_nasal"] == "clear"
 
@@ -184,8 +256,16 @@ def test_suicide_risk_and_at_home():
 # ---------------------------------------------------------------- pre-dose BP
 @pytest.mark.parametrize(
     ("sys_", "dia", "status"),
-    [(140, 90, "ok"), (141, 80, "consider_delay"), (120, 91, "consider_delay"), (None, 95, "consider_delay"),
-     (150, None, "consider_delay"), (None, 80, "unknown"), (130, None, "unknown"), (None, None, "unknown")],
+    [
+        (140, 90, "ok"),
+        (141, 80, "consider_delay"),
+        (120, 91, "consider_delay"),
+        (None, 95, "consider_delay"),
+        (150, None, "consider_delay"),
+        (None, 80, "unknown"),
+        (130, None, "unknown"),
+        (None, None, "unknown"),
+    ],
 )
 def test_predose_bp(sys_, dia, status):
     rec = make_record(vitals={"systolic_mmhg": sys_, "diastolic_mmhg": dia})
@@ -206,9 +286,27 @@ GOOD_SESSION = {
     "modality": "esketamine_nasal",
     "dose_mg": 56,
     "vitals": [
-        {"minute": 0, "systolic_mmhg": 126, "diastolic_mmhg": 80, "heart_rate_bpm": 72, "spo2_percent": 98},
-        {"minute": 40, "systolic_mmhg": 150, "diastolic_mmhg": 92, "heart_rate_bpm": 80, "spo2_percent": 97},
-        {"minute": 115, "systolic_mmhg": 130, "diastolic_mmhg": 82, "heart_rate_bpm": 74, "spo2_percent": 98},
+        {
+            "minute": 0,
+            "systolic_mmhg": 126,
+            "diastolic_mmhg": 80,
+            "heart_rate_bpm": 72,
+            "spo2_percent": 98,
+        },
+        {
+            "minute": 40,
+            "systolic_mmhg": 150,
+            "diastolic_mmhg": 92,
+            "heart_rate_bpm": 80,
+            "spo2_percent": 97,
+        },
+        {
+            "minute": 115,
+            "systolic_mmhg": 130,
+            "diastolic_mmhg": 82,
+            "heart_rate_bpm": 74,
+            "spo2_percent": 98,
+        },
     ],
     "moaas": [{"minute": 40, "score": 4}, {"minute": 120, "score": 5}],
     "cadss_total": 14,
@@ -222,13 +320,22 @@ def checks(**change):
 
 
 def test_good_session():
-    assert checks() == {"predose_bp": "met", "bp_rechecked": "met", "bp_rise": "not_met", "observed_2h": "met",
-                        "bp_predischarge": "met", "spo2_monitored": "met", "sedation_resolved": "met"}
+    assert checks() == {
+        "predose_bp": "met",
+        "bp_rechecked": "met",
+        "bp_rise": "not_met",
+        "observed_2h": "met",
+        "bp_predischarge": "met",
+        "spo2_monitored": "met",
+        "sedation_resolved": "met",
+    }
 
 
 def test_no_vitals_makes_bp_checks_unknown():
     c = checks(vitals=None)
-    assert [c[k] for k in ("predose_bp", "bp_rechecked", "bp_rise", "bp_predischarge", "spo2_monitored")] == ["unknown"] * 5
+    assert [
+        c[k] for k in ("predose_bp", "bp_rechecked", "bp_rise", "bp_predischarge", "spo2_monitored")
+    ] == ["unknown"] * 5
 
 
 def test_predose_reading_above_guide():
@@ -236,14 +343,24 @@ def test_predose_reading_above_guide():
     assert checks(vitals=v)["predose_bp"] == "not_met"
 
 
-@pytest.mark.parametrize(("minute", "want"), [(30, "met"), (60, "met"), (29, "not_met"), (61, "not_met")])
+@pytest.mark.parametrize(
+    ("minute", "want"), [(30, "met"), (60, "met"), (29, "not_met"), (61, "not_met")]
+)
 def test_recheck_window(minute, want):
-    v = [GOOD_SESSION["vitals"][0], dict(GOOD_SESSION["vitals"][1], minute=minute), GOOD_SESSION["vitals"][2]]
+    v = [
+        GOOD_SESSION["vitals"][0],
+        dict(GOOD_SESSION["vitals"][1], minute=minute),
+        GOOD_SESSION["vitals"][2],
+    ]
     assert checks(vitals=v)["bp_rechecked"] == want
 
 
 def test_recheck_without_bp_value_is_unknown():
-    v = [GOOD_SESSION["vitals"][0], {"minute": 40, "heart_rate_bpm": 80, "spo2_percent": 97}, GOOD_SESSION["vitals"][2]]
+    v = [
+        GOOD_SESSION["vitals"][0],
+        {"minute": 40, "heart_rate_bpm": 80, "spo2_percent": 97},
+        GOOD_SESSION["vitals"][2],
+    ]
     c = checks(vitals=v)
     # a row without a BP value leaves both checks that need it unknown (clarification 19)
     assert c["bp_rechecked"] == "unknown" and c["bp_rise"] == "unknown"
@@ -251,7 +368,13 @@ def test_recheck_without_bp_value_is_unknown():
 
 @pytest.mark.parametrize(
     ("sys_", "dia", "want"),
-    [(166, 80, "met"), (165, 80, "not_met"), (126, 105, "met"), (126, 104, "not_met"), (None, 104, "unknown")],
+    [
+        (166, 80, "met"),
+        (165, 80, "not_met"),
+        (126, 105, "met"),
+        (126, 104, "not_met"),
+        (None, 104, "unknown"),
+    ],
 )
 def test_bp_rise_boundaries(sys_, dia, want):
     v = [GOOD_SESSION["vitals"][0], {"minute": 40, "systolic_mmhg": sys_, "diastolic_mmhg": dia}]
@@ -259,8 +382,11 @@ def test_bp_rise_boundaries(sys_, dia, want):
 
 
 def test_bp_rise_met_even_if_another_reading_unknown():
-    v = [GOOD_SESSION["vitals"][0], {"minute": 20, "heart_rate_bpm": 80},
-         {"minute": 40, "systolic_mmhg": 170, "diastolic_mmhg": 90}]
+    v = [
+        GOOD_SESSION["vitals"][0],
+        {"minute": 20, "heart_rate_bpm": 80},
+        {"minute": 40, "systolic_mmhg": 170, "diastolic_mmhg": 90},
+    ]
     assert checks(vitals=v)["bp_rise"] == "met"
 
 
@@ -287,16 +413,29 @@ def test_spo2():
 
 @pytest.mark.parametrize(
     ("moaas", "want"),
-    [([{"minute": 40, "score": 3}, {"minute": 120, "score": 5}], "met"),
-     ([{"minute": 120, "score": 4}, {"minute": 40, "score": 5}], "not_met"),
-     ([{"minute": 120, "score": None}], "unknown"),
-     (None, "unknown")],
+    [
+        ([{"minute": 40, "score": 3}, {"minute": 120, "score": 5}], "met"),
+        ([{"minute": 120, "score": 4}, {"minute": 40, "score": 5}], "not_met"),
+        ([{"minute": 120, "score": None}], "unknown"),
+        (None, "unknown"),
+    ],
 )
 def test_sedation_resolved_uses_the_last_reading(moaas, want):
     assert checks(moaas=moaas)["sedation_resolved"] == want
 
 
 def test_iv_sessions_cite_the_site_default_assumption():
-    s = run(make_record(sessions=[{**GOOD_SESSION, "modality": "iv_ketamine", "dose_mg": None,
-                                   "dose_mg_per_kg": 0.5, "infusion_minutes": 40}]))["sessions"][0]
+    s = run(
+        make_record(
+            sessions=[
+                {
+                    **GOOD_SESSION,
+                    "modality": "iv_ketamine",
+                    "dose_mg": None,
+                    "dose_mg_per_kg": 0.5,
+                    "infusion_minutes": 40,
+                }
+            ]
+        )
+    )["sessions"][0]
     assert "assumption_session_monitoring_site_default" in s["details"]["observed_2h"][0]["sources"]

@@ -22,12 +22,50 @@ def items_summing_to(total, count, top):
 
 
 BANDS = {
-    "phq9": (9, 3, [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-                    (15, "moderately_severe"), (19, "moderately_severe"), (20, "severe"), (27, "severe")]),
-    "madrs": (10, 6, [(0, "normal"), (6, "normal"), (7, "mild"), (19, "mild"), (20, "moderate"), (34, "moderate"),
-                      (35, "severe"), (60, "severe")]),
-    "gad7": (7, 3, [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-                    (15, "severe"), (21, "severe")]),
+    "phq9": (
+        9,
+        3,
+        [
+            (0, "minimal"),
+            (4, "minimal"),
+            (5, "mild"),
+            (9, "mild"),
+            (10, "moderate"),
+            (14, "moderate"),
+            (15, "moderately_severe"),
+            (19, "moderately_severe"),
+            (20, "severe"),
+            (27, "severe"),
+        ],
+    ),
+    "madrs": (
+        10,
+        6,
+        [
+            (0, "normal"),
+            (6, "normal"),
+            (7, "mild"),
+            (19, "mild"),
+            (20, "moderate"),
+            (34, "moderate"),
+            (35, "severe"),
+            (60, "severe"),
+        ],
+    ),
+    "gad7": (
+        7,
+        3,
+        [
+            (0, "minimal"),
+            (4, "minimal"),
+            (5, "mild"),
+            (9, "mild"),
+            (10, "moderate"),
+            (14, "moderate"),
+            (15, "severe"),
+            (21, "severe"),
+        ],
+    ),
 }
 
 
@@ -46,8 +84,18 @@ def test_band_boundaries_from_total_and_from_items(instrument, total, band):
 
 @pytest.mark.parametrize(
     ("total", "band"),
-    [(0, "none"), (5, "none"), (6, "mild"), (10, "mild"), (11, "moderate"), (15, "moderate"), (16, "severe"),
-     (20, "severe"), (21, "very_severe"), (27, "very_severe")],
+    [
+        (0, "none"),
+        (5, "none"),
+        (6, "mild"),
+        (10, "mild"),
+        (11, "moderate"),
+        (15, "moderate"),
+        (16, "severe"),
+        (20, "severe"),
+        (21, "very_severe"),
+        (27, "very_severe"),
+    ],
 )
 def test_qids_bands(total, band):
     assert scored({"instrument": "qids_sr16", "when": "baseline", "total": total})["band"] == band
@@ -85,8 +133,14 @@ def test_no_items_no_total_is_unknown():
 
 def test_moaas_bands_and_loss_of_consciousness():
     s = scored({"instrument": "moaas", "when": "session-1", "items": [0]})
-    assert (s["total"], s["band"], s["flags"]) == (0, "no_response_to_pain", ["loss_of_consciousness"])
-    s = scored({"instrument": "moaas", "when": "session-1", "total": 0})  # one item: the total is the item
+    assert (s["total"], s["band"], s["flags"]) == (
+        0,
+        "no_response_to_pain",
+        ["loss_of_consciousness"],
+    )
+    s = scored(
+        {"instrument": "moaas", "when": "session-1", "total": 0}
+    )  # one item: the total is the item
     assert s["flags"] == ["loss_of_consciousness"]
     assert scored({"instrument": "moaas", "when": "session-1", "total": 5})["band"] == "alert"
 
@@ -99,7 +153,9 @@ def test_cadss_total_has_no_band_and_is_marked_unverified():
 
 
 def test_cssrs_is_listed_with_null_total():
-    s = scored({"instrument": "cssrs_screener", "when": "baseline", "answers": {"wish_to_be_dead": False}})
+    s = scored(
+        {"instrument": "cssrs_screener", "when": "baseline", "answers": {"wish_to_be_dead": False}}
+    )
     assert (s["total"], s["band"], s["scored_from"]) == (None, None, "answers")
 
 
@@ -120,7 +176,12 @@ def test_response_at_fifty_percent(latest, response):
 
 @pytest.mark.parametrize(
     ("latest", "definition", "remission"),
-    [(12, None, True), (13, None, False), (11, "madrs_le10_escape_trd", False), (10, "madrs_le10_escape_trd", True)],
+    [
+        (12, None, True),
+        (13, None, False),
+        (11, "madrs_le10_escape_trd", False),
+        (10, "madrs_le10_escape_trd", True),
+    ],
 )
 def test_madrs_remission_cutoffs(latest, definition, remission):
     o = outcome([madrs("baseline", 30), madrs("day-28", latest)], madrs_remission=definition)
@@ -130,15 +191,23 @@ def test_madrs_remission_cutoffs(latest, definition, remission):
 
 @pytest.mark.parametrize(("latest", "remission"), [(4, True), (5, False)])
 def test_phq9_remission_below_five(latest, remission):
-    o = outcome([{"instrument": "phq9", "when": "baseline", "total": 20},
-                 {"instrument": "phq9", "when": "day-28", "total": latest}])
+    o = outcome(
+        [
+            {"instrument": "phq9", "when": "baseline", "total": 20},
+            {"instrument": "phq9", "when": "day-28", "total": latest},
+        ]
+    )
     assert (o["instrument"], o["remission"]) == ("phq9", remission)
 
 
 @pytest.mark.parametrize(("latest", "remission"), [(5, True), (6, False)])
 def test_qids_remission_five_or_less(latest, remission):
-    o = outcome([{"instrument": "qids_sr16", "when": "baseline", "total": 16},
-                 {"instrument": "qids_sr16", "when": "day-21", "total": latest}])
+    o = outcome(
+        [
+            {"instrument": "qids_sr16", "when": "baseline", "total": 16},
+            {"instrument": "qids_sr16", "when": "day-21", "total": latest},
+        ]
+    )
     assert o["remission"] is remission
 
 
@@ -152,7 +221,13 @@ def test_outcome_instrument_priority_and_latest():
         {"instrument": "madrs", "when": "baseline", "total": 30},  # no later MADRS: skipped
     ]
     o = outcome(adms)
-    assert (o["instrument"], o["baseline"], o["latest"], o["latest_when"], o["response"]) == ("qids_sr16", 16, 8, "day-28", True)
+    assert (o["instrument"], o["baseline"], o["latest"], o["latest_when"], o["response"]) == (
+        "qids_sr16",
+        16,
+        8,
+        "day-28",
+        True,
+    )
 
 
 def test_no_outcome_without_baseline_and_later():
@@ -166,6 +241,10 @@ def test_baseline_zero_gives_null_response():
 
 
 def test_missing_total_gives_unknown_response():
-    o = outcome([{"instrument": "phq9", "when": "baseline", "items": [2] * 8 + [None]},
-                 {"instrument": "phq9", "when": "day-8", "total": 3}])
+    o = outcome(
+        [
+            {"instrument": "phq9", "when": "baseline", "items": [2] * 8 + [None]},
+            {"instrument": "phq9", "when": "day-8", "total": 3},
+        ]
+    )
     assert (o["baseline"], o["response"], o["remission"]) == (None, None, True)

@@ -19,7 +19,8 @@ def one(t, definition=None):
 
 # ---------------------------------------------------------------- adequacy criteria
 @pytest.mark.parametrize(
-    ("dose", "want"), [(50, "adequate"), (49.9, "not_adequate"), (None, "unknown"), (200, "adequate")]
+    ("dose", "want"),
+    [(50, "adequate"), (49.9, "not_adequate"), (None, "unknown"), (200, "adequate")],
 )
 def test_dose_boundary_sertraline(dose, want):
     assert one(trial("sertraline", dose_mg_per_day=dose))["adequacy"] == want
@@ -34,9 +35,12 @@ def test_venlafaxine_75_is_too_low_as_in_the_atrq_worked_example():
 @pytest.mark.parametrize(
     ("definition", "weeks", "want"),
     [
-        ("label_atrq", 6, "adequate"), ("label_atrq", 5.9, "not_adequate"),
-        ("eupearl2022", 4, "adequate"), ("eupearl2022", 3.9, "not_adequate"),
-        ("fava2020", 6, "adequate"), ("fava2020", 5, "not_adequate"),
+        ("label_atrq", 6, "adequate"),
+        ("label_atrq", 5.9, "not_adequate"),
+        ("eupearl2022", 4, "adequate"),
+        ("eupearl2022", 3.9, "not_adequate"),
+        ("fava2020", 6, "adequate"),
+        ("fava2020", 5, "not_adequate"),
         ("label_atrq", None, "unknown"),
     ],
 )
@@ -45,19 +49,24 @@ def test_duration_boundaries(definition, weeks, want):
 
 
 @pytest.mark.parametrize(
-    ("adherence", "want"), [("adequate", "adequate"), ("inadequate", "not_adequate"), (None, "unknown")]
+    ("adherence", "want"),
+    [("adequate", "adequate"), ("inadequate", "not_adequate"), (None, "unknown")],
 )
 def test_adherence(adherence, want):
     assert one(trial("sertraline", adherence=adherence))["adequacy"] == want
 
 
-@pytest.mark.parametrize(("episode", "want"), [("current", "adequate"), ("previous", "not_adequate"), (None, "unknown")])
+@pytest.mark.parametrize(
+    ("episode", "want"), [("current", "adequate"), ("previous", "not_adequate"), (None, "unknown")]
+)
 def test_episode(episode, want):
     assert one(trial("sertraline", episode=episode))["adequacy"] == want
 
 
 def test_one_clear_failure_beats_unknowns():
-    t = one(trial("sertraline", weeks=3, dose_mg_per_day=None, adherence=None, improvement_percent=None))
+    t = one(
+        trial("sertraline", weeks=3, dose_mg_per_day=None, adherence=None, improvement_percent=None)
+    )
     assert (t["adequacy"], t["outcome"]) == ("not_adequate", "not_failed")
     # the unknowns no longer matter, so they are not asked for
     assert all("missing" not in d for d in t["details"])
@@ -80,9 +89,13 @@ def test_liothyronine_dose_in_mg():
 @pytest.mark.parametrize(
     ("definition", "improvement", "want"),
     [
-        ("label_atrq", 25, "failed"), ("label_atrq", 25.1, "not_failed"), ("label_atrq", -40, "failed"),
-        ("eupearl2022", 25, "not_failed"), ("eupearl2022", 24.9, "failed"),
-        ("fava2020", 49.9, "failed"), ("fava2020", 50, "not_failed"),
+        ("label_atrq", 25, "failed"),
+        ("label_atrq", 25.1, "not_failed"),
+        ("label_atrq", -40, "failed"),
+        ("eupearl2022", 25, "not_failed"),
+        ("eupearl2022", 24.9, "failed"),
+        ("fava2020", 49.9, "failed"),
+        ("fava2020", 50, "not_failed"),
         ("label_atrq", None, "unknown"),
     ],
 )
@@ -119,16 +132,24 @@ def test_same_class_counts_under_label_usage():
 
 def test_unknown_when_an_unknown_trial_could_reach_the_threshold():
     t = trd(make_record(trials=[trial("sertraline"), trial("venlafaxine", weeks=None)]))
-    assert (t["status"], t["failed_adequate_antidepressants"], t["unknown_trials"]) == ("unknown", 1, 1)
+    assert (t["status"], t["failed_adequate_antidepressants"], t["unknown_trials"]) == (
+        "unknown",
+        1,
+        1,
+    )
 
 
 def test_not_met_when_even_every_unknown_trial_failing_is_not_enough():
-    t = trd(make_record(trials=[trial("sertraline", weeks=None), trial("sertraline", adherence=None)]))
+    t = trd(
+        make_record(trials=[trial("sertraline", weeks=None), trial("sertraline", adherence=None)])
+    )
     assert (t["status"], t["unknown_trials"]) == ("not_met", 2)
 
 
 def test_augmentation_never_counts():
-    rec = make_record(trials=[trial("sertraline"), trial("aripiprazole"), trial("bupropion", role="augmentation")])
+    rec = make_record(
+        trials=[trial("sertraline"), trial("aripiprazole"), trial("bupropion", role="augmentation")]
+    )
     t = trd(rec)
     assert (t["status"], t["failed_adequate_antidepressants"]) == ("not_met", 1)
     assert [x["counts_toward_trd"] for x in t["trials"]] == [True, False, False]
@@ -172,7 +193,12 @@ def test_unknown_diagnosis_unless_trials_already_not_met():
 
 
 def test_definition_changes_the_verdict():
-    rec = make_record(trials=[trial("sertraline", improvement_percent=40), trial("venlafaxine", improvement_percent=35)])
+    rec = make_record(
+        trials=[
+            trial("sertraline", improvement_percent=40),
+            trial("venlafaxine", improvement_percent=35),
+        ]
+    )
     assert trd(rec, "label_atrq")["status"] == "not_met"
     assert trd(rec, "fava2020")["status"] == "met"
     short = make_record(trials=[trial("sertraline", weeks=4), trial("venlafaxine", weeks=5)])

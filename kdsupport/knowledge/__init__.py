@@ -521,7 +521,7 @@ class KnowledgeBase:
         return tuple(out)
 
     def verification_of(self, source_id: str) -> str:
-        """verified / secondary / unverified for a source id."""
+        """Verified / secondary / unverified for a source id."""
         return self.sources[source_id].verification
 
 

@@ -93,7 +93,9 @@ def raw_checks(raw: dict[str, Any]) -> list[Problem]:
     for i, s in enumerate(source_entries):
         if isinstance(s, dict) and s.get("kind") == "assumption" and not s.get("rationale"):
             problems.append(
-                Problem(f"sources.yaml: sources[{i}] ({s.get('id')})", "assumption without rationale")
+                Problem(
+                    f"sources.yaml: sources[{i}] ({s.get('id')})", "assumption without rationale"
+                )
             )
 
     cited: set[str] = set()
@@ -251,7 +253,9 @@ def _scale_checks(scales: Any) -> list[Problem]:
         where = f"scales.yaml: instruments.{name}"
         if ins.scoring == "none":
             if ins.items or ins.total or ins.bands:
-                p.append(Problem(where, "an instrument without a total has no items, total or bands"))
+                p.append(
+                    Problem(where, "an instrument without a total has no items, total or bands")
+                )
             continue
         if ins.items is None or ins.total is None:
             p.append(Problem(where, "items and total are required"))
@@ -269,7 +273,8 @@ def _scale_checks(scales: Any) -> list[Problem]:
             p.append(
                 Problem(
                     f"{where}.total",
-                    f"range {ins.total.min}-{ins.total.max} does not match the items ({want[0]}-{want[1]})",
+                    f"range {ins.total.min}-{ins.total.max} does not match the items "
+                    f"({want[0]}-{want[1]})",
                 )
             )
         if ins.bands is None:
@@ -285,12 +290,16 @@ def _scale_checks(scales: Any) -> list[Problem]:
     out = scales.outcome
     for name in out.instrument_priority:
         if name not in scales.instruments:
-            p.append(Problem("scales.yaml: outcome.instrument_priority", f"unknown instrument {name!r}"))
+            p.append(
+                Problem("scales.yaml: outcome.instrument_priority", f"unknown instrument {name!r}")
+            )
         if name not in out.remission:
             p.append(Problem("scales.yaml: outcome.remission", f"no remission rule for {name!r}"))
     for name, rs in out.remission.items():
         if rs.default not in rs.definitions:
-            p.append(Problem(f"scales.yaml: outcome.remission.{name}", f"unknown default {rs.default!r}"))
+            p.append(
+                Problem(f"scales.yaml: outcome.remission.{name}", f"unknown default {rs.default!r}")
+            )
     return p
 
 
@@ -308,7 +317,9 @@ def _suicide_checks(suicide: Any, scales: Any) -> list[Problem]:
         p.append(Problem("suicide_risk.yaml: actions", f"must give an action for each of {levels}"))
     for action in set(c.actions.values()) | {c.phq9_item9_escalation.to_action}:
         if action not in c.action_descriptions:
-            p.append(Problem("suicide_risk.yaml: action_descriptions", f"no description for {action!r}"))
+            p.append(
+                Problem("suicide_risk.yaml: action_descriptions", f"no description for {action!r}")
+            )
     for rule_name, rule in (("skip_rule", c.skip_rule), ("behavior_rule", c.behavior_rule)):
         for k in (rule.when_no, *rule.skipped):
             if k not in keys:
@@ -316,7 +327,12 @@ def _suicide_checks(suicide: Any, scales: Any) -> list[Problem]:
     esc = c.phq9_item9_escalation
     esc_ins = scales.instruments.get(esc.instrument)
     if esc_ins is None or esc.flag not in {f.code for f in esc_ins.flags}:
-        p.append(Problem("suicide_risk.yaml: phq9_item9_escalation", f"unknown flag {esc.instrument}.{esc.flag}"))
+        p.append(
+            Problem(
+                "suicide_risk.yaml: phq9_item9_escalation",
+                f"unknown flag {esc.instrument}.{esc.flag}",
+            )
+        )
     return p
 
 
@@ -332,7 +348,9 @@ def _screening_checks(screening: Any) -> list[Problem]:
     for mname, mod in screening.modalities.items():
         for iname in mod.items:
             if iname not in items:
-                p.append(Problem(f"screening.yaml: modalities.{mname}.items", f"unknown item {iname!r}"))
+                p.append(
+                    Problem(f"screening.yaml: modalities.{mname}.items", f"unknown item {iname!r}")
+                )
     return p
 
 
@@ -344,7 +362,9 @@ def _vitals_checks(vitals: Any, screening: Any) -> list[Problem]:
     ):
         for m in holder:
             if m not in screening.modalities:
-                p.append(Problem(f"vitals.yaml: {where}.modality_sources", f"unknown modality {m!r}"))
+                p.append(
+                    Problem(f"vitals.yaml: {where}.modality_sources", f"unknown modality {m!r}")
+                )
     needs = {
         "bp_rechecked": ("window_minutes",),
         "bp_rise": ("systolic_rise_mmhg", "diastolic_rise_mmhg"),
