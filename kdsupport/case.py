@@ -213,6 +213,49 @@ class Session(_Record):
     adverse_events: list[str] | None = None
 
 
+class Option(_Record):
+    """One answer option of a question: the value graded and the label a trainee reads."""
+
+    value: str
+    label: str
+
+
+class Question(_Record):
+    """A walkthrough question whose correct answer is derived from the rules.
+
+    ``answer_rule`` names what the rules compute (see :mod:`kdsupport.training.answers`);
+    ``answer`` records the expected answer for authors and is checked against the rules by
+    the test suite. Trainees are graded against the rules at check time.
+    """
+
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    kind: Literal["single", "multiple", "numeric"]
+    prompt: str
+    options: list[Option] | None = None
+    answer_rule: str
+    rule_options: dict[str, str] | None = None
+    answer: str | list[str] | float
+    tolerance: float | None = Field(default=None, ge=0)
+    unit: str | None = None
+    rationale: str
+    sources: list[str] = []
+
+
+class TeachingPoint(_Record):
+    """A teaching point with the knowledge-base sources behind it."""
+
+    text: str
+    sources: list[str]
+
+
+class Teaching(_Record):
+    """Teaching material of a curated case (an extension of the case-record format)."""
+
+    learning_objectives: list[str]
+    teaching_points: list[TeachingPoint]
+    questions: list[Question]
+
+
 class CaseRecord(_Record):
     """A synthetic case record (format ``kdsupport-case/1``)."""
 
@@ -229,6 +272,7 @@ class CaseRecord(_Record):
     vitals: Vitals | None = None
     assessments: list[Administration] | None = None
     sessions: list[Session] | None = None
+    teaching: Teaching | None = None
 
 
 # ---------------------------------------------------------------- loading
@@ -542,6 +586,9 @@ def _semantic_problems(data: dict[str, Any]) -> list[Problem]:
     for i, adm in _items_of(data, "assessments"):
         problems += _administration_problems(adm, f"assessments[{i}]", instruments)
 
+    if isinstance(data.get("teaching"), dict):
+        problems += _teaching_problems(data["teaching"], kb)
+
     numbers: dict[Any, int] = {}
     moaas_spec = instruments["moaas"].items
     cadss_total = instruments["cadss"].total
@@ -579,6 +626,85 @@ def _semantic_problems(data: dict[str, Any]) -> list[Problem]:
                     )
                 )
     return problems
+
+
+_RULE_OPTIONS = ("definition", "madrs_remission")
+
+
+def _teaching_problems(teaching: dict[str, Any], kb: Any) -> list[Problem]:
+    """Source ids, answer rules and answer shapes of the teaching material."""
+    from kdsupport.training.answers import is_known_rule
+
+    out: list[Problem] = []
+
+    def check_sources(ids: Any, where: str) -> None:
+        for j, sid in enumerate(ids if isinstance(ids, list) else []):
+            if isinstance(sid, str) and sid not in kb.sources:
+                close = difflib.get_close_matches(sid, list(kb.sources), n=2, cutoff=0.6)
+                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                out.append(
+                    Problem(f"{where}[{j}]", f"unknown knowledge-base source id {sid!r}{hint}")
+                )
+
+    for i, point in _items_of(teaching, "teaching_points"):
+        check_sources(point.get("sources"), f"teaching.teaching_points[{i}].sources")
+    remission = kb.scales.outcome.remission["madrs"].definitions
+    for i, q in _items_of(teaching, "questions"):
+        where = f"teaching.questions[{i}]"
+        check_sources(q.get("sources"), f"{where}.sources")
+        rule = q.get("answer_rule")
+        if isinstance(rule, str) and not is_known_rule(rule):
+            out.append(Problem(f"{where}.answer_rule", f"unknown answer rule {rule!r}"))
+        opts = q.get("rule_options") or {}
+        if isinstance(opts, dict):
+            for key, value in opts.items():
+                allowed = {"definition": kb.trd.definitions, "madrs_remission": remission}.get(key)
+                if allowed is None:
+                    out.append(
+                        Problem(
+                            f"{where}.rule_options.{key}",
+                            f"unknown option; allowed: {', '.join(_RULE_OPTIONS)}",
+                        )
+                    )
+                elif value not in allowed:
+                    out.append(
+                        Problem(
+                            f"{where}.rule_options.{key}",
+                            f"must be one of {', '.join(sorted(allowed))}, got {_show(value)}",
+                        )
+                    )
+        kind, answer = q.get("kind"), q.get("answer")
+        values = [o.get("value") for o in q.get("options") or [] if isinstance(o, dict)]
+        if kind in ("single", "multiple"):
+            if not values:
+                out.append(Problem(f"{where}.options", f"a {kind}-choice question needs options"))
+            given = [answer] if kind == "single" else answer
+            if kind == "single" and not isinstance(answer, str):
+                out.append(
+                    Problem(f"{where}.answer", f"must be one option value, got {_show(answer)}")
+                )
+            elif kind == "multiple" and not isinstance(answer, list):
+                out.append(
+                    Problem(
+                        f"{where}.answer", f"must be a list of option values, got {_show(answer)}"
+                    )
+                )
+            elif values:
+                for a in given:
+                    if a not in values:
+                        out.append(
+                            Problem(
+                                f"{where}.answer",
+                                f"{_show(a)} is not one of the options ({', '.join(values)})",
+                            )
+                        )
+        elif kind == "numeric" and not _is_num(answer):
+            out.append(
+                Problem(
+                    f"{where}.answer", f"a numeric question needs a number, got {_show(answer)}"
+                )
+            )
+    return out
 
 
 def _administration_problems(adm: dict[str, Any], where: str, instruments: Any) -> list[Problem]:

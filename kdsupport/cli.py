@@ -5,6 +5,7 @@ Commands::
     kdsupport assess CASE [--format json|text] [--definition NAME] [--madrs-remission NAME]
     kdsupport validate CASE [CASE ...]
     kdsupport schema
+    kdsupport generate --n N --seed S --out DIR [--format csv|parquet]
     kdsupport kb [--check] [--sources]
 
 Exit status: 0 success; 2 invalid input (one line per problem naming the field path, never a
@@ -97,6 +98,35 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the JSON Schema of the case-record format (kdsupport-case/1).",
     )
 
+    g = sub.add_parser(
+        "generate",
+        help="generate a reproducible synthetic cohort (tables + one case record per patient)",
+        description="Generate a synthetic cohort: tidy tables (CSV or Parquet), one JSON case "
+        "record per patient and a manifest with sha256 hashes. The same seed gives the same bytes.",
+    )
+    g.add_argument("--n", type=int, required=True, help="number of patients")
+    g.add_argument("--seed", type=int, required=True, help="random seed (a non-negative integer)")
+    g.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="output directory (replaced if it holds a cohort)",
+    )
+    g.add_argument(
+        "--format",
+        dest="table_format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="table format (default csv)",
+    )
+    g.add_argument("--no-records", action="store_true", help="write the tables only")
+    g.add_argument(
+        "--summary",
+        action="store_true",
+        help="print headline statistics against their expected ranges",
+    )
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+
     k = sub.add_parser(
         "kb",
         help="summarise or check the knowledge base",
@@ -157,6 +187,28 @@ def _cmd_schema(_: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from kdsupport.errors import Problem
+    from kdsupport.synthetic_cli import generate_to_directory
+
+    problems = []
+    if args.n < 1:
+        problems.append(Problem("--n", f"must be >= 1, got {args.n}"))
+    if args.seed < 0:
+        problems.append(Problem("--seed", f"must be >= 0, got {args.seed}"))
+    if problems:
+        raise InvalidInputError(problems)
+    return generate_to_directory(
+        n=args.n,
+        seed=args.seed,
+        out=args.out,
+        table_format=args.table_format,
+        records=not args.no_records,
+        summary=args.summary,
+        quiet=args.quiet,
+    )
+
+
 def _cmd_kb(args: argparse.Namespace) -> int:
     from kdsupport import knowledge
 
@@ -192,7 +244,13 @@ def _cmd_kb(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"assess": _cmd_assess, "validate": _cmd_validate, "schema": _cmd_schema, "kb": _cmd_kb}
+_COMMANDS = {
+    "assess": _cmd_assess,
+    "validate": _cmd_validate,
+    "schema": _cmd_schema,
+    "generate": _cmd_generate,
+    "kb": _cmd_kb,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

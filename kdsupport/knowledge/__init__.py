@@ -36,6 +36,7 @@ KB_FILES = (
     "suicide_risk.yaml",
     "screening.yaml",
     "vitals.yaml",
+    "synthetic.yaml",
 )
 
 Verification = Literal["verified", "secondary", "unverified"]
@@ -457,6 +458,167 @@ class VitalsFile(_KB):
     session_monitoring: SessionMonitoring
 
 
+# ------------------------------------------------------------------ synthetic cohort model
+class Normal(_KB):
+    mean: float
+    sd: float
+    min: float
+    max: float
+
+
+class Uniform(_KB):
+    min: float
+    max: float
+
+
+class LogNormal(_KB):
+    median: float
+    sigma: float
+    min: float
+    max: float
+
+
+class SynPatients(_KB):
+    source: Refs
+    age_years: Normal
+    sex: dict[str, float]
+    weight_kg: Normal
+    childbearing_age: Uniform
+    pregnant_if_childbearing: float
+    breastfeeding_if_childbearing: float
+    field_not_recorded: float
+
+
+class SynDiagnosis(_KB):
+    source: Refs
+    primary: dict[str, float]
+    episode_months: LogNormal
+    severity: dict[str, float]
+    psychotic_if_severe: float
+    field_not_recorded: float
+
+
+class SynHistory(_KB):
+    source: Refs
+    antidepressant_trials: dict[str, float]
+    previous_episode: float
+    adequate_dose: float
+    dose_multiplier_adequate: Uniform
+    dose_multiplier_low: Uniform
+    adequate_duration: float
+    weeks_adequate: Uniform
+    weeks_short: Uniform
+    adherence_adequate: float
+    improvement_percent: Normal
+    dose_optimised: float
+    combination_role: float
+    augmentation_trial: float
+    lithium_serum_mmol_l: Uniform
+    ect_course: float
+    ect_bilateral: float
+    ect_sessions: Uniform
+    ect_improvement_percent: Normal
+    field_not_recorded: float
+
+
+class SynScreening(_KB):
+    source: Refs
+    prevalence: dict[str, float]
+    item_not_assessed: float
+
+
+class SynVitals(_KB):
+    source: Refs
+    systolic_mmhg: Normal
+    diastolic_mmhg: Normal
+    min_pulse_pressure_mmhg: float
+    heart_rate_bpm: Normal
+    spo2_percent: Normal
+    field_not_recorded: float
+
+
+class SynAssessments(_KB):
+    source: Refs
+    madrs_baseline: Normal
+    phq9_item_probabilities: list[float]
+    phq9_item9_positive: float
+    cssrs_level: dict[str, float]
+
+
+class SynOutcome(_KB):
+    source: Refs
+    remission: dict[str, float]
+    response_without_remission: dict[str, float]
+
+
+class SynTreatment(_KB):
+    source: Refs
+    treated: float
+    modality: dict[str, float]
+    sessions: dict[str, int]
+    esketamine_doses_mg: list[float]
+    iv_dose_mg_per_kg: float
+    iv_infusion_minutes: float
+    at_home_doses_mg: list[float]
+    vitals_minutes: dict[str, list[float]]
+    observation_minutes: float
+    short_observation_minutes: float
+    short_observation: float
+    missed_recheck: float
+    spo2_not_recorded: float
+    adverse_events: dict[str, float]
+    outcome: SynOutcome
+
+
+class SynSessionVitals(_KB):
+    source: Refs
+    peak_rise_systolic_mmhg: dict[str, list[float]]
+    peak_rise_diastolic_mmhg: dict[str, list[float]]
+    large_rise_per_session: float
+    large_rise_systolic_mmhg: Uniform
+    fraction_of_peak_by_minute: dict[str, float]
+    reading_noise_mmhg: float
+    heart_rate_rise_bpm: list[float]
+
+
+class SynSedation(_KB):
+    source: Refs
+    moaas_at_40: dict[str, float]
+    alert_by_120: float
+
+
+class SynDissociation(_KB):
+    source: Refs
+    cadss_first_session: Normal
+    decay_per_session: float
+
+
+class SynExpected(_KB):
+    source: Refs
+    response_rate: dict[str, list[float]]
+    remission_rate: dict[str, list[float]]
+    esketamine_patients_with_large_rise: list[float]
+    sessions_with_large_rise: list[float]
+    treated_fraction: list[float]
+    cadss_last_over_first: list[float]
+
+
+class SyntheticFile(_KB):
+    generator_version: str
+    source: Refs
+    patients: SynPatients
+    diagnosis: SynDiagnosis
+    history: SynHistory
+    screening: SynScreening
+    vitals: SynVitals
+    assessments: SynAssessments
+    treatment: SynTreatment
+    session_vitals: SynSessionVitals
+    sedation: SynSedation
+    dissociation: SynDissociation
+    expected_ranges: SynExpected
+
+
 class Manifest(_KB):
     kb_version: str
     compiled_from: str
@@ -478,6 +640,7 @@ _FILE_MODELS: dict[str, type[_KB]] = {
     "suicide_risk.yaml": SuicideFile,
     "screening.yaml": ScreeningFile,
     "vitals.yaml": VitalsFile,
+    "synthetic.yaml": SyntheticFile,
 }
 
 
@@ -497,6 +660,7 @@ class KnowledgeBase:
         self.suicide: SuicideFile = models["suicide_risk.yaml"]
         self.screening: ScreeningFile = models["screening.yaml"]
         self.vitals: VitalsFile = models["vitals.yaml"]
+        self.synthetic: SyntheticFile = models["synthetic.yaml"]
 
     @property
     def version(self) -> str:

@@ -71,8 +71,11 @@ def _unsourced_numbers(node: Any, path: str, sourced: bool) -> Iterator[str]:
 def _ranges(node: Any, path: str) -> Iterator[Problem]:
     """Yield a problem for every mapping whose min > max or low > high."""
     if isinstance(node, dict):
+        numeric_keys = {k for k, v in node.items() if _is_number(v)}
         for lo_key, hi_key in (("min", "max"), ("low", "high")):
             lo, hi = node.get(lo_key), node.get(hi_key)
+            if lo_key == "low" and numeric_keys - {"low", "high"}:
+                continue  # a table that merely has keys called low and high (e.g. risk levels)
             if _is_number(lo) and _is_number(hi) and lo > hi:
                 yield Problem(path, f"unordered range: {lo_key} {lo} > {hi_key} {hi}")
         for k, v in node.items():
@@ -383,6 +386,66 @@ def _vitals_checks(vitals: Any, screening: Any) -> list[Problem]:
     return p
 
 
+def _synthetic_checks(syn: Any, screening: Any) -> list[Problem]:
+    """Probability tables sum to 1, probabilities lie in 0..1, names match the KB."""
+    p: list[Problem] = []
+    mods = set(screening.modalities)
+    tables = {
+        "patients.sex": syn.patients.sex,
+        "diagnosis.primary": syn.diagnosis.primary,
+        "diagnosis.severity": syn.diagnosis.severity,
+        "history.antidepressant_trials": syn.history.antidepressant_trials,
+        "assessments.cssrs_level": syn.assessments.cssrs_level,
+        "treatment.modality": syn.treatment.modality,
+        "sedation.moaas_at_40": syn.sedation.moaas_at_40,
+        "assessments.phq9_item_probabilities": dict(
+            enumerate(syn.assessments.phq9_item_probabilities)
+        ),
+    }
+    for where, table in tables.items():
+        if abs(sum(table.values()) - 1) > 1e-9:
+            p.append(
+                Problem(
+                    f"synthetic.yaml: {where}",
+                    f"probabilities sum to {sum(table.values()):g}, not 1",
+                )
+            )
+    for where, table in (
+        ("treatment.modality", syn.treatment.modality),
+        ("treatment.sessions", syn.treatment.sessions),
+        ("treatment.vitals_minutes", syn.treatment.vitals_minutes),
+        ("treatment.outcome.remission", syn.treatment.outcome.remission),
+        ("expected_ranges.response_rate", syn.expected_ranges.response_rate),
+    ):
+        if set(table) != mods:
+            p.append(
+                Problem(
+                    f"synthetic.yaml: {where}", f"must name exactly the modalities {sorted(mods)}"
+                )
+            )
+    fields = {
+        i.field.split(".")[1] for i in screening.items.values() if i.field.startswith("screening.")
+    }
+    if set(syn.screening.prevalence) != fields:
+        p.append(Problem("synthetic.yaml: screening.prevalence", "must name every screening field"))
+    for m in mods & set(syn.treatment.outcome.remission):
+        total = syn.treatment.outcome.remission[
+            m
+        ] + syn.treatment.outcome.response_without_remission.get(m, 0)
+        if total > 1:
+            p.append(Problem(f"synthetic.yaml: treatment.outcome.{m}", "outcome shares exceed 1"))
+    minutes = {float(k) for k in syn.session_vitals.fraction_of_peak_by_minute}
+    for m, mins in syn.treatment.vitals_minutes.items():
+        if set(mins) - minutes:
+            p.append(
+                Problem(
+                    f"synthetic.yaml: treatment.vitals_minutes.{m}",
+                    "minutes without a BP time-course value",
+                )
+            )
+    return p
+
+
 _GROUPS: list[tuple[tuple[str, ...], Any]] = [
     (("drugs.yaml", "trd_definitions.yaml"), _drug_checks),
     (("trd_definitions.yaml",), _definition_checks),
@@ -391,4 +454,5 @@ _GROUPS: list[tuple[tuple[str, ...], Any]] = [
     (("suicide_risk.yaml", "scales.yaml"), _suicide_checks),
     (("screening.yaml",), _screening_checks),
     (("vitals.yaml", "screening.yaml"), _vitals_checks),
+    (("synthetic.yaml", "screening.yaml"), _synthetic_checks),
 ]

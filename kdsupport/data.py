@@ -1,0 +1,111 @@
+"""The bundled synthetic data: curated teaching cases and the generated cohort.
+
+Used by the notebooks, the trainee app and the reports. Nothing here touches the network.
+
+* :func:`list_cases` / :func:`load_case_by_id` for the curated cases in
+  ``data/synthetic/cases``;
+* :func:`load_cohort` for the tidy tables of a generated cohort, as pandas DataFrames with
+  proper dtypes (categoricals, nullable integers and booleans).
+
+The data directory is ``$KDSUPPORT_DATA_DIR`` if set, else ``data/synthetic`` of the source
+checkout, else ``./data/synthetic``.
+
+For training with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kdsupport.errors import InvalidInputError, KdsupportError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kdsupport.case import CaseRecord
+
+__all__ = [
+    "CaseSummary",
+    "data_dir",
+    "list_cases",
+    "load_case_by_id",
+    "load_cohort",
+]
+
+
+def data_dir(path: str | Path | None = None) -> Path:
+    """The synthetic-data directory (see the module docstring for the search order)."""
+    candidates = []
+    if path is not None:
+        candidates.append(Path(path))
+    elif os.environ.get("KDSUPPORT_DATA_DIR"):
+        candidates.append(Path(os.environ["KDSUPPORT_DATA_DIR"]))
+    else:
+        candidates += [
+            Path(__file__).resolve().parents[1] / "data" / "synthetic",
+            Path.cwd() / "data" / "synthetic",
+        ]
+    for c in candidates:
+        if c.is_dir():
+            return c
+    raise KdsupportError(
+        f"synthetic data directory not found (looked in: {', '.join(map(str, candidates))}); "
+        "set KDSUPPORT_DATA_DIR"
+    )
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """What a case list shows before a case is opened."""
+
+    id: str
+    title: str
+    path: Path
+    n_questions: int
+
+
+def _case_files(directory: Path) -> list[Path]:
+    return sorted(p for p in (directory / "cases").glob("*.y*ml") if p.is_file())
+
+
+def list_cases(directory: str | Path | None = None) -> list[CaseSummary]:
+    """The curated teaching cases, sorted by id."""
+    from kdsupport.case import load_case
+
+    out = []
+    for path in _case_files(data_dir(directory)):
+        record = load_case(path)
+        n = len(record.teaching.questions) if record.teaching else 0
+        out.append(CaseSummary(record.id, record.title or record.id, path, n))
+    return sorted(out, key=lambda c: c.id)
+
+
+def load_case_by_id(case_id: str, directory: str | Path | None = None) -> CaseRecord:
+    """Load one curated case by its id; a bad id lists the available ones."""
+    from kdsupport.case import load_case
+
+    base = data_dir(directory)
+    for path in _case_files(base):
+        if path.stem == case_id:
+            return load_case(path)
+    available = ", ".join(p.stem for p in _case_files(base))
+    raise InvalidInputError(
+        [Problem("case_id", f"no case {case_id!r}; available: {available}")], str(base / "cases")
+    )
+
+
+def load_cohort(directory: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """The tidy tables of a generated cohort, with dtypes restored.
+
+    ``directory`` is a cohort directory (with ``manifest.json``) or a data directory holding
+    ``cohort/``. Returns a mapping of table name to DataFrame.
+    """
+    from kdsupport.synthetic import read_tables
+
+    base = Path(directory) if directory is not None else data_dir() / "cohort"
+    if not (base / "manifest.json").exists() and (base / "cohort" / "manifest.json").exists():
+        base = base / "cohort"
+    return read_tables(base)

@@ -1,0 +1,968 @@
+"""Reproducible synthetic cohorts: tidy tables and one case record per patient.
+
+:func:`generate_cohort` draws a cohort from the distributions in
+``knowledge/synthetic.yaml`` (each a documented ``kind: assumption``) with a caller's
+:class:`numpy.random.Generator`; nothing is seeded globally, and the same seed gives the same
+bytes. The tables (patients, trials, ect, screening, assessments, assessment_items, cssrs,
+sessions, vitals, moaas) are the single source of truth: :func:`records_from_tables` builds
+the case records from them, so a table and its records can never disagree.
+
+:func:`write_cohort` writes the tables (CSV or Parquet), the records (JSON, one per patient)
+and a ``manifest.json`` with the generator version, seed, ``kb_version`` and the sha256 of
+every file. :func:`read_tables` reads them back with proper dtypes, :func:`summarise` gives the
+headline statistics that ``expected_ranges`` bounds.
+
+Synthetic data only: nothing here describes real patients. Not a medical device.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from kdsupport._version import __version__
+
+if TYPE_CHECKING:
+    from kdsupport.knowledge import KnowledgeBase
+
+__all__ = [
+    "TABLES",
+    "generate_cohort",
+    "records_from_tables",
+    "write_cohort",
+    "read_tables",
+    "summarise",
+]
+
+# Table schemas: column -> pandas dtype. Used to build, write and read back every table.
+TABLES: dict[str, dict[str, str]] = {
+    "patients": {
+        "patient_id": "string",
+        "age_years": "Int64",
+        "sex": "category",
+        "weight_kg": "Float64",
+        "pregnant": "boolean",
+        "breastfeeding": "boolean",
+        "primary": "category",
+        "current_episode_months": "Float64",
+        "severity": "category",
+        "psychotic_features": "boolean",
+        "systolic_mmhg": "Float64",
+        "diastolic_mmhg": "Float64",
+        "heart_rate_bpm": "Float64",
+        "spo2_percent": "Float64",
+        "treatment_modality": "category",
+    },
+    "trials": {
+        "patient_id": "string",
+        "trial": "Int64",
+        "drug": "category",
+        "role": "category",
+        "episode": "category",
+        "dose_mg_per_day": "Float64",
+        "serum_level_mmol_l": "Float64",
+        "weeks": "Float64",
+        "adherence": "category",
+        "improvement_percent": "Float64",
+        "dose_optimised": "boolean",
+    },
+    "ect": {
+        "patient_id": "string",
+        "course": "Int64",
+        "episode": "category",
+        "laterality": "category",
+        "sessions": "Int64",
+        "improvement_percent": "Float64",
+    },
+    "screening": {"patient_id": "string", "item": "category", "value": "boolean"},
+    "assessments": {
+        "patient_id": "string",
+        "index": "Int64",
+        "instrument": "category",
+        "when": "string",
+        "total": "Int64",
+    },
+    "assessment_items": {
+        "patient_id": "string",
+        "index": "Int64",
+        "item": "Int64",
+        "score": "Int64",
+    },
+    "cssrs": {
+        "patient_id": "string",
+        "index": "Int64",
+        "wish_to_be_dead": "boolean",
+        "active_thoughts": "boolean",
+        "method": "boolean",
+        "intent": "boolean",
+        "plan": "boolean",
+        "behavior": "boolean",
+        "behavior_past_3_months": "boolean",
+    },
+    "sessions": {
+        "patient_id": "string",
+        "number": "Int64",
+        "modality": "category",
+        "dose_mg": "Float64",
+        "dose_mg_per_kg": "Float64",
+        "infusion_minutes": "Float64",
+        "cadss_total": "Int64",
+        "observation_minutes": "Float64",
+        "adverse_events": "string",
+    },
+    "vitals": {
+        "patient_id": "string",
+        "number": "Int64",
+        "minute": "Float64",
+        "systolic_mmhg": "Float64",
+        "diastolic_mmhg": "Float64",
+        "heart_rate_bpm": "Float64",
+        "spo2_percent": "Float64",
+    },
+    "moaas": {"patient_id": "string", "number": "Int64", "minute": "Float64", "score": "Int64"},
+}
+_SCREENING_FIELDS = (
+    "aneurysmal_vascular_disease",
+    "arteriovenous_malformation",
+    "intracerebral_hemorrhage_history",
+    "ketamine_hypersensitivity",
+    "uncontrolled_hypertension",
+    "unstable_cardiovascular_disease",
+    "raised_intracranial_pressure",
+    "psychosis_history",
+    "current_psychosis_or_mania",
+    "substance_use_disorder_active",
+    "ketamine_misuse_history",
+    "severe_hepatic_impairment",
+    "moderate_hepatic_impairment",
+    "interstitial_cystitis",
+    "cns_depressant_use",
+    "maoi_or_psychostimulant_use",
+    "support_person_available",
+)
+_CSSRS_KEYS = (
+    "wish_to_be_dead",
+    "active_thoughts",
+    "method",
+    "intent",
+    "plan",
+    "behavior",
+    "behavior_past_3_months",
+)
+Progress = Callable[[str, int], None]
+
+
+def _noop(_: str, __: int = 0) -> None:
+    return None
+
+
+# ---------------------------------------------------------------- drawing helpers
+def _choice(rng: np.random.Generator, table: dict[str, float], size: int) -> np.ndarray:
+    keys = list(table)
+    p = np.array([table[k] for k in keys], dtype=float)
+    return np.array(keys, dtype=object)[rng.choice(len(keys), size=size, p=p / p.sum())]
+
+
+def _normal(rng: np.random.Generator, d: Any, size: int, decimals: int = 0) -> np.ndarray:
+    x = np.clip(rng.normal(d.mean, d.sd, size), d.min, d.max)
+    return np.round(x, decimals)
+
+
+def _uniform(rng: np.random.Generator, d: Any, size: int) -> np.ndarray:
+    return rng.uniform(d.min, d.max, size)
+
+
+def _null(rng: np.random.Generator, values: np.ndarray, p: float) -> np.ndarray:
+    """Object array with each value set to None with probability ``p``."""
+    out = values.astype(object)
+    out[rng.random(len(values)) < p] = None
+    return out
+
+
+def _pid(n: int) -> np.ndarray:
+    width = max(6, len(str(n)))
+    return np.array([f"syn-{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
+
+
+def _frame(name: str, columns: dict[str, Any]) -> pd.DataFrame:
+    """Build a table with its schema's dtypes; None or NaN become missing values."""
+    schema = TABLES[name]
+    data = {}
+    for col, dtype in schema.items():
+        values = np.asarray(columns[col])
+        if dtype in ("Int64", "Float64", "boolean"):
+            mask = np.asarray(pd.isna(values), dtype=bool)
+            filled = np.where(mask, 0, values)
+            if dtype == "boolean":
+                data[col] = pd.arrays.BooleanArray(filled.astype(bool), mask)
+            elif dtype == "Int64":
+                data[col] = pd.arrays.IntegerArray(filled.astype(np.int64), mask)
+            else:
+                data[col] = pd.arrays.FloatingArray(filled.astype(np.float64), mask)
+        else:
+            data[col] = pd.Series(values, dtype=object).astype(dtype)
+    return pd.DataFrame(data)
+
+
+# ---------------------------------------------------------------- generation
+def generate_cohort(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    kb: KnowledgeBase | None = None,
+    progress: Progress | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Draw a synthetic cohort of ``n`` patients as tidy tables.
+
+    Parameters
+    ----------
+    n
+        Number of patients (at least 1).
+    rng
+        The random generator; the caller owns the seed (``np.random.default_rng(seed)``).
+    kb
+        Knowledge base (drugs, minimum doses, screening severities, distributions).
+    progress
+        Optional callback ``progress(stage, done)`` for a progress display.
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    if kb is None:
+        from kdsupport.knowledge import load
+
+        kb = load()
+    tick = progress or _noop
+    syn = kb.synthetic
+    pid = _pid(n)
+
+    # patients ------------------------------------------------------------
+    P = syn.patients
+    age = _normal(rng, P.age_years, n).astype(int)
+    sex = _choice(rng, P.sex, n)
+    childbearing = (
+        (sex != "male") & (age >= P.childbearing_age.min) & (age <= P.childbearing_age.max)
+    )
+    pregnant = np.where(
+        sex == "male", None, childbearing & (rng.random(n) < P.pregnant_if_childbearing)
+    )
+    breastfeeding = np.where(
+        sex == "male",
+        None,
+        childbearing & ~(pregnant == True) & (rng.random(n) < P.breastfeeding_if_childbearing),  # noqa: E712
+    )
+    pregnant = _null(rng, pregnant, P.field_not_recorded)
+    breastfeeding = _null(rng, breastfeeding, P.field_not_recorded)
+    sex_out = _null(rng, sex, P.field_not_recorded)
+    sex_out[(sex_out == None) & (sex == "male")] = "male"  # noqa: E711 - keep records valid
+    weight = _null(rng, _normal(rng, P.weight_kg, n, 1), P.field_not_recorded)
+
+    D = syn.diagnosis
+    primary = _null(rng, _choice(rng, D.primary, n), D.field_not_recorded)
+    months = np.round(
+        np.clip(
+            D.episode_months.median * np.exp(rng.normal(0, D.episode_months.sigma, n)),
+            D.episode_months.min,
+            D.episode_months.max,
+        ),
+        1,
+    )
+    months = _null(rng, months, D.field_not_recorded)
+    severity = _choice(rng, D.severity, n)
+    psychotic = np.where(severity == "severe", rng.random(n) < D.psychotic_if_severe, False)
+    severity = _null(rng, severity, D.field_not_recorded)
+    psychotic = _null(rng, psychotic, D.field_not_recorded)
+
+    V = syn.vitals
+    sys_ = _normal(rng, V.systolic_mmhg, n)
+    dia = np.minimum(_normal(rng, V.diastolic_mmhg, n), sys_ - V.min_pulse_pressure_mmhg)
+    hr = _normal(rng, V.heart_rate_bpm, n)
+    spo2 = _normal(rng, V.spo2_percent, n)
+    tick("patients", n)
+
+    # medication trials --------------------------------------------------
+    H = syn.history
+    drugs = kb.drugs.drugs
+    ad_names = [d for d, x in drugs.items() if kb.drugs.classes[x.drug_class].antidepressant]
+    aug_names = [d for d, x in drugs.items() if not kb.drugs.classes[x.drug_class].antidepressant]
+    n_ad = _choice(rng, H.antidepressant_trials, n).astype(int)
+    has_aug = rng.random(n) < H.augmentation_trial
+    n_tr = n_ad + has_aug
+    t_pat = np.repeat(np.arange(n), n_tr)
+    t_num = np.concatenate([np.arange(k) for k in n_tr]) if len(t_pat) else np.array([], int)
+    is_aug = t_num >= np.repeat(n_ad, n_tr)
+    m = len(t_pat)
+    t_drug = np.where(
+        is_aug,
+        np.array(aug_names, dtype=object)[rng.integers(0, len(aug_names), m)],
+        np.array(ad_names, dtype=object)[rng.integers(0, len(ad_names), m)],
+    )
+    t_role = np.where(
+        is_aug,
+        "augmentation",
+        np.where((t_num > 0) & (rng.random(m) < H.combination_role), "combination", "monotherapy"),
+    )
+    t_episode = np.where(rng.random(m) < H.previous_episode, "previous", "current")
+    min_dose = np.array(
+        [drugs[d].min_adequate["atrq"].mg_per_day or 0.0 for d in t_drug], dtype=float
+    )
+    min_serum = np.array(
+        [drugs[d].min_adequate["atrq"].serum_level_mmol_l or 0.0 for d in t_drug], dtype=float
+    )
+    serum_judged = min_serum > 0
+    adequate_dose = rng.random(m) < H.adequate_dose
+    mult = np.where(
+        adequate_dose,
+        _uniform(rng, H.dose_multiplier_adequate, m),
+        _uniform(rng, H.dose_multiplier_low, m),
+    )
+    step = np.where(min_dose >= 20, 5.0, np.where(min_dose >= 1, 1.0, 0.005))
+    dose = np.round(min_dose * mult / step) * step
+    dose = np.where(adequate_dose, np.maximum(dose, min_dose), np.minimum(dose, min_dose - step))
+    dose = np.where(dose <= 0, step, dose)
+    serum = np.round(_uniform(rng, H.lithium_serum_mmol_l, m), 2)
+    weeks = np.where(
+        rng.random(m) < H.adequate_duration,
+        np.round(_uniform(rng, H.weeks_adequate, m)),
+        np.round(_uniform(rng, H.weeks_short, m)),
+    )
+    adherence = np.where(rng.random(m) < H.adherence_adequate, "adequate", "inadequate")
+    improvement = _normal(rng, H.improvement_percent, m)
+    optimised = rng.random(m) < H.dose_optimised
+    p_null = H.field_not_recorded
+    trials = _frame(
+        "trials",
+        {
+            "patient_id": pid[t_pat],
+            "trial": t_num,
+            "drug": t_drug,
+            "role": t_role,
+            "episode": t_episode,
+            "dose_mg_per_day": _null(rng, np.where(serum_judged, np.nan, dose), p_null),
+            "serum_level_mmol_l": _null(rng, np.where(serum_judged, serum, np.nan), p_null),
+            "weeks": _null(rng, weeks, p_null),
+            "adherence": _null(rng, adherence, p_null),
+            "improvement_percent": _null(rng, improvement, p_null),
+            "dose_optimised": _null(rng, optimised, p_null),
+        },
+    )
+    tick("trials", n)
+
+    # ECT -------------------------------------------------------------------
+    e_pat = np.flatnonzero(rng.random(n) < H.ect_course)
+    k = len(e_pat)
+    ect = _frame(
+        "ect",
+        {
+            "patient_id": pid[e_pat],
+            "course": np.zeros(k, int),
+            "episode": np.where(rng.random(k) < H.previous_episode, "previous", "current"),
+            "laterality": _null(
+                rng, np.where(rng.random(k) < H.ect_bilateral, "bilateral", "unilateral"), p_null
+            ),
+            "sessions": np.round(_uniform(rng, H.ect_sessions, k)).astype(int),
+            "improvement_percent": _null(rng, _normal(rng, H.ect_improvement_percent, k), p_null),
+        },
+    )
+
+    # screening ------------------------------------------------------------------
+    S = syn.screening
+    present = {f: rng.random(n) < S.prevalence[f] for f in _SCREENING_FIELDS}
+    assessed = {f: rng.random(n) >= S.item_not_assessed for f in _SCREENING_FIELDS}
+    screening = _frame(
+        "screening",
+        {
+            "patient_id": np.repeat(pid, len(_SCREENING_FIELDS)),
+            "item": np.tile(np.array(_SCREENING_FIELDS, dtype=object), n),
+            "value": np.stack(
+                [np.where(assessed[f], present[f], None) for f in _SCREENING_FIELDS], axis=1
+            ).reshape(-1),
+        },
+    )
+    tick("screening", n)
+
+    # baseline scales and C-SSRS --------------------------------------------------
+    A = syn.assessments
+    phq = rng.choice(len(A.phq9_item_probabilities), size=(n, 9), p=A.phq9_item_probabilities)
+    phq[:, 8] = np.where(rng.random(n) < A.phq9_item9_positive, rng.integers(1, 4, n), 0)
+    madrs0 = _normal(rng, A.madrs_baseline, n).astype(int)
+    level = _choice(rng, A.cssrs_level, n)
+    answers = _cssrs_answers(rng, level)
+
+    # treatment ------------------------------------------------------------------
+    modality = _assign_modality(rng, kb, n, primary, present, assessed, level)
+    tick("treatment", n)
+    sess, vit, moa, later = _courses(rng, kb, modality, madrs0, sys_, dia, hr, spo2)
+    tick("sessions", n)
+
+    # assessments table: PHQ-9 items, MADRS baseline, C-SSRS, then the course's MADRS
+    a_rows: dict[str, list[Any]] = {k: [] for k in TABLES["assessments"]}
+    for i in range(n):
+        entries = [
+            ("phq9", "baseline", None),
+            ("madrs", "baseline", int(madrs0[i])),
+            ("cssrs_screener", "baseline", None),
+        ]
+        entries += later.get(i, [])
+        for j, (ins, when, total) in enumerate(entries):
+            a_rows["patient_id"].append(pid[i])
+            a_rows["index"].append(j)
+            a_rows["instrument"].append(ins)
+            a_rows["when"].append(when)
+            a_rows["total"].append(total)
+    assessments = _frame("assessments", a_rows)
+    items = _frame(
+        "assessment_items",
+        {
+            "patient_id": np.repeat(pid, 9),
+            "index": np.zeros(9 * n, int),
+            "item": np.tile(np.arange(1, 10), n),
+            "score": phq.reshape(-1),
+        },
+    )
+    cssrs = _frame("cssrs", {"patient_id": pid, "index": np.full(n, 2), **answers})
+
+    patients = _frame(
+        "patients",
+        {
+            "patient_id": pid,
+            "age_years": age,
+            "sex": sex_out,
+            "weight_kg": weight,
+            "pregnant": pregnant,
+            "breastfeeding": breastfeeding,
+            "primary": primary,
+            "current_episode_months": months,
+            "severity": severity,
+            "psychotic_features": psychotic,
+            "systolic_mmhg": _null(rng, sys_, V.field_not_recorded),
+            "diastolic_mmhg": _null(rng, dia, V.field_not_recorded),
+            "heart_rate_bpm": _null(rng, hr, V.field_not_recorded),
+            "spo2_percent": _null(rng, spo2, V.field_not_recorded),
+            "treatment_modality": modality,
+        },
+    )
+    sessions = _frame("sessions", {**sess, "patient_id": pid[sess["patient_id"]]})
+    vitals = _frame("vitals", {**vit, "patient_id": pid[vit["patient_id"]]})
+    moaas = _frame("moaas", {**moa, "patient_id": pid[moa["patient_id"]]})
+    tick("tables", n)
+    return {
+        "patients": patients,
+        "trials": trials,
+        "ect": ect,
+        "screening": screening,
+        "assessments": assessments,
+        "assessment_items": items,
+        "cssrs": cssrs,
+        "sessions": sessions,
+        "vitals": vitals,
+        "moaas": moaas,
+    }
+
+
+def _cssrs_answers(rng: np.random.Generator, level: np.ndarray) -> dict[str, np.ndarray]:
+    """Answers consistent with the screener's skip logic for each drawn level."""
+    n = len(level)
+    a = {k: np.full(n, False, dtype=object) for k in _CSSRS_KEYS}
+    coin = rng.random(n) < 0.5
+    low, mod, high, inc = (
+        (level == "low"),
+        (level == "moderate"),
+        (level == "high"),
+        (level == "incomplete"),
+    )
+    a["wish_to_be_dead"][low | mod | high | inc] = True
+    a["active_thoughts"][(low & coin) | mod | high] = True
+    a["method"][mod & coin] = True
+    a["behavior"][mod & ~coin] = True
+    a["intent"][high & coin] = True
+    a["plan"][high & ~coin] = True
+    # skip rule: questions 3-5 not asked after a "no" to question 2
+    not_asked = a["active_thoughts"] == False  # noqa: E712
+    for k in ("method", "intent", "plan"):
+        a[k][not_asked] = None
+    a["behavior_past_3_months"][a["behavior"] == False] = None  # noqa: E712
+    a["behavior_past_3_months"][mod & ~coin] = False
+    for k in ("active_thoughts", "method", "intent", "plan"):
+        a[k][inc] = None
+    return a
+
+
+def _assign_modality(
+    rng: np.random.Generator,
+    kb: KnowledgeBase,
+    n: int,
+    primary: np.ndarray,
+    present: dict[str, np.ndarray],
+    assessed: dict[str, np.ndarray],
+    level: np.ndarray,
+) -> np.ndarray:
+    """A modality for treated patients, never one their screening contraindicates."""
+    T = kb.synthetic.treatment
+    order = list(T.modality)
+    wanted = _choice(rng, T.modality, n)
+    treat = (rng.random(n) < T.treated) & (primary == "mdd")
+    blocked: dict[str, np.ndarray] = {}
+    for mname, mod in kb.screening.modalities.items():
+        b = np.zeros(n, bool)
+        for item, spec in mod.items.items():
+            if spec.severity != "contraindication":
+                continue
+            field = kb.screening.items[item].field.split(".")[1]
+            if item == "suicide_risk_high":
+                b |= level == "high"
+            elif field == "support_person_available":
+                b |= assessed[field] & ~present[field]
+            elif field in present:
+                b |= assessed[field] & present[field]
+        blocked[mname] = b
+    out = np.full(n, None, dtype=object)
+    for i in np.flatnonzero(treat):
+        for mname in [wanted[i]] + [m for m in order if m != wanted[i]]:
+            if not blocked[mname][i]:
+                out[i] = mname
+                break
+    return out
+
+
+def _courses(
+    rng: np.random.Generator,
+    kb: KnowledgeBase,
+    modality: np.ndarray,
+    madrs0: np.ndarray,
+    sys_: np.ndarray,
+    dia: np.ndarray,
+    hr: np.ndarray,
+    spo2: np.ndarray,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[int, list[tuple[str, str, int]]]]:
+    """Sessions, session vitals, MOAA/S and the MADRS trajectory of treated patients."""
+    syn = kb.synthetic
+    T, SV, SED, DIS = syn.treatment, syn.session_vitals, syn.sedation, syn.dissociation
+    treated = np.flatnonzero(modality != None)  # noqa: E711
+    n_sess = np.array([T.sessions[modality[i]] for i in treated], dtype=int)
+    s_pat = np.repeat(treated, n_sess)
+    s_num = (
+        np.concatenate([np.arange(1, k + 1) for k in n_sess]) if len(treated) else np.array([], int)
+    )
+    s_mod = modality[s_pat]
+    S = len(s_pat)
+    esk, iv, home = (
+        (s_mod == "esketamine_nasal"),
+        (s_mod == "iv_ketamine"),
+        (s_mod == "at_home_ketamine"),
+    )
+    dose = np.full(S, np.nan)
+    dose[esk] = np.where(
+        s_num[esk] == 1,
+        T.esketamine_doses_mg[0],
+        np.array(T.esketamine_doses_mg)[rng.integers(0, len(T.esketamine_doses_mg), esk.sum())],
+    )
+    dose[home] = np.array(T.at_home_doses_mg)[rng.integers(0, len(T.at_home_doses_mg), home.sum())]
+    short = rng.random(S) < T.short_observation
+    observation = np.where(short, T.short_observation_minutes, T.observation_minutes)
+    cadss0 = _normal(rng, DIS.cadss_first_session, len(treated))
+    cadss = np.clip(
+        np.round(
+            np.repeat(cadss0, n_sess) * DIS.decay_per_session ** (s_num - 1) + rng.normal(0, 2, S)
+        ),
+        0,
+        92,
+    ).astype(int)
+    events = []
+    ae_draw = {k: rng.random(S) < p for k, p in T.adverse_events.items()}
+    for s in range(S):
+        events.append(";".join(k for k in T.adverse_events if ae_draw[k][s]))
+    sessions = {
+        "patient_id": s_pat,
+        "number": s_num,
+        "modality": s_mod,
+        "dose_mg": np.where(iv, np.nan, dose),
+        "dose_mg_per_kg": np.where(iv, T.iv_dose_mg_per_kg, np.nan),
+        "infusion_minutes": np.where(iv, T.iv_infusion_minutes, np.nan),
+        "cadss_total": cadss,
+        "observation_minutes": observation.astype(float),
+        "adverse_events": np.array(events, dtype=object),
+    }
+
+    # session vitals: baseline + peak rise x time course + noise
+    mu_s = np.array([SV.peak_rise_systolic_mmhg[m][0] for m in s_mod])
+    sd_s = np.array([SV.peak_rise_systolic_mmhg[m][1] for m in s_mod])
+    mu_d = np.array([SV.peak_rise_diastolic_mmhg[m][0] for m in s_mod])
+    sd_d = np.array([SV.peak_rise_diastolic_mmhg[m][1] for m in s_mod])
+    peak_s = np.maximum(rng.normal(mu_s, sd_s), 0)
+    peak_d = np.maximum(rng.normal(mu_d, sd_d), 0)
+    large = rng.random(S) < SV.large_rise_per_session
+    peak_s = np.where(large, _uniform(rng, SV.large_rise_systolic_mmhg, S), peak_s)
+    peak_d = np.where(large, peak_s / 2, peak_d)
+    base_s = sys_[s_pat] + rng.normal(0, 5, S)
+    base_d = np.minimum(
+        dia[s_pat] + rng.normal(0, 4, S), base_s - syn.vitals.min_pulse_pressure_mmhg
+    )
+    minutes = [np.array(T.vitals_minutes[m], dtype=float) for m in s_mod]
+    counts = np.array([len(x) for x in minutes], dtype=int)
+    r_sess = np.repeat(np.arange(S), counts)
+    r_min = np.concatenate(minutes) if S else np.array([], float)
+    frac_table = {float(k): v for k, v in SV.fraction_of_peak_by_minute.items()}
+    frac = np.array([frac_table[x] for x in r_min])
+    R = len(r_sess)
+    noise = SV.reading_noise_mmhg
+    r_sys = np.round(base_s[r_sess] + peak_s[r_sess] * frac + rng.normal(0, noise, R))
+    r_dia = np.round(
+        np.minimum(base_d[r_sess] + peak_d[r_sess] * frac + rng.normal(0, noise, R), r_sys - 10)
+    )
+    r_hr = np.round(hr[s_pat][r_sess] + rng.normal(*SV.heart_rate_rise_bpm, S)[r_sess] * frac)
+    r_spo2 = np.clip(np.round(spo2[s_pat][r_sess] + rng.normal(0, 0.7, R)), 85, 100)
+    r_spo2 = _null(rng, r_spo2, T.spo2_not_recorded)
+    r_spo2[r_min == 0] = np.clip(np.round(spo2[s_pat][r_sess][r_min == 0]), 85, 100)
+    missed = np.repeat(rng.random(S) < T.missed_recheck, counts)
+    keep = ~(missed & (r_min >= 30) & (r_min <= 60)) & (r_min <= observation[r_sess])
+    vitals = {
+        "patient_id": s_pat[r_sess][keep],
+        "number": s_num[r_sess][keep],
+        "minute": r_min[keep],
+        "systolic_mmhg": r_sys[keep],
+        "diastolic_mmhg": r_dia[keep],
+        "heart_rate_bpm": r_hr[keep],
+        "spo2_percent": r_spo2[keep],
+    }
+
+    # MOAA/S at 40 minutes and at the end of observation
+    m40 = _choice(rng, SED.moaas_at_40, S).astype(int)
+    m_end = np.where(rng.random(S) < SED.alert_by_120, 5, 4)
+    moaas = {
+        "patient_id": np.repeat(s_pat, 2),
+        "number": np.repeat(s_num, 2),
+        "minute": np.column_stack([np.full(S, 40.0), observation]).reshape(-1),
+        "score": np.column_stack([m40, m_end]).reshape(-1),
+    }
+
+    # MADRS trajectory: an outcome category, then every second session and the last one
+    later: dict[int, list[tuple[str, str, int]]] = {}
+    outcome = T.outcome
+    for i, k in zip(treated, n_sess, strict=True):
+        mod = modality[i]
+        b = int(madrs0[i])
+        u = rng.random()
+        half = b // 2
+        if u < outcome.remission[mod]:
+            final = int(rng.integers(2, min(12, half) + 1))
+        elif u < outcome.remission[mod] + outcome.response_without_remission[mod] and half >= 13:
+            final = int(rng.integers(13, half + 1))
+        elif u < outcome.remission[mod] + outcome.response_without_remission[mod]:
+            final = int(rng.integers(2, min(12, half) + 1))
+        else:
+            final = int(rng.integers(half + 1, b + 4))
+        points = list(range(2, k, 2))
+        jitter = rng.normal(0, 2, len(points)).tolist()
+        rows = [
+            ("madrs", f"session-{s}", min(60, max(0, round(b + (final - b) * (s / k) ** 0.7 + e))))
+            for s, e in zip(points, jitter, strict=True)
+        ]
+        rows.append(("madrs", f"session-{k}", final))
+        later[int(i)] = rows
+    return sessions, vitals, moaas, later
+
+
+# ---------------------------------------------------------------- records from tables
+def _column(series: pd.Series) -> list[Any]:
+    """Python values of a column: None for missing, int for whole-number floats."""
+    if isinstance(series.dtype, pd.Float64Dtype):
+        vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        out = vals.astype(object)
+        whole = ~np.isnan(vals) & (vals == np.round(vals))
+        out[whole] = np.array(vals[whole].astype(np.int64).tolist() + [None], dtype=object)[:-1]
+        out[np.isnan(vals)] = None
+        return out.tolist()
+    return series.to_numpy(dtype=object, na_value=None).tolist()
+
+
+class _Grouped:
+    """A child table's columns as Python lists, with each patient's row range."""
+
+    def __init__(self, df: pd.DataFrame, order: dict[str, int]):
+        self.cols = {c: _column(df[c]) for c in df.columns}
+        codes = np.array([order[p] for p in self.cols["patient_id"]], dtype=np.int64)
+        self.bounds = np.searchsorted(codes, np.arange(len(order) + 1)).tolist()
+
+    def span(self, i: int) -> range:
+        return range(self.bounds[i], self.bounds[i + 1])
+
+
+def records_from_tables(tables: dict[str, pd.DataFrame]) -> Iterator[dict[str, Any]]:
+    """One ``kdsupport-case/1`` record per patient, built from the tidy tables."""
+    p = {c: _column(tables["patients"][c]) for c in tables["patients"].columns}
+    order = {pid: i for i, pid in enumerate(p["patient_id"])}
+    g = {name: _Grouped(tables[name], order) for name in TABLES if name != "patients"}
+    tr, ec, sc, it, cs = (
+        g[k].cols for k in ("trials", "ect", "screening", "assessment_items", "cssrs")
+    )
+    ad, se, vi, mo = (g[k].cols for k in ("assessments", "sessions", "vitals", "moaas"))
+    optional_trial = ("dose_mg_per_day", "serum_level_mmol_l", "dose_optimised")
+    always_trial = ("weeks", "adherence", "improvement_percent")
+    vital_keys = ("minute", "systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent")
+
+    for i, patient_id in enumerate(p["patient_id"]):
+        patient: dict[str, Any] = {"age_years": p["age_years"][i]}
+        for key in ("sex", "weight_kg", "pregnant", "breastfeeding"):
+            if p[key][i] is not None:
+                patient[key] = p[key][i]
+        trials = []
+        for r in g["trials"].span(i):
+            trial = {"drug": tr["drug"][r], "role": tr["role"][r], "episode": tr["episode"][r]}
+            for k in optional_trial:
+                if tr[k][r] is not None:
+                    trial[k] = tr[k][r]
+            for k in always_trial:
+                trial[k] = tr[k][r]
+            trials.append(trial)
+        ect = [
+            {
+                "episode": ec["episode"][r],
+                "laterality": ec["laterality"][r],
+                "sessions": ec["sessions"][r],
+                "improvement_percent": ec["improvement_percent"][r],
+            }
+            for r in g["ect"].span(i)
+        ]
+        screening = {sc["item"][r]: sc["value"][r] for r in g["screening"].span(i)}
+        items: dict[int, list[Any]] = {}
+        for r in g["assessment_items"].span(i):
+            items.setdefault(it["index"][r], []).append(it["score"][r])
+        answers = {cs["index"][r]: {k: cs[k][r] for k in _CSSRS_KEYS} for r in g["cssrs"].span(i)}
+        assessments = []
+        for r in g["assessments"].span(i):
+            idx = ad["index"][r]
+            adm: dict[str, Any] = {"instrument": ad["instrument"][r], "when": ad["when"][r]}
+            if idx in items:
+                adm["items"] = items[idx]
+            elif idx in answers:
+                adm["answers"] = answers[idx]
+            else:
+                adm["total"] = ad["total"][r]
+            assessments.append(adm)
+        vit: dict[int, list[dict[str, Any]]] = {}
+        a, b = g["vitals"].bounds[i], g["vitals"].bounds[i + 1]
+        for num, *row in zip(*(vi[k][a:b] for k in ("number", *vital_keys)), strict=True):
+            vit.setdefault(num, []).append(dict(zip(vital_keys, row, strict=True)))
+        moa: dict[int, list[dict[str, Any]]] = {}
+        for r in g["moaas"].span(i):
+            moa.setdefault(mo["number"][r], []).append(
+                {"minute": mo["minute"][r], "score": mo["score"][r]}
+            )
+        sessions = []
+        for r in g["sessions"].span(i):
+            num = se["number"][r]
+            sess: dict[str, Any] = {"number": num, "modality": se["modality"][r]}
+            for k in ("dose_mg", "dose_mg_per_kg", "infusion_minutes"):
+                if se[k][r] is not None:
+                    sess[k] = se[k][r]
+            sess["vitals"] = vit.get(num, [])
+            sess["moaas"] = moa.get(num, [])
+            sess["cadss_total"] = se["cadss_total"][r]
+            sess["observation_minutes"] = se["observation_minutes"][r]
+            sess["adverse_events"] = [e for e in (se["adverse_events"][r] or "").split(";") if e]
+            sessions.append(sess)
+        yield {
+            "format": "kdsupport-case/1",
+            "id": patient_id,
+            "synthetic": True,
+            "title": f"Synthetic cohort patient {patient_id}",
+            "patient": patient,
+            "diagnosis": {
+                "primary": p["primary"][i],
+                "current_episode_months": p["current_episode_months"][i],
+                "severity": p["severity"][i],
+                "psychotic_features": p["psychotic_features"][i],
+            },
+            "trials": trials,
+            "ect": ect,
+            "screening": screening,
+            "vitals": {
+                k: p[k][i]
+                for k in ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent")
+            },
+            "assessments": assessments,
+            "sessions": sessions,
+        }
+
+
+# ---------------------------------------------------------------- writing and reading
+def _for_csv(df: pd.DataFrame) -> pd.DataFrame:
+    """Whole-number float columns written as integers: same values, faster and smaller."""
+    out = df.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.Float64Dtype):
+            vals = out[col].to_numpy(dtype=np.float64, na_value=np.nan)
+            if np.all(np.isnan(vals) | (vals == np.round(vals))):
+                out[col] = out[col].astype("Int64")
+    return out
+
+
+def write_cohort(
+    tables: dict[str, pd.DataFrame],
+    out: str | Path,
+    *,
+    seed: int | None,
+    fmt: str = "csv",
+    records: bool = True,
+    kb: KnowledgeBase | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Write tables, records and ``manifest.json`` under ``out``; return the manifest path.
+
+    The output is fully determined by the tables: same tables, same bytes.
+    """
+    import orjson
+
+    if fmt not in ("csv", "parquet"):
+        raise ValueError("fmt must be 'csv' or 'parquet'")
+    if kb is None:
+        from kdsupport.knowledge import load
+
+        kb = load()
+    tick = progress or _noop
+    base = Path(out)
+    (base / "tables").mkdir(parents=True, exist_ok=True)
+    digests: dict[str, str] = {}
+
+    def put(rel: str, data: bytes) -> None:
+        (base / rel).write_bytes(data)
+        digests[rel] = hashlib.sha256(data).hexdigest()
+
+    for name in TABLES:
+        df = tables[name]
+        if fmt == "csv":
+            put(
+                f"tables/{name}.csv", _for_csv(df).to_csv(index=False, lineterminator="\n").encode()
+            )
+        else:
+            import io
+
+            buf = io.BytesIO()
+            df.to_parquet(buf, index=False)
+            put(f"tables/{name}.parquet", buf.getvalue())
+    tick("tables written", len(tables["patients"]))
+    if records:
+        (base / "records").mkdir(exist_ok=True)
+        for k, rec in enumerate(records_from_tables(tables), 1):
+            put(f"records/{rec['id']}.json", orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE))
+            if k % 500 == 0:
+                tick("records written", k)
+    manifest = {
+        "format": "kdsupport-cohort/1",
+        "generator_version": kb.synthetic.generator_version,
+        "kdsupport_version": __version__,
+        "kb_version": kb.version,
+        "seed": seed,
+        "n_patients": int(len(tables["patients"])),
+        "table_format": fmt,
+        "synthetic": True,
+        "files": dict(sorted(digests.items())),
+    }
+    mpath = base / "manifest.json"
+    mpath.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return mpath
+
+
+def read_tables(directory: str | Path) -> dict[str, pd.DataFrame]:
+    """Read a cohort's tables back with their dtypes (categoricals, nullable ints, booleans).
+
+    Text columns are never missing in a generated cohort, so an empty CSV cell in one of them
+    is the empty string (e.g. a session without adverse events).
+    """
+    base = Path(directory)
+    manifest = json.loads((base / "manifest.json").read_text())
+    fmt = manifest["table_format"]
+    out = {}
+    for name, schema in TABLES.items():
+        path = base / "tables" / f"{name}.{fmt}"
+        if fmt == "parquet":
+            df = pd.read_parquet(path)
+        else:
+            text = {c: "string" if t in ("string", "category") else "object" for c, t in schema.items()}
+            df = pd.read_csv(path, dtype=text, keep_default_na=True)
+        for col, dtype in schema.items():
+            if fmt == "csv" and dtype == "boolean":
+                df[col] = df[col].map({"True": True, "False": False}).astype("boolean")
+            elif fmt == "csv" and dtype in ("Int64", "Float64"):
+                df[col] = pd.to_numeric(df[col]).astype(dtype)
+            elif dtype == "string":
+                df[col] = df[col].astype("string").fillna("")
+            else:
+                df[col] = df[col].astype(dtype)
+        out[name] = df
+    return out
+
+
+def summarise(tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None) -> dict[str, Any]:
+    """Headline statistics of a cohort (what ``expected_ranges`` bounds)."""
+    if kb is None:
+        from kdsupport.knowledge import load
+
+        kb = load()
+    pats = tables["patients"]
+    a = tables["assessments"]
+    madrs = a[a["instrument"] == "madrs"]
+    base = madrs[madrs["when"] == "baseline"].set_index("patient_id")["total"]
+    last = madrs[madrs["when"] != "baseline"].groupby("patient_id")["total"].last()
+    mod = pats.set_index("patient_id")["treatment_modality"]
+    df = pd.DataFrame(
+        {
+            "base": base.reindex(last.index).astype(float),
+            "last": last.astype(float),
+            "modality": mod.reindex(last.index),
+        }
+    )
+    df["response"] = (
+        df["base"] - df["last"]
+    ) * 100 >= kb.scales.outcome.response.min_reduction_percent * df["base"]
+    cut = kb.scales.outcome.remission["madrs"]
+    cutoff = cut.definitions[cut.default]
+    df["remission"] = (
+        df["last"] <= cutoff.value if cutoff.comparison == "<=" else df["last"] < cutoff.value
+    )
+    v = tables["vitals"]
+    chk = kb.vitals.session_monitoring.checks["bp_rise"]
+    zero = v[v["minute"] == 0].set_index(["patient_id", "number"])[
+        ["systolic_mmhg", "diastolic_mmhg"]
+    ]
+    post = v[v["minute"] > 0].merge(
+        zero.add_suffix("_0"), left_on=["patient_id", "number"], right_index=True, how="left"
+    )
+    post["large"] = (
+        (post["systolic_mmhg"] - post["systolic_mmhg_0"]) >= chk.systolic_rise_mmhg.value
+    ) | ((post["diastolic_mmhg"] - post["diastolic_mmhg_0"]) >= chk.diastolic_rise_mmhg.value)
+    per_session = post.groupby(["patient_id", "number"])["large"].any()
+    s = tables["sessions"]
+    per_session = per_session.reindex(
+        pd.MultiIndex.from_frame(s[["patient_id", "number"]]), fill_value=False
+    )
+    esk = s.loc[s["modality"] == "esketamine_nasal", ["patient_id", "number"]]
+    esk_pat = per_session.loc[pd.MultiIndex.from_frame(esk)].groupby(level=0).any()
+    cadss = s.groupby("number")["cadss_total"].mean()
+    out = {
+        "n_patients": int(len(pats)),
+        "treated_fraction": float(pats["treatment_modality"].notna().mean()),
+        "treated_by_modality": {
+            m: int((pats["treatment_modality"] == m).sum()) for m in kb.screening.modalities
+        },
+        "response_rate": {
+            m: float(g["response"].mean()) for m, g in df.groupby("modality", observed=True)
+        },
+        "remission_rate": {
+            m: float(g["remission"].mean()) for m, g in df.groupby("modality", observed=True)
+        },
+        "n_sessions": int(len(s)),
+        "sessions_with_large_rise": float(per_session.mean()) if len(per_session) else 0.0,
+        "esketamine_patients_with_large_rise": float(esk_pat.mean()) if len(esk_pat) else 0.0,
+        "cadss_mean_by_session": {int(k): round(float(x), 1) for k, x in cadss.items()},
+        "cadss_last_over_first": float(cadss.iloc[-1] / cadss.iloc[0])
+        if len(cadss) > 1
+        else float("nan"),
+    }
+    return out

@@ -1,0 +1,75 @@
+"""Which rule branches a set of cases exercises (for curating teaching cases).
+
+:func:`branches_of` lists the branch labels one assessment reaches; :func:`required_branches`
+lists every branch the curated cases must cover together: TRD met / not met / unknown and the
+reasons a trial is not adequate or not failed, every Thase-Rush stage, every Maudsley band,
+every contraindication and warning of every modality, incomplete screening, a raised pre-dose
+blood pressure, every suicide-risk level, response, remission and non-response.
+
+For training with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kdsupport.knowledge import KnowledgeBase
+
+__all__ = ["branches_of", "required_branches"]
+
+_TRIAL_CODES = {
+    "trd.trial.duration_short": "trial.short",
+    "trd.trial.dose_low": "trial.low_dose",
+    "trd.trial.adherence_inadequate": "trial.poor_adherence",
+    "trd.trial.improved_above_threshold": "trial.partial_or_full_response",
+    "trd.trial.previous_episode": "trial.previous_episode",
+    "trd.trial.augmentation_agent": "trial.augmentation",
+    "trd.trial.antidepressant_as_augmentation": "trial.augmentation",
+}
+
+
+def branches_of(a: dict[str, Any]) -> set[str]:
+    """Branch labels reached by one assessment (JSON of :func:`kdsupport.assess.assess`)."""
+    out = {f"trd.{a['trd']['status']}"}
+    for t in a["trd"]["trials"]:
+        for d in t["details"]:
+            if d["code"] in _TRIAL_CODES:
+                out.add(_TRIAL_CODES[d["code"]])
+    s = a["staging"]
+    out.add(f"thase_rush.stage_{s['thase_rush']['stage']}")
+    if s["msm"]["band"]:
+        out.add(f"msm.{s['msm']['band']}")
+    for m, mod in a["modalities"].items():
+        out.add(f"{m}.{mod['status']}")
+        for f in mod["findings"]:
+            if f["present"] is True:
+                out.add(f"{m}.{f['severity']}.{f['item']}")
+    out.add(f"predose_bp.{a['predose_bp']['status']}")
+    out.add(f"suicide_risk.{a['suicide_risk']['level']}")
+    o = a["outcome"]
+    if o is not None:
+        word = {True: "yes", False: "no", None: "unknown"}
+        out.add(f"response.{word[o['response']]}")
+        out.add(f"remission.{word[o['remission']]}")
+    for sess in a["sessions"]:
+        out.add(f"session.{sess['modality']}")
+        for name, status in sess["checks"].items():
+            out.add(f"session.{name}.{status}")
+    return out
+
+
+def required_branches(kb: KnowledgeBase) -> set[str]:
+    """Every branch the curated teaching cases must cover between them."""
+    req = {"trd.met", "trd.not_met", "trd.unknown", *set(_TRIAL_CODES.values())}
+    req |= {f"thase_rush.stage_{s.stage}" for s in kb.staging.thase_rush.stages if s.stage > 0}
+    req |= {f"msm.{b.label}" for b in kb.staging.msm.total.bands}
+    for m, mod in kb.screening.modalities.items():
+        req |= {f"{m}.{i.severity}.{name}" for name, i in mod.items.items()}
+        req.add(f"{m}.incomplete")
+    req |= {"predose_bp.consider_delay", "predose_bp.ok"}
+    req |= {f"suicide_risk.{t.level}" for t in kb.suicide.cssrs_screener.tiers}
+    req |= {f"suicide_risk.{kb.suicide.cssrs_screener.none_level}", "suicide_risk.unknown"}
+    req |= {"response.yes", "response.no", "remission.yes", "remission.no"}
+    req |= {f"session.{m}" for m in kb.screening.modalities}
+    return req
