@@ -54,7 +54,7 @@ __all__ = [
 
 FORMAT = "kdsupport-case/1"
 ID_PATTERN = r"^[a-z0-9-]+$"
-WHEN_PATTERN = re.compile(r"^(baseline|session-\d+|day-\d+|\d{4}-\d{2}-\d{2})$")
+WHEN_PATTERN = re.compile(r"^(baseline|session-[0-9]+|day-[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2})$")
 
 Instrument = Literal["phq9", "madrs", "qids_sr16", "gad7", "cssrs_screener", "moaas", "cadss"]
 Modality = Literal["esketamine_nasal", "iv_ketamine", "at_home_ketamine"]

@@ -1,0 +1,198 @@
+"""Property tests of kdsupport (hypothesis): robustness, monotonicity and invalid input.
+
+a. Random valid records never crash ``assess`` under any definition; the output is JSON; the
+   input dict and the record model are never modified.
+b. Filling in unknown values never flips a decided conclusion (met <-> not met and the like).
+c. Adding a failed adequate antidepressant trial never lowers TRD status or the staging scores.
+d. Random corruptions are always invalid input: ``validate_case`` raises and the CLI exits 2
+   without a traceback.
+
+Strategies live in ``strategies.py``; every threshold comes from the knowledge base.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import tempfile
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import strategies as st
+from strategies import (
+    CORRUPTIONS,
+    DEFINITIONS,
+    corrupt,
+    failed_adequate_trial,
+    null_some,
+    valid_records,
+)
+
+from kdsupport.assess import assess
+from kdsupport.case import validate_case
+from kdsupport.cli import main
+from kdsupport.errors import InvalidInputError
+from kdsupport.report import to_text
+
+SETTINGS = dict(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+
+KNOWN_TRIAL = {"adequacy": ("adequate", "not_adequate"), "outcome": ("failed", "not_failed")}
+KNOWN_MODALITY = ("contraindicated", "caution", "clear")
+KNOWN_CHECK = ("met", "not_met")
+TRD_ORDER = {"not_met": 0, "unknown": 1, "met": 2}
+
+
+def _show(rec: dict[str, Any]) -> str:
+    return json.dumps(rec, indent=1, sort_keys=True, default=str)
+
+
+# ---------------------------------------------------------------- a. never crashes
+@settings(max_examples=120, **SETTINGS)
+@given(rec=valid_records())
+def test_valid_records_assess_without_crash_or_mutation(rec):
+    before = copy.deepcopy(rec)
+    record = validate_case(rec)
+    dumped = record.model_dump()
+    for name in DEFINITIONS:
+        result = assess(record, definition=name)
+        text = json.dumps(result, allow_nan=False)  # strict JSON: no NaN or infinity
+        assert json.loads(text)["trd"]["definition"] == name
+        assert result["case_id"] == rec["id"]
+        assert isinstance(to_text(result, record=record), str)  # `--format text` too
+    assert rec == before, "validate_case/assess modified the input dict"
+    assert record.model_dump() == dumped, "assess modified the record"
+
+
+# ---------------------------------------------------------------- b. unknown -> known
+def _check_not_flipped(P: dict[str, Any], F: dict[str, Any], partial: dict[str, Any]) -> None:
+    # TRD status
+    if P["trd"]["status"] != "unknown":
+        assert F["trd"]["status"] == P["trd"]["status"], "trd.status"
+    # each trial (P keeps every trial when it keeps the list)
+    if isinstance(partial.get("trials"), list):
+        assert len(P["trd"]["trials"]) == len(F["trd"]["trials"])
+        for i, (pt, ft) in enumerate(zip(P["trd"]["trials"], F["trd"]["trials"], strict=True)):
+            for key, known in KNOWN_TRIAL.items():
+                if pt[key] in known:
+                    assert ft[key] == pt[key], f"trials[{i}].{key}"
+    # pre-dose BP
+    if P["predose_bp"]["status"] != "unknown":
+        assert F["predose_bp"]["status"] == P["predose_bp"]["status"], "predose_bp"
+    # suicide-risk level (not the action: an unknown PHQ-9 item 9 counts as positive)
+    if P["suicide_risk"]["level"] != "unknown":
+        assert F["suicide_risk"]["level"] == P["suicide_risk"]["level"], "suicide_risk.level"
+    # modalities
+    for m, pm in P["modalities"].items():
+        if pm["status"] in KNOWN_MODALITY:
+            assert F["modalities"][m]["status"] == pm["status"], f"modalities.{m}"
+    # session checks, by index
+    if isinstance(partial.get("sessions"), list):
+        assert len(P["sessions"]) == len(F["sessions"])
+        for i, (ps, fs) in enumerate(zip(P["sessions"], F["sessions"], strict=True)):
+            for name, status in ps["checks"].items():
+                if status in KNOWN_CHECK:
+                    assert fs["checks"][name] == status, f"sessions[{i}].{name}"
+    # outcome: nulling values never removes an administration, so the instrument is the same
+    po, fo = P["outcome"], F["outcome"]
+    if po is not None:
+        assert fo is not None and fo["instrument"] == po["instrument"], "outcome instrument"
+        for key in ("response", "remission"):
+            if po[key] is not None:
+                assert fo[key] == po[key], f"outcome.{key}"
+    # staging
+    ptr, ftr = P["staging"]["thase_rush"], F["staging"]["thase_rush"]
+    if ptr["complete"]:
+        assert ftr["stage"] == ptr["stage"], "thase_rush complete"
+    assert ptr["stage"] <= ftr["stage"] <= ptr["possible_max"], "thase_rush bounds"
+    pm, fm = P["staging"]["mgh_s"], F["staging"]["mgh_s"]
+    if pm["complete"]:
+        assert fm["score"] == pm["score"], "mgh_s complete"
+    assert pm["score"] <= fm["score"], "mgh_s lower bound"
+    if pm["possible_max"] is not None:
+        assert fm["score"] <= pm["possible_max"], "mgh_s possible_max"
+    ps_, fs_ = P["staging"]["msm"], F["staging"]["msm"]
+    if ps_["complete"] and ps_["score"] is not None:
+        assert fs_["score"] == ps_["score"], "msm complete"
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(rec=valid_records(), data=st.data())
+def test_filling_unknowns_never_flips_a_known_conclusion(rec, data):
+    partial = null_some(rec, data)
+    note(f"partial record:\n{_show(partial)}")
+    full_record = validate_case(rec)
+    partial_record = validate_case(partial)  # the nulled copy must still be valid
+    for name in DEFINITIONS:
+        F = assess(full_record, definition=name)
+        P = assess(partial_record, definition=name)
+        note(f"definition {name}")
+        _check_not_flipped(P, F, partial)
+        if name == DEFINITIONS[0]:  # what was compared (--hypothesis-show-statistics)
+            event(f"P trd {P['trd']['status']} -> F trd {F['trd']['status']}")
+            event(f"P suicide level {P['suicide_risk']['level']}")
+            event(f"P thase-rush complete {P['staging']['thase_rush']['complete']}")
+
+
+# ---------------------------------------------------------------- c. one more failure
+@settings(max_examples=120, **SETTINGS)
+@given(rec=valid_records(trials_list=True), extra=failed_adequate_trial(), data=st.data())
+def test_adding_a_failed_adequate_trial_never_lowers_trd_or_staging(rec, extra, data):
+    more = copy.deepcopy(rec)
+    pos = data.draw(st.integers(0, len(more["trials"])), label="insert at")
+    more["trials"].insert(pos, extra)
+    before_record, after_record = validate_case(rec), validate_case(more)
+    for name in DEFINITIONS:
+        B = assess(before_record, definition=name)
+        A = assess(after_record, definition=name)
+        note(f"definition {name}")
+        assert A["trd"]["trials"][pos]["outcome"] == "failed", (
+            "the added trial must be a failed adequate trial"
+        )
+        assert TRD_ORDER[A["trd"]["status"]] >= TRD_ORDER[B["trd"]["status"]], "trd.status lowered"
+        assert A["staging"]["thase_rush"]["stage"] >= B["staging"]["thase_rush"]["stage"], (
+            "thase_rush lowered"
+        )
+        assert A["staging"]["mgh_s"]["score"] >= B["staging"]["mgh_s"]["score"], "mgh_s lowered"
+        a_msm, b_msm = A["staging"]["msm"]["score"], B["staging"]["msm"]["score"]
+        if name == DEFINITIONS[0]:
+            event(
+                f"trd {B['trd']['status']} -> {A['trd']['status']}; msm scored {b_msm is not None}"
+            )
+        if a_msm is not None and b_msm is not None:
+            assert a_msm >= b_msm, "msm lowered"
+
+
+# ---------------------------------------------------------------- d. invalid input
+def _cli_exit_code(bad: dict[str, Any], fmt: str) -> tuple[int, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"case.{fmt}"
+        if fmt == "json":
+            path.write_text(json.dumps(bad), encoding="utf-8")
+        else:
+            path.write_text(
+                yaml.safe_dump(bad, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(["assess", str(path)])
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize("kind", CORRUPTIONS)
+@settings(max_examples=10, **SETTINGS)
+@given(rec=valid_records(), data=st.data(), fmt=st.sampled_from(["json", "yaml"]))
+def test_corrupted_records_are_invalid_input(kind, rec, data, fmt):
+    bad, kind = corrupt(rec, data, kind)
+    note(f"corruption {kind}:\n{_show(bad)}")
+    with pytest.raises(InvalidInputError):
+        validate_case(bad)
+    code, err = _cli_exit_code(bad, fmt)
+    assert "Traceback" not in err
+    assert code == 2, err
