@@ -84,6 +84,13 @@ class _Doc:
         )
 
 
+def _mark(check: str, status: str) -> str:
+    """Capitals flag the result that needs attention: NO for a missed check, YES for a rise."""
+    if check == "bp_rise":
+        return {"met": "YES", "not_met": "no", "unknown": "?"}[status]
+    return _CHECK_MARK[status]
+
+
 def _g(x: Any, unit: str = "") -> str:
     if x is None:
         return "--"
@@ -303,12 +310,12 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     if a["sessions"]:
         names = list(_CHECK_TITLES)
         rows = [
-            [str(x["number"]), x["modality"]] + [_CHECK_MARK[x["checks"][n]] for n in names]
+            [str(x["number"]), x["modality"]] + [_mark(n, x["checks"][n]) for n in names]
             for x in a["sessions"]
         ]
         _table(doc, ["#", "modality"] + [_CHECK_TITLES[n][0] for n in names], rows)
         doc.add(
-            "yes = met, NO = not met, ? = unknown. "
+            "Capitals need attention: NO = a check not met, YES = a large rise; ? = unknown. "
             + "; ".join(f"{short}: {long}" for short, long in _CHECK_TITLES.values())
             + ".",
             3,

@@ -37,6 +37,7 @@ KB_FILES = (
     "screening.yaml",
     "vitals.yaml",
     "synthetic.yaml",
+    "evidence.yaml",
 )
 
 Verification = Literal["verified", "secondary", "unverified"]
@@ -619,6 +620,35 @@ class SyntheticFile(_KB):
     expected_ranges: SynExpected
 
 
+# ------------------------------------------------------------------ evidence
+class SourcedText(_KB):
+    text: str
+    source: Refs
+
+
+class TrialEvidence(_KB):
+    id: str
+    name: str
+    design: str
+    intervention: str
+    results: list[SourcedText]
+
+
+class Claim(_KB):
+    id: str
+    claim: str
+    verdict: Literal["accurate", "inaccurate", "misleading"]
+    explanation: str
+    source: Refs
+
+
+class EvidenceFile(_KB):
+    trials: list[TrialEvidence]
+    claims: list[Claim]
+    at_home_requirements: list[SourcedText]
+    fda_2023_warning_points: list[SourcedText]
+
+
 class Manifest(_KB):
     kb_version: str
     compiled_from: str
@@ -641,6 +671,7 @@ _FILE_MODELS: dict[str, type[_KB]] = {
     "screening.yaml": ScreeningFile,
     "vitals.yaml": VitalsFile,
     "synthetic.yaml": SyntheticFile,
+    "evidence.yaml": EvidenceFile,
 }
 
 
@@ -661,6 +692,7 @@ class KnowledgeBase:
         self.screening: ScreeningFile = models["screening.yaml"]
         self.vitals: VitalsFile = models["vitals.yaml"]
         self.synthetic: SyntheticFile = models["synthetic.yaml"]
+        self.evidence: EvidenceFile = models["evidence.yaml"]
 
     @property
     def version(self) -> str:

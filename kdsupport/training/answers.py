@@ -66,6 +66,7 @@ def _sessions_where(check: str, status: str) -> Callable[[dict[str, Any]], list[
 DERIVED_RULES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "trd.adequate_trials": lambda a: _drugs(a, adequacy="adequate"),
     "trd.not_adequate_trials": lambda a: _drugs(a, adequacy="not_adequate"),
+    # any drug with a failed adequate trial, augmentation agents included
     "trd.failed_adequate_trials": lambda a: _drugs(a, outcome="failed"),
     "trd.failed_antidepressants": lambda a: sorted(a["trd"]["failed_drugs"]),
     "modalities.contraindicated": lambda a: _modalities(a, "contraindicated"),
