@@ -1,6 +1,6 @@
 # kdsupport — two commands do everything on a fresh machine:
 #   make test   build .venv if needed, install kdsupport with its test extras, run every test
-#   make app    build .venv if needed, serve the notebooks for trainees
+#   make app    build .venv if needed, serve the trainee app (Voila) on the bundled cases
 # See README.md.
 
 PYTHON ?= python3
@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make test   - create $(VENV) if needed, install kdsupport[test], run the whole test suite"
-	@echo "make app    - create $(VENV) if needed and serve the notebooks (http://$(HOST):$(PORT))"
+	@echo "make app    - create $(VENV) if needed and serve the trainee app (http://$(HOST):$(PORT))"
 	@echo "make lab    - open JupyterLab on notebooks/ (for instructors and authors)"
 	@echo "make lint   - ruff check"
 	@echo "make clean  - remove $(VENV) and caches"
@@ -32,10 +32,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 venv: $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --nbval-lax $(PYTEST_ARGS)
 
 app: $(STAMP)
-	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --port=$(PORT) --notebook-dir=notebooks
+	$(BIN)/python -m kdsupport.app --host $(HOST) --port $(PORT)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --notebook-dir=notebooks

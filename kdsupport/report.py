@@ -365,3 +365,45 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     doc.add()
     doc.lines.append("=" * WIDTH)
     return "\n".join(doc.lines) + "\n"
+
+
+def definitions_text(kb: Any) -> str:
+    """One line per TRD definition: what it needs and its sources (for notebooks)."""
+    lines = []
+    for name, d in kb.trd.definitions.items():
+        default = " (default)" if name == kb.trd.default else ""
+        lines.append(
+            f"{name}{default}: >= {d.min_failed_antidepressants.value:g} antidepressants failed; "
+            f"adequate = {d.dose_table} minimum dose for >= {d.min_weeks.value:g} weeks with "
+            "adequate "
+            f"adherence; failed = improvement {d.failure.comparison} {d.failure.percent:g} % "
+            f"[{', '.join(kb.source_ids(d.failure.source))}]"
+        )
+    return "\n".join(lines)
+
+
+def glance_text(a: dict[str, Any]) -> str:
+    """The headline conclusions of an assessment as plain text (for notebooks and nbval)."""
+    s = a["staging"]
+    msm = s["msm"]
+    msm_txt = (
+        "not applicable"
+        if msm["band"] == "not_applicable"
+        else "no total (a component is unknown)"
+        if msm["score"] is None
+        else f"{msm['score']} ({msm['band']})"
+    )
+    lines = [
+        f"case {a['case_id']}",
+        f"TRD ({a['trd']['definition']}): {a['trd']['status']}, "
+        f"{a['trd']['failed_adequate_antidepressants']} failed adequate antidepressant(s)",
+        f"Thase-Rush stage {_ROMAN[s['thase_rush']['stage']]}"
+        + ("" if s["thase_rush"]["complete"] else " (could be higher)")
+        + f" | MGH-S {_g(s['mgh_s']['score'])}"
+        + ("" if s["mgh_s"]["complete"] else " (confirmed items only)")
+        + f" | Maudsley {msm_txt}",
+        f"suicide risk: {a['suicide_risk']['level']} -> {a['suicide_risk']['action']}",
+        f"pre-dose BP: {a['predose_bp']['status']}",
+        "modalities: " + ", ".join(f"{m} {v['status']}" for m, v in a["modalities"].items()),
+    ]
+    return "\n".join(lines)

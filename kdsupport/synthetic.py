@@ -884,7 +884,9 @@ def read_tables(directory: str | Path) -> dict[str, pd.DataFrame]:
         if fmt == "parquet":
             df = pd.read_parquet(path)
         else:
-            text = {c: "string" if t in ("string", "category") else "object" for c, t in schema.items()}
+            text = {
+                c: "string" if t in ("string", "category") else "object" for c, t in schema.items()
+            }
             df = pd.read_csv(path, dtype=text, keep_default_na=True)
         for col, dtype in schema.items():
             if fmt == "csv" and dtype == "boolean":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,13 @@ import pytest
 from kdsupport.assess import assess
 from kdsupport.case import validate_case
 from kdsupport.knowledge import load
+
+# Notebook kernels started by the tests (papermill, nbval) inherit this: their attempts go to a
+# throw-away log, never to the user's own.
+os.environ.setdefault(
+    "KDSUPPORT_ATTEMPTS",
+    os.path.join(tempfile.mkdtemp(prefix="kdsupport-tests-"), "attempts.sqlite"),
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "data" / "synthetic" / "cases"

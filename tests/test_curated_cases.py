@@ -41,13 +41,17 @@ def test_every_answer_equals_the_rules(path):
     wrong = []
     for q in record.teaching.questions:
         opts = q.rule_options or {}
-        a = assess(record, definition=opts.get("definition"), madrs_remission=opts.get("madrs_remission"))
+        a = assess(
+            record, definition=opts.get("definition"), madrs_remission=opts.get("madrs_remission")
+        )
         want = answer_for(a, q.answer_rule)
         got = sorted(q.answer) if isinstance(q.answer, list) else q.answer
         if isinstance(want, list):
             want = sorted(want)
         if q.kind == "numeric":
-            ok = isinstance(want, (int, float)) and abs(float(got) - float(want)) <= (q.tolerance or 0)
+            ok = isinstance(want, (int, float)) and abs(float(got) - float(want)) <= (
+                q.tolerance or 0
+            )
         else:
             ok = got == want
         if not ok:
@@ -63,9 +67,16 @@ def test_treated_cases_have_a_course(path):
     assert 4 <= len(record.sessions) <= 12
     for s in record.sessions:
         minutes = {v.minute for v in s.vitals or ()}
-        assert {0, 40} <= minutes or s.vitals is None or record.id in _GAPS_ON_PURPOSE, (record.id, s.number)
+        assert {0, 40} <= minutes or s.vitals is None or record.id in _GAPS_ON_PURPOSE, (
+            record.id,
+            s.number,
+        )
         assert s.observation_minutes is not None or record.id in _GAPS_ON_PURPOSE
-    later = [a for a in record.assessments or () if a.instrument in ("madrs", "phq9") and a.when != "baseline"]
+    later = [
+        a
+        for a in record.assessments or ()
+        if a.instrument in ("madrs", "phq9") and a.when != "baseline"
+    ]
     assert len(later) >= 2, "a symptom trajectory over the course"
 
 

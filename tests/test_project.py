@@ -74,3 +74,11 @@ def test_modules_state_the_caveat():
             continue
         doc = " ".join((ast.get_docstring(ast.parse(path.read_text())) or "").split())
         assert "not a medical device" in doc.lower(), path.name
+
+
+def test_ruff_lint_is_clean():
+    import shutil
+
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    proc = subprocess.run([ruff, "check", "kdsupport", "tests"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,539 @@
+"""HTML renderings for the trainee app, notebooks and reports.
+
+Small, self-contained HTML snippets (inline styles, no scripts, no network): feedback on an
+answer, the walkthrough summary, an assessment at a glance, source lists with verification
+badges, and matplotlib figures embedded as PNG data URIs. Text always carries the meaning;
+colour only repeats it, so the pages read the same with a screen reader or in grey.
+
+For training and case conferences with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kdsupport.case import CaseRecord, Question
+    from kdsupport.training.grading import Feedback
+
+__all__ = [
+    "esc",
+    "badge",
+    "sources_html",
+    "reasons_html",
+    "feedback_html",
+    "summary_html",
+    "glance_html",
+    "figure_html",
+    "notice_html",
+    "vignette_html",
+    "CAVEAT_HTML",
+]
+
+CAVEAT_HTML = (
+    '<div role="note" style="border-left:4px solid #888;padding:4px 10px;margin:6px 0;'
+    'background:#f6f6f6;font-size:90%">For training with synthetic patients only. Not a '
+    "medical device and not clinical advice: every result shows its basis and sources so that a "
+    "clinician can check it; decisions remain the clinician's.</div>"
+)
+
+_STATUS_COLOURS = {
+    "met": "#1b7837",
+    "ok": "#1b7837",
+    "clear": "#1b7837",
+    "yes": "#1b7837",
+    "not_met": "#b2182b",
+    "consider_delay": "#b35806",
+    "contraindicated": "#b2182b",
+    "no": "#b2182b",
+    "caution": "#b35806",
+    "incomplete": "#5e3c99",
+    "unknown": "#5e3c99",
+}
+_VERIFICATION = {
+    "verified": ("verified", "#1b7837"),
+    "secondary": ("secondary", "#b35806"),
+    "unverified": ("UNVERIFIED", "#b2182b"),
+}
+
+
+def esc(x: Any) -> str:
+    """HTML-escape any value."""
+    return html.escape("" if x is None else str(x))
+
+
+def badge(status: str) -> str:
+    """A status word in a coloured, bordered box (the word itself carries the meaning)."""
+    colour = _STATUS_COLOURS.get(status, "#444")
+    word = status.replace("_", " ")
+    return (
+        f'<span style="border:1px solid {colour};color:{colour};border-radius:3px;'
+        f'padding:0 4px;font-weight:600">{esc(word)}</span>'
+    )
+
+
+def _verification_tag(src: dict[str, Any]) -> str:
+    if src.get("kind") == "assumption":
+        return '<em style="color:#b2182b">assumption, unverified</em>'
+    if src.get("kind") == "specification":
+        return "<em>project contract</em>"
+    word, colour = _VERIFICATION.get(src.get("verification", ""), ("?", "#444"))
+    return f'<em style="color:{colour}">{esc(word)}</em>'
+
+
+def sources_html(sources: list[dict[str, Any]]) -> str:
+    """A list of sources: id, citation, section, year and verification status."""
+    if not sources:
+        return ""
+    items = []
+    for s in sources:
+        year = s.get("year") or "year not stated"
+        section = f", {esc(s['section'])}" if s.get("section") else ""
+        items.append(
+            f"<li><code>{esc(s.get('id'))}</code> ({_verification_tag(s)}): "
+            f"{esc(s.get('citation'))}{section} ({esc(year)})</li>"
+        )
+    return f'<ul style="margin:2px 0 2px 18px;font-size:90%">{"".join(items)}</ul>'
+
+
+def reasons_html(reasons: list[dict[str, Any]], sources: dict[str, Any] | None = None) -> str:
+    """The rule's reasons, each with its source ids."""
+    if not reasons:
+        return ""
+    items = []
+    for r in reasons:
+        ids = ", ".join(esc(s) for s in r.get("sources", []))
+        items.append(f"<li>{esc(r['message'])} <span style='color:#555'>[{ids}]</span></li>")
+    return f'<ul style="margin:2px 0 2px 18px">{"".join(items)}</ul>'
+
+
+def feedback_html(question: Question, fb: Feedback) -> str:
+    """Feedback after an answer: verdict, both answers, the reason and its sources."""
+    from kdsupport.training.grading import option_label
+
+    verdict = "Correct" if fb.correct else "Not quite"
+    colour = "#1b7837" if fb.correct else "#b2182b"
+    mark = "&#10003;" if fb.correct else "&#10007;"
+    return (
+        f'<div role="status" aria-live="polite" class="kd-feedback" '
+        f'style="border:2px solid {colour};border-radius:6px;padding:8px 12px;margin:6px 0">'
+        f'<div style="font-weight:700;color:{colour};font-size:110%">{mark} {verdict}</div>'
+        f"<div>Your answer: <b>{esc(option_label(question, fb.given))}</b></div>"
+        f"<div>Answer from the rules: <b>{esc(option_label(question, fb.expected))}</b></div>"
+        f"<div style='margin-top:6px'><b>Why.</b> {esc(fb.rationale)}</div>"
+        f"<details style='margin-top:4px'><summary>The rule's reasons ({len(fb.reasons)})</summary>"
+        f"{reasons_html(fb.reasons)}</details>"
+        f"<div style='margin-top:4px'><b>Sources</b> (knowledge base {esc(fb.kb_version)})"
+        f"{sources_html(fb.sources)}</div></div>"
+    )
+
+
+def notice_html(text: str) -> str:
+    """A short notice (e.g. 'choose an answer first') announced to screen readers."""
+    return (
+        f'<div role="status" aria-live="polite" class="kd-notice" '
+        f'style="border:1px dashed #5e3c99;padding:4px 10px;margin:6px 0">{esc(text)}</div>'
+    )
+
+
+def vignette_html(record: CaseRecord) -> str:
+    """Case title and vignette for trainees."""
+    return (
+        f"<h3 style='margin:4px 0'>{esc(record.title or record.id)}</h3>"
+        f"<p style='max-width:60em;line-height:1.45'>{esc(record.vignette or '')}</p>"
+        f"<p style='color:#555;font-size:90%'>Case {esc(record.id)} (synthetic patient)</p>"
+    )
+
+
+def glance_html(a: dict[str, Any]) -> str:
+    """An assessment at a glance: the headline conclusions with their status words."""
+    s = a["staging"]
+    msm = s["msm"]
+    msm_txt = (
+        "not applicable"
+        if msm["band"] == "not_applicable"
+        else "no total (a component is unknown)"
+        if msm["score"] is None
+        else f"{msm['score']} ({msm['band']})"
+    )
+    rows = [
+        (
+            "TRD (" + esc(a["trd"]["definition"]) + ")",
+            badge(a["trd"]["status"])
+            + f" {a['trd']['failed_adequate_antidepressants']} failed adequate antidepressant(s)",
+        ),
+        (
+            "Thase-Rush stage",
+            esc(s["thase_rush"]["stage"])
+            + ("" if s["thase_rush"]["complete"] else " (could be higher)"),
+        ),
+        (
+            "MGH-S",
+            esc(s["mgh_s"]["score"])
+            + ("" if s["mgh_s"]["complete"] else " (confirmed items only)"),
+        ),
+        ("Maudsley (MSM)", esc(msm_txt)),
+        (
+            "Suicide risk",
+            badge(a["suicide_risk"]["level"])
+            + " &rarr; "
+            + esc(a["suicide_risk"]["action"].replace("_", " ")),
+        ),
+        ("Pre-dose BP", badge(a["predose_bp"]["status"])),
+    ]
+    for mod in a["modalities"].values():
+        rows.append((esc(mod["title"]), badge(mod["status"])))
+    o = a["outcome"]
+    if o:
+        word = {True: "yes", False: "no", None: "unknown"}
+        rows.append(
+            (
+                f"Response / remission ({esc(o['instrument'])})",
+                badge(word[o["response"]]) + " / " + badge(word[o["remission"]]),
+            )
+        )
+    body = "".join(
+        (
+            "<tr><th scope='row' style='text-align:left;padding:2px 10px 2px "
+            f"0'>{k}</th><td>{v}</td></tr>"
+        )
+        for k, v in rows
+    )
+    return f"<table style='border-collapse:collapse'>{body}</table>"
+
+
+def _result_word(correct: bool) -> str:
+    return "&#10003; correct" if correct else "&#10007; not correct"
+
+
+def summary_html(
+    record: CaseRecord, answered: list[tuple[Question, Feedback]], assessment: dict[str, Any]
+) -> str:
+    """End of a walkthrough: each answer against the rules, the score, the assessment."""
+    from kdsupport.training.grading import option_label
+
+    n_ok = sum(fb.correct for _, fb in answered)
+    rows = "".join(
+        "<tr>"
+        f"<td style='padding:2px 8px'>{esc(q.prompt)}</td>"
+        f"<td style='padding:2px 8px'>{esc(option_label(q, fb.given))}</td>"
+        f"<td style='padding:2px 8px'>{esc(option_label(q, fb.expected))}</td>"
+        f"<td style='padding:2px 8px'>{_result_word(fb.correct)}</td>"
+        "</tr>"
+        for q, fb in answered
+    )
+    return (
+        f"<div class='kd-summary' role='region' aria-label='Case summary'>"
+        f"<h3>Summary: {n_ok} of {len(answered)} correct</h3>"
+        "<table style='border-collapse:collapse' border='1'>"
+        "<thead><tr><th scope='col'>Question</th><th scope='col'>Your answer</th>"
+        "<th scope='col'>Answer from the rules</th><th scope='col'>Result</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        f"<h4>The assessment at a glance (knowledge base {esc(assessment['kb_version'])})</h4>"
+        f"{glance_html(assessment)}</div>"
+    )
+
+
+def figure_html(fig: Any, *, alt: str, width: int | None = None) -> str:
+    """A matplotlib figure as an embedded PNG (no files, no network), with alt text."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    size = f' width="{width}"' if width else ""
+    return f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}"{size} style="max-width:100%">'
+
+
+# ---------------------------------------------------------------- knowledge-base tables
+def _src_ids(kb: Any, refs: Any) -> str:
+    ids = kb.source_ids(refs)
+    return ", ".join(f"{esc(i)} ({esc(kb.verification_of(i))})" for i in ids)
+
+
+def _table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
+    head = "".join(
+        f"<th scope='col' style='text-align:left;padding:2px 8px'>{esc(h)}</th>" for h in header
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td style='padding:2px 8px;vertical-align:top'>{c}</td>" for c in r)
+        + "</tr>"
+        for r in rows
+    )
+    cap = (
+        f"<caption style='text-align:left;font-weight:600'>{esc(caption)}</caption>"
+        if caption
+        else ""
+    )
+    return (
+        "<table style='border-collapse:collapse' "
+        f"border='1'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def definitions_html(kb: Any) -> str:
+    """The named TRD definitions side by side, with their sources."""
+    rows = []
+    for name, d in kb.trd.definitions.items():
+        default = " (default)" if name == kb.trd.default else ""
+        rows.append(
+            [
+                f"<b>{esc(name)}</b>{default}<br>{esc(d.title)}",
+                f"{d.min_failed_antidepressants.value:g}",
+                f"{d.min_weeks.value:g}",
+                f"improvement {esc(d.failure.comparison)} {d.failure.percent:g} %",
+                esc(d.dose_table),
+                _src_ids(kb, d.min_weeks.source + d.failure.source),
+            ]
+        )
+    return _table(
+        [
+            "Definition",
+            "Failed antidepressants needed",
+            "Minimum weeks",
+            "Failed when",
+            "Dose table",
+            "Sources",
+        ],
+        rows,
+        "TRD definitions in the knowledge base",
+    )
+
+
+def dose_table_html(kb: Any, table: str = "atrq") -> str:
+    """Minimum adequate doses by drug with their verification status."""
+    rows = []
+    for name, drug in kb.drugs.drugs.items():
+        m = drug.min_adequate[table]
+        value = (
+            f"{m.mg_per_day:g} mg/day"
+            if m.mg_per_day is not None
+            else f"serum {m.serum_level_mmol_l:g} mmol/L"
+        )
+        rows.append(
+            [esc(name), esc(kb.drugs.classes[drug.drug_class].label), value, _src_ids(kb, m.source)]
+        )
+    return _table(
+        ["Drug", "Class", "Minimum adequate", "Sources"], rows, kb.drugs.dose_tables[table].title
+    )
+
+
+def screening_matrix_html(kb: Any) -> str:
+    """Each screening item's severity for each modality, side by side."""
+    mods = list(kb.screening.modalities)
+    rows = []
+    for name, item in kb.screening.items.items():
+        cells = []
+        for m in mods:
+            spec = kb.screening.modalities[m].items.get(name)
+            cells.append(
+                badge("contraindicated")
+                if spec and spec.severity == "contraindication"
+                else badge("caution")
+                if spec
+                else "<span style='color:#777'>not screened</span>"
+            )
+        rows.append([esc(item.label), *cells])
+    header = ["Item", *[kb.screening.modalities[m].title for m in mods]]
+    return _table(
+        header,
+        rows,
+        (
+            "Severity by way of giving ketamine (contraindicated = contraindication; caution = "
+            "warning)"
+        ),
+    )
+
+
+def sourced_list_html(kb: Any, items: list[Any]) -> str:
+    """A bullet list of sourced statements."""
+    lis = "".join(
+        f"<li>{esc(i.text)} <span style='color:#555'>[{_src_ids(kb, i.source)}]</span></li>"
+        for i in items
+    )
+    return f"<ul>{lis}</ul>"
+
+
+def trials_evidence_html(kb: Any) -> str:
+    """The key trials with their headline numbers and sources."""
+    rows = []
+    for t in kb.evidence.trials:
+        results = "".join(
+            f"<li>{esc(r.text)} <span style='color:#555'>[{_src_ids(kb, r.source)}]</span></li>"
+            for r in t.results
+        )
+        rows.append(
+            [
+                f"<b>{esc(t.name)}</b>",
+                esc(t.design),
+                esc(t.intervention),
+                f"<ul style='margin:0 0 0 16px'>{results}</ul>",
+            ]
+        )
+    return _table(["Trial", "Design", "Intervention", "Headline results"], rows, "Key trials")
+
+
+# ---------------------------------------------------------------- assessment sections
+def trd_html(a: dict[str, Any]) -> str:
+    """TRD status with every trial's adequacy and outcome and its reasons."""
+    t = a["trd"]
+    rows = []
+    for tr in t["trials"]:
+        i = tr["inputs"]
+        dose = (
+            f"{i['serum_level_mmol_l']} mmol/L"
+            if i["serum_level_mmol_l"] is not None
+            else "not recorded"
+            if i["dose_mg_per_day"] is None
+            else f"{i['dose_mg_per_day']} mg/day"
+        )
+        reasons = "".join(f"<li>{esc(d['message'])}</li>" for d in tr["details"])
+        rows.append(
+            [
+                esc(tr["index"] + 1),
+                esc(tr["drug"])
+                + ("" if tr["counts_toward_trd"] else "<br><i>does not count toward TRD</i>"),
+                esc(tr["role"]),
+                esc(tr["episode"] or "not recorded"),
+                dose,
+                esc("not recorded" if i["weeks"] is None else i["weeks"]),
+                esc(i["adherence"] or "not recorded"),
+                esc(
+                    "not recorded"
+                    if i["improvement_percent"] is None
+                    else f"{i['improvement_percent']} %"
+                ),
+                badge(tr["adequacy"]),
+                badge(tr["outcome"]),
+                f"<ul style='margin:0 0 0 14px'>{reasons}</ul>",
+            ]
+        )
+    head = (
+        f"<p><b>TRD ({esc(t['definition'])}):</b> {badge(t['status'])} &mdash; "
+        f"{t['failed_adequate_antidepressants']} distinct antidepressant(s) with a failed "
+        "adequate trial; "
+        f"{t['unknown_trials']} trial(s) with an unknown outcome.</p>"
+    )
+    reasons = reasons_html(t["reasons"])
+    table = (
+        _table(
+            [
+                "#",
+                "Drug",
+                "Role",
+                "Episode",
+                "Dose",
+                "Weeks",
+                "Adherence",
+                "Improvement",
+                "Adequacy",
+                "Outcome",
+                "Basis",
+            ],
+            rows,
+        )
+        if rows
+        else "<p>No trials recorded.</p>"
+    )
+    return head + reasons + table
+
+
+def staging_html(a: dict[str, Any]) -> str:
+    """Thase-Rush, MGH-S and Maudsley side by side, each with components and reasons."""
+    s = a["staging"]
+    roman = ["0", "I", "II", "III", "IV", "V"]
+
+    def column(
+        title: str, headline: str, comps: dict[str, Any], reasons: list[dict[str, Any]]
+    ) -> str:
+        comp = "".join(
+            f"<li>{esc(k.replace('_', ' '))}: {esc('unknown' if v is None else v)}</li>"
+            for k, v in comps.items()
+        )
+        return (
+            "<div style='flex:1;min-width:16em;border:1px solid #ccc;border-radius:6px;"
+            "padding:6px 10px'>"
+            f"<h4 style='margin:2px 0'>{esc(title)}</h4>"
+            f"<p style='font-size:120%'><b>{headline}</b></p>"
+            f"<p style='margin:2px 0'>Components:</p><ul style='margin:0 0 0 16px'>{comp}</ul>"
+            f"<details><summary>Basis and sources</summary>{reasons_html(reasons)}</details></div>"
+        )
+
+    tr, mg, ms = s["thase_rush"], s["mgh_s"], s["msm"]
+    tr_head = f"Stage {roman[tr['stage']]}" + (
+        "" if tr["complete"] else f" (could be up to {roman[tr['possible_max']]})"
+    )
+    mg_head = f"{esc(mg['score'])}" + ("" if mg["complete"] else " (confirmed items only)")
+    if ms["band"] == "not_applicable":
+        ms_head = "not applicable"
+    elif ms["score"] is None:
+        ms_head = "no total: a component is unknown"
+    else:
+        ms_head = f"{esc(ms['score'])}, {esc(ms['band'])}" + (
+            "" if ms["complete"] else " (could be higher)"
+        )
+    return (
+        "<div style='display:flex;gap:10px;flex-wrap:wrap'>"
+        + column("Thase-Rush", tr_head, tr["components"], tr["reasons"])
+        + column("MGH-S", mg_head, mg["components"], mg["reasons"])
+        + column("Maudsley (MSM)", ms_head, ms["components"], ms["reasons"])
+        + "</div>"
+    )
+
+
+def modalities_html(a: dict[str, Any]) -> str:
+    """Each modality's status with the findings present or not assessed."""
+    parts = []
+    for mod in a["modalities"].values():
+        present = [f for f in mod["findings"] if f["present"] is True]
+        gaps = [f for f in mod["findings"] if f["present"] is None]
+        lis = "".join(
+            (
+                f"<li>{esc(f['severity'])}: {esc(f['label'])} <span "
+                f"style='color:#555'>[{esc(', '.join(f['sources']))}]</span></li>"
+            )
+            for f in present
+        )
+        lis += "".join(
+            f"<li><b>not assessed</b> ({esc(f['severity'])} item): {esc(f['label'])}</li>"
+            for f in gaps
+        )
+        parts.append(
+            f"<div style='border:1px solid #ccc;border-radius:6px;padding:6px 10px;margin:4px 0'>"
+            f"<b>{esc(mod['title'])}</b>: {badge(mod['status'])}<br><span "
+            "style='font-size:90%;color:#444'>"
+            f"{esc(mod['regulatory_status'])}</span><ul style='margin:2px 0 0 "
+            f"16px'>{lis or '<li>nothing present, everything assessed</li>'}</ul></div>"
+        )
+    return "".join(parts)
+
+
+def predose_html(a: dict[str, Any]) -> str:
+    """The pre-dose blood pressure against the label's guide."""
+    bp = a["predose_bp"]
+    return (
+        f"<p><b>Pre-dose blood pressure:</b> {badge(bp['status'])}</p>{reasons_html(bp['reasons'])}"
+    )
+
+
+def suicide_html(a: dict[str, Any]) -> str:
+    """The C-SSRS triage level and action with its reasons."""
+    sr = a["suicide_risk"]
+    return (
+        f"<p><b>C-SSRS triage:</b> level {badge(sr['level'])} &rarr; action "
+        f"<b>{esc(sr['action'].replace('_', ' '))}</b></p>{reasons_html(sr['details'])}"
+    )
+
+
+def session_checks_html(a: dict[str, Any], index: int) -> str:
+    """The seven monitoring checks of one session with their basis."""
+    s = a["sessions"][index]
+    rows = []
+    for name, status in s["checks"].items():
+        note = " (met = a large rise occurred)" if name == "bp_rise" else ""
+        rows.append(
+            [esc(name.replace("_", " ")) + note, badge(status), reasons_html(s["details"][name])]
+        )
+    return _table(["Check", "Result", "Basis"], rows, f"Session {s['number']} ({s['modality']})")

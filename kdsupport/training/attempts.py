@@ -1,0 +1,242 @@
+"""The attempt log: every answer a trainee gives, for the instructor.
+
+:class:`AttemptStore` is the small interface the app uses (``record``, ``attempts``,
+``to_dataframe``, ``export_csv``); :class:`SQLiteAttemptStore` implements it on an embedded
+SQLite database:
+
+* WAL journal and ``synchronous=FULL``: several trainees' kernels can answer at once, readers
+  never block the writer, and a committed answer survives the app being stopped;
+* each answer is one ``BEGIN IMMEDIATE`` transaction with a busy timeout, so concurrent writers
+  queue instead of failing, and a half-written answer is never visible;
+* a versioned schema (``PRAGMA user_version``) migrated on open.
+
+:func:`open_store` takes a path or a URL (``sqlite:///path``); other schemes are refused with
+a clear message until a server database is plugged in behind the same interface.
+
+For training with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import abc
+import csv
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kdsupport.errors import InvalidInputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Attempt", "AttemptStore", "SQLiteAttemptStore", "open_store", "default_store_path"]
+
+SCHEMA_VERSION = 1
+_SCHEMA = [
+    """
+    CREATE TABLE IF NOT EXISTS attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        trainee_id TEXT NOT NULL,
+        case_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        answer TEXT NOT NULL,          -- JSON
+        correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+        answered_at TEXT NOT NULL,     -- ISO 8601, UTC
+        kb_version TEXT NOT NULL,
+        kdsupport_version TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS attempts_trainee ON attempts (trainee_id)",
+    "CREATE INDEX IF NOT EXISTS attempts_question ON attempts (case_id, question_id)",
+]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One answer to one question."""
+
+    trainee_id: str
+    case_id: str
+    question_id: str
+    answer: Any
+    correct: bool
+    answered_at: str
+    kb_version: str
+    kdsupport_version: str
+
+    @staticmethod
+    def now() -> str:
+        """The current UTC time in ISO 8601 (seconds)."""
+        return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+COLUMNS = [f.name for f in fields(Attempt)]
+
+
+class AttemptStore(abc.ABC):
+    """Where attempts are kept. Implementations must be safe for concurrent trainees."""
+
+    @abc.abstractmethod
+    def record(self, attempt: Attempt) -> None:
+        """Store one attempt durably (it is on disk when this returns)."""
+
+    @abc.abstractmethod
+    def attempts(
+        self, *, trainee_id: str | None = None, case_id: str | None = None
+    ) -> list[Attempt]:
+        """Stored attempts in the order they were recorded, optionally filtered."""
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """All attempts as a DataFrame (one row per answer)."""
+        import pandas as pd
+
+        rows = [asdict(a) for a in self.attempts()]
+        df = pd.DataFrame(rows, columns=COLUMNS)
+        df["answer"] = df["answer"].map(json.dumps)
+        df["correct"] = df["correct"].astype(bool)
+        df["answered_at"] = pd.to_datetime(df["answered_at"], utc=True)
+        return df
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Write every attempt to a CSV file for the instructor; return its path."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(COLUMNS)
+            for a in self.attempts():
+                row = asdict(a)
+                row["answer"] = json.dumps(row["answer"])
+                row["correct"] = int(row["correct"])
+                w.writerow([row[c] for c in COLUMNS])
+        tmp.replace(out)  # never a half-written export
+        return out
+
+
+class SQLiteAttemptStore(AttemptStore):
+    """Attempts in an embedded SQLite database (WAL mode, versioned schema)."""
+
+    def __init__(self, path: str | Path, *, timeout_s: float = 30.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(
+            self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise InvalidInputError(
+                    [
+                        Problem(
+                            "attempt store",
+                            (
+                                f"schema version {version} is newer than this kdsupport "
+                                f"({SCHEMA_VERSION})"
+                            ),
+                        )
+                    ],
+                    str(self.path),
+                )
+            if version < SCHEMA_VERSION:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for stmt in _SCHEMA:
+                        self._conn.execute(stmt)
+                    self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def record(self, attempt: Attempt) -> None:
+        """Store one attempt in its own transaction (on disk when this returns)."""
+        row = asdict(attempt)
+        row["answer"] = json.dumps(row["answer"])
+        row["correct"] = int(bool(row["correct"]))
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(
+                    (
+                        f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES "
+                        f"({', '.join('?' * len(COLUMNS))})"
+                    ),
+                    [row[c] for c in COLUMNS],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def attempts(
+        self, *, trainee_id: str | None = None, case_id: str | None = None
+    ) -> list[Attempt]:
+        """Stored attempts in the order they were recorded, optionally filtered."""
+        where, args = [], []
+        if trainee_id is not None:
+            where.append("trainee_id = ?")
+            args.append(trainee_id)
+        if case_id is not None:
+            where.append("case_id = ?")
+            args.append(case_id)
+        sql = f"SELECT {', '.join(COLUMNS)} FROM attempts"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+        out = []
+        for r in rows:
+            d = dict(zip(COLUMNS, r, strict=True))
+            d["answer"] = json.loads(d["answer"])
+            d["correct"] = bool(d["correct"])
+            out.append(Attempt(**d))
+        return out
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+def default_store_path() -> Path:
+    """``$KDSUPPORT_ATTEMPTS`` if set, else ``~/.kdsupport/attempts.sqlite``."""
+    env = os.environ.get("KDSUPPORT_ATTEMPTS")
+    return Path(env) if env else Path.home() / ".kdsupport" / "attempts.sqlite"
+
+
+def open_store(location: str | Path | None = None) -> AttemptStore:
+    """Open the attempt store at a path or ``sqlite:///path`` URL (default: see above)."""
+    if location is None:
+        return SQLiteAttemptStore(default_store_path())
+    text = str(location)
+    if text.startswith("sqlite:///"):
+        return SQLiteAttemptStore(text[len("sqlite:///") :])
+    if "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise InvalidInputError(
+            [
+                Problem(
+                    "attempt store",
+                    f"scheme {scheme!r} is not supported yet; use a file path or sqlite:///path",
+                )
+            ]
+        )
+    return SQLiteAttemptStore(text)

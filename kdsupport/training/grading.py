@@ -1,0 +1,167 @@
+"""Grade a trainee's answer against the rules, at check time.
+
+The correct answer is never read from the case file when grading: :func:`grade` assesses the
+record (with the question's ``rule_options``) and derives the answer with
+:func:`kdsupport.training.answers.answer_for`, so the answer key cannot leak before the
+trainee answers and cannot drift from the rules. Feedback carries the case author's rationale,
+the rule's own reasons and the sources behind them with their verification status.
+
+For training with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kdsupport.training.answers import answer_for
+
+if TYPE_CHECKING:
+    from kdsupport.case import CaseRecord, Question
+
+__all__ = ["Feedback", "grade", "normalise_answer", "reasons_for_rule", "option_label"]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The result of checking one answer."""
+
+    question_id: str
+    correct: bool
+    given: Any
+    expected: Any
+    rationale: str
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    kb_version: str = ""
+
+
+def normalise_answer(question: Question, given: Any) -> Any:
+    """The form answers are compared in: a string, a sorted list, or a float."""
+    if question.kind == "multiple":
+        items = [] if given is None else ([given] if isinstance(given, str) else list(given))
+        return sorted(str(x) for x in items)
+    if question.kind == "numeric":
+        if given is None or given == "":
+            return None
+        try:
+            value = float(given)
+        except (TypeError, ValueError):
+            return None
+        return None if math.isnan(value) else value
+    return None if given is None else str(given)
+
+
+def _matches(question: Question, given: Any, expected: Any) -> bool:
+    if given is None:
+        return False
+    if question.kind == "numeric":
+        if not isinstance(expected, (int, float)):
+            return False
+        return abs(given - float(expected)) <= (question.tolerance or 0) + 1e-9
+    if question.kind == "multiple":
+        return given == sorted(str(x) for x in expected)
+    return given == expected
+
+
+def reasons_for_rule(assessment: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+    """The rule's own reasons behind the value a question asks about."""
+    a = assessment
+    head = rule.split(".")[0].split("[")[0]
+    if head == "trd":
+        out = list(a["trd"]["reasons"])
+        for t in a["trd"]["trials"]:
+            for d in t["details"]:
+                out.append(
+                    {**d, "message": f"trial {t['index'] + 1} ({t['drug']}): {d['message']}"}
+                )
+        return out
+    if head == "staging":
+        model = rule.split(".")[1] if "." in rule else "thase_rush"
+        return list(a["staging"].get(model, {}).get("reasons", []))
+    if head == "modalities":
+        out = []
+        for name, mod in a["modalities"].items():
+            if rule.startswith(f"modalities.{name}") or rule.count(".") == 1:
+                out += [{**r, "message": f"{name}: {r['message']}"} for r in mod["reasons"]]
+        return out
+    if head == "suicide_risk":
+        return list(a["suicide_risk"]["details"])
+    if head == "predose_bp":
+        return list(a["predose_bp"]["reasons"])
+    if head == "outcome":
+        return list(a["outcome"]["reasons"]) if a["outcome"] else []
+    if head == "sessions":
+        out = []
+        for s in a["sessions"]:
+            for check, rs in s["details"].items():
+                if check in rule or rule.count(".") == 1 or rule.startswith("sessions["):
+                    out += [
+                        {**r, "message": f"session {s['number']}, {check}: {r['message']}"}
+                        for r in rs
+                    ]
+        return out
+    if head == "scales":
+        return [r for sc in a["scales"] for r in sc["reasons"]]
+    return []
+
+
+def option_label(question: Question, value: Any) -> str:
+    """What a trainee reads for an answer value."""
+    if isinstance(value, list):
+        return ", ".join(option_label(question, v) for v in value) or "(none)"
+    for o in question.options or ():
+        if o.value == value:
+            return o.label
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return (
+        "no answer" if value is None else f"{value}{(' ' + question.unit) if question.unit else ''}"
+    )
+
+
+def grade(
+    record: CaseRecord, question: Question, given: Any, *, assessment: dict[str, Any] | None = None
+) -> Feedback:
+    """Check ``given`` against the rules' answer to ``question`` on ``record``."""
+    from kdsupport.assess import assess
+
+    opts = question.rule_options or {}
+    a = assessment or assess(
+        record, definition=opts.get("definition"), madrs_remission=opts.get("madrs_remission")
+    )
+    expected = answer_for(a, question.answer_rule)
+    norm = normalise_answer(question, given)
+    reasons = reasons_for_rule(a, question.answer_rule)
+    cited: dict[str, None] = dict.fromkeys(question.sources)
+    for r in reasons:
+        for sid in r.get("sources", []):
+            cited.setdefault(sid)
+    sources = [{"id": sid, **a["sources"].get(sid, _source_entry(sid))} for sid in cited]
+    return Feedback(
+        question_id=question.id,
+        correct=_matches(question, norm, expected),
+        given=norm,
+        expected=expected,
+        rationale=question.rationale,
+        reasons=reasons,
+        sources=sources,
+        kb_version=a["kb_version"],
+    )
+
+
+def _source_entry(sid: str) -> dict[str, Any]:
+    from kdsupport.knowledge import load
+
+    s = load().sources.get(sid)
+    if s is None:
+        return {"citation": sid, "verification": "unverified", "kind": "unknown"}
+    return {
+        "citation": s.citation,
+        "section": s.section,
+        "year": s.year,
+        "url": s.url,
+        "kind": s.kind,
+        "verification": s.verification,
+    }

@@ -1,0 +1,107 @@
+"""The attempt log: durable, concurrent, versioned, exportable."""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing as mp
+import os
+import sqlite3
+
+import pytest
+
+from kdsupport.errors import InvalidInputError
+from kdsupport.training.attempts import SCHEMA_VERSION, Attempt, SQLiteAttemptStore, open_store
+
+
+def attempt(i: int = 0, trainee: str = "t1", correct: bool = True) -> Attempt:
+    return Attempt(trainee, "tr-001", f"q{i % 5 + 1}", ["a", i], correct, Attempt.now(), "kb", "0")
+
+
+def test_wal_mode_and_schema_version(tmp_path):
+    store = SQLiteAttemptStore(tmp_path / "a.sqlite")
+    assert store.schema_version == SCHEMA_VERSION
+    mode = sqlite3.connect(tmp_path / "a.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_record_and_read_back_with_filters(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    store.record(attempt(1, "t1", True))
+    store.record(attempt(2, "t2", False))
+    got = store.attempts()
+    assert [a.trainee_id for a in got] == ["t1", "t2"]
+    assert got[0].answer == ["a", 1] and got[1].correct is False
+    assert [a.trainee_id for a in store.attempts(trainee_id="t2")] == ["t2"]
+
+
+def _writer(path: str, who: str, n: int) -> None:
+    store = SQLiteAttemptStore(path)
+    for i in range(n):
+        store.record(attempt(i, who))
+
+
+def test_several_trainees_answering_at_once_lose_nothing(tmp_path):
+    path = str(tmp_path / "a.sqlite")
+    SQLiteAttemptStore(path)
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(path, f"t{k}", 60)) for k in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    rows = SQLiteAttemptStore(path).attempts()
+    assert len(rows) == 240
+    assert {r.trainee_id for r in rows} == {"t0", "t1", "t2", "t3"}
+
+
+def _record_then_die(path: str) -> None:
+    store = SQLiteAttemptStore(path)
+    for i in range(25):
+        store.record(attempt(i))
+    os._exit(1)  # the app is killed: no close, no clean shutdown
+
+
+def test_committed_answers_survive_a_killed_app(tmp_path):
+    path = str(tmp_path / "a.sqlite")
+    p = mp.get_context("spawn").Process(target=_record_then_die, args=(path,))
+    p.start()
+    p.join(60)
+    assert p.exitcode == 1
+    assert len(SQLiteAttemptStore(path).attempts()) == 25
+
+
+def test_export_csv(tmp_path):
+    store = SQLiteAttemptStore(tmp_path / "a.sqlite")
+    store.record(attempt(1))
+    out = store.export_csv(tmp_path / "export" / "attempts.csv")
+    rows = list(csv.DictReader(out.open()))
+    assert (
+        rows[0]["trainee_id"] == "t1"
+        and rows[0]["correct"] == "1"
+        and rows[0]["answer"] == '["a", 1]'
+    )
+    assert list(rows[0]) == [
+        "trainee_id",
+        "case_id",
+        "question_id",
+        "answer",
+        "correct",
+        "answered_at",
+        "kb_version",
+        "kdsupport_version",
+    ]
+    df = store.to_dataframe()
+    assert len(df) == 1 and df["correct"].dtype == bool
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "a.sqlite"
+    sqlite3.connect(path).execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(InvalidInputError, match="newer than this kdsupport"):
+        SQLiteAttemptStore(path)
+
+
+def test_server_databases_are_not_plugged_in_yet():
+    with pytest.raises(InvalidInputError, match="scheme 'postgresql' is not supported yet"):
+        open_store("postgresql://host/db")

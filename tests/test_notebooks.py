@@ -1,0 +1,119 @@
+"""Every notebook runs headless (papermill) and stays thin (hygiene)."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import nbformat
+import papermill as pm
+import pytest
+from conftest import CASES, ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+IDS = [p.stem for p in NOTEBOOKS]
+ALLOWED_IMPORTS = ("kdsupport", "IPython.display")
+EXPECTED = {
+    "00_start_here",
+    "01_trd_and_adequate_trials",
+    "02_staging",
+    "03_safety_screening",
+    "04_session_monitoring",
+    "05_case_walkthrough",
+    "06_evidence_and_claims",
+    "07_at_home_ketamine",
+    "08_instructor_dashboard",
+}
+
+
+def test_the_curriculum_is_complete():
+    assert EXPECTED <= set(IDS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_hygiene(path):
+    nb = nbformat.read(path, as_version=4)
+    assert (
+        nb.metadata["kernelspec"]["name"] == "python3"
+        and nb.metadata["language_info"]["name"] == "python"
+    )
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and "Training use only" in first.source
+    assert "Learning objectives" in first.source or path.stem == "08_instructor_dashboard"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one tagged parameters cell"
+    for cell in code:
+        tree = ast.parse(cell.source)
+        for node in ast.walk(tree):
+            assert not isinstance(
+                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+            ), cell.source
+            assert not isinstance(node, (ast.For, ast.While, ast.comprehension)), cell.source
+            if isinstance(node, ast.Import):
+                assert all(a.name.startswith(ALLOWED_IMPORTS) for a in node.names), cell.source
+            if isinstance(node, ast.ImportFrom):
+                assert (node.module or "").startswith(ALLOWED_IMPORTS), cell.source
+            if (
+                cell is not params[0]
+                and isinstance(node, ast.Constant)
+                and type(node.value) in (int, float)
+            ):
+                raise AssertionError(
+                    f"number {node.value!r} outside the parameters cell: {cell.source}"
+                )
+        if cell is params[0]:
+            assert all(
+                isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant) for s in tree.body
+            )
+        checked = cell.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT")
+        assert checked or not cell.outputs, "only nbval-checked cells keep outputs"
+        assert all(o.get("output_type") != "error" for o in cell.outputs)
+
+
+def _run(path, tmp_path, **params):
+    out = tmp_path / f"{path.stem}.out.ipynb"
+    pm.execute_notebook(
+        str(path),
+        str(out),
+        parameters=params,
+        cwd=str(path.parent),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+    )
+    nb = json.loads(out.read_text())
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            assert o.get("output_type") != "error", o
+    return nb
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "path",
+    [p for p in NOTEBOOKS if p.stem != "05_case_walkthrough"],
+    ids=[i for i in IDS if i != "05_case_walkthrough"],
+)
+def test_notebook_executes(path, tmp_path):
+    params = {}
+    nb = nbformat.read(path, as_version=4)
+    source = next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    if "attempts_db" in source:
+        params["attempts_db"] = str(tmp_path / "attempts.sqlite")
+    if "demo_attempts" in source:
+        params.update(demo_attempts=2, export_path=str(tmp_path / "export.csv"))
+    _run(path, tmp_path, **params)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(p.stem for p in CASES.glob("*.yaml")))
+def test_walkthrough_executes_for_every_case(case, tmp_path):
+    nb = _run(
+        ROOT / "notebooks" / "05_case_walkthrough.ipynb",
+        tmp_path,
+        case_id=case,
+        attempts_db=str(tmp_path / "attempts.sqlite"),
+    )
+    shown = json.dumps(nb)
+    assert "application/vnd.jupyter.widget-view+json" in shown
