@@ -6,6 +6,8 @@ Commands::
     kdsupport validate CASE [CASE ...]
     kdsupport schema
     kdsupport generate --n N --seed S --out DIR [--format csv|parquet]
+    kdsupport conference CASE_ID [--out FILE.html] [--data-dir DIR]
+    kdsupport summary CASE --kind referral [--out FILE.md|FILE.html]
     kdsupport kb [--check] [--sources]
 
 Exit status: 0 success; 2 invalid input (one line per problem naming the field path, never a
@@ -127,6 +129,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    c = sub.add_parser(
+        "conference",
+        help="render a curated case into a self-contained HTML case-conference report",
+        description="Execute notebooks/10_case_conference.ipynb for a case and write a code-free, "
+        "self-contained HTML report (figures embedded, no network needed to view it).",
+    )
+    c.add_argument("case_id", metavar="CASE_ID", help="a curated case id, e.g. tr-001")
+    c.add_argument(
+        "--out", metavar="FILE.html", help="output file (default conference-CASE_ID.html)"
+    )
+    c.add_argument(
+        "--data-dir", metavar="DIR", help="synthetic-data directory (default: the bundled one)"
+    )
+    c.add_argument(
+        "--definition",
+        choices=definitions,
+        default=None,
+        metavar="NAME",
+        help=f"TRD definition: {', '.join(definitions)}",
+    )
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser(
+        "summary",
+        help="write a one-page treatment-history summary (referral / prior authorisation)",
+        description="Summarise a case's treatment history for a referral or a prior-authorisation "
+        "request, as Markdown or HTML.",
+    )
+    s.add_argument("case", metavar="CASE", help="case-record file (YAML or JSON)")
+    s.add_argument("--kind", choices=("referral",), default="referral", help="the kind of summary")
+    s.add_argument(
+        "--out", metavar="FILE", help="output file (.md or .html); default: Markdown on stdout"
+    )
+    s.add_argument(
+        "--format",
+        dest="summary_format",
+        choices=("md", "html"),
+        default=None,
+        help="md or html (default: from the --out extension, else md)",
+    )
+    s.add_argument(
+        "--definition",
+        choices=definitions,
+        default=None,
+        metavar="NAME",
+        help=f"TRD definition: {', '.join(definitions)}",
+    )
+
     k = sub.add_parser(
         "kb",
         help="summarise or check the knowledge base",
@@ -209,6 +259,46 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_conference(args: argparse.Namespace) -> int:
+    from kdsupport.conference import render_conference
+
+    out = render_conference(
+        args.case_id,
+        args.out,
+        data_dir=args.data_dir,
+        definition=args.definition,
+        progress=not args.quiet,
+    )
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
+    return EXIT_OK
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kdsupport.assess import assess
+    from kdsupport.case import load_case
+    from kdsupport.errors import Problem
+    from kdsupport.summary import referral_html, referral_markdown
+
+    fmt = args.summary_format
+    if fmt is None:
+        fmt = "html" if args.out and args.out.lower().endswith((".html", ".htm")) else "md"
+    if args.out and Path(args.out).is_dir():
+        raise InvalidInputError([Problem("--out", f"{args.out} is a directory; give a file name")])
+    record = load_case(args.case)
+    a = assess(record, definition=args.definition)
+    text = referral_html(record, a) if fmt == "html" else referral_markdown(record, a)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def _cmd_kb(args: argparse.Namespace) -> int:
     from kdsupport import knowledge
 
@@ -249,6 +339,8 @@ _COMMANDS = {
     "validate": _cmd_validate,
     "schema": _cmd_schema,
     "generate": _cmd_generate,
+    "conference": _cmd_conference,
+    "summary": _cmd_summary,
     "kb": _cmd_kb,
 }
 

@@ -202,3 +202,413 @@ def attempts_by_trainee_figure(df: pd.DataFrame) -> Figure:
     ax.set_ylabel("trainee")
     ax.set_title("Answers by trainee")
     return fig
+
+
+# ---------------------------------------------------------------- case conference figures
+_OUTCOME_COLOURS = {
+    "adequate, failed": "#b2182b",
+    "adequate, not failed": "#1b7837",
+    "not adequate": "#bababa",
+    "unknown": "#8073ac",
+}
+_OUTCOME_HATCH = {
+    "adequate, failed": "",
+    "adequate, not failed": "//",
+    "not adequate": "..",
+    "unknown": "xx",
+}
+
+
+def _category(adequacy: str, outcome: str) -> str:
+    if adequacy == "not_adequate":
+        return "not adequate"
+    if adequacy == "adequate":
+        return (
+            "adequate, failed"
+            if outcome == "failed"
+            else ("adequate, not failed" if outcome == "not_failed" else "unknown")
+        )
+    return "unknown"
+
+
+def trial_timeline_figure(record: CaseRecord, assessment: dict[str, Any]) -> Figure:
+    """Medication trials and ECT courses in record order, coloured by adequacy and outcome.
+
+    Bars are placed one after another (the record keeps order, not dates); a bar's length is the
+    trial's weeks, and a trial with unknown weeks is drawn hatched at a nominal length.
+    """
+    from matplotlib.patches import Patch
+
+    trials = assessment["trd"]["trials"]
+    courses = list(record.ect or ())
+    n = len(trials) + len(courses)
+    fig, ax = _figure(8, max(2.2, 0.45 * n + 1.4))
+    if n == 0:
+        ax.text(
+            0.5,
+            0.5,
+            "no medication trials or ECT recorded",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+        ax.set_axis_off()
+        return fig
+    known = [t["inputs"]["weeks"] for t in trials if t["inputs"]["weeks"] is not None]
+    nominal = sorted(known)[len(known) // 2] if known else 6  # only for drawing an unknown length
+    start, labels, y = 0.0, [], 0
+    for t in trials:
+        weeks = t["inputs"]["weeks"]
+        length = weeks if weeks is not None else nominal
+        cat = _category(t["adequacy"], t["outcome"])
+        ax.barh(
+            y,
+            length,
+            left=start,
+            color=_OUTCOME_COLOURS[cat],
+            hatch=_OUTCOME_HATCH[cat],
+            edgecolor="black",
+            alpha=0.9 if weeks is not None else 0.5,
+        )
+        i = t["inputs"]
+        amount = (
+            f"{i['serum_level_mmol_l']} mmol/L"
+            if i["serum_level_mmol_l"] is not None
+            else f"{i['dose_mg_per_day']} mg/d"
+            if i["dose_mg_per_day"] is not None
+            else "dose ?"
+        )
+        prev = " (previous episode)" if t["episode"] == "previous" else ""
+        labels.append(f"{t['index'] + 1}. {t['drug']} {amount}, {t['role']}{prev}")
+        ax.text(
+            start + length + 0.3,
+            y,
+            "weeks ?" if weeks is None else f"{weeks:g} wk",
+            va="center",
+            fontsize=8,
+        )
+        start += length
+        y += 1
+    for k, c in enumerate(courses):
+        length = nominal / 2
+        ax.barh(y, length, left=start, color="#f4a582", edgecolor="black", hatch="\\\\")
+        imp = "?" if c.improvement_percent is None else f"{c.improvement_percent:g} %"
+        labels.append(
+            f"ECT {k + 1}: {c.laterality or 'laterality ?'}, {c.sessions or '?'} sessions, "
+            f"improvement {imp}"
+        )
+        start += length
+        y += 1
+    ax.set_yticks(range(n))
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("weeks (trials in record order; bar length = weeks at that dose)")
+    ax.set_title(f"Treatment history ({assessment['trd']['definition']})")
+    handles = [
+        Patch(facecolor=_OUTCOME_COLOURS[k], hatch=_OUTCOME_HATCH[k], edgecolor="black", label=k)
+        for k in _OUTCOME_COLOURS
+    ]
+    if courses:
+        handles.append(
+            Patch(facecolor="#f4a582", hatch="\\\\", edgecolor="black", label="ECT course")
+        )
+    ax.set_xlim(0, start * 1.08 + 1)
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
+    return fig
+
+
+def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = None) -> Figure:
+    """Systolic, diastolic and heart rate by minute for every session, small multiples.
+
+    The pre-dose guide is drawn (dotted); post-dose readings with a rise of the label's size
+    from minute 0 are circled.
+    """
+    import math
+
+    if kb is None:
+        from kdsupport.knowledge import load
+
+        kb = load()
+    sessions = list(record.sessions or ())
+    cols = min(4, max(1, len(sessions)))
+    rows = max(1, math.ceil(len(sessions) / cols))
+    import seaborn as sns
+    from matplotlib.figure import Figure
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    fig = Figure(figsize=(3.0 * cols + 1, 2.4 * rows + 0.8), layout="constrained")
+    axes = fig.subplots(rows, cols, sharey=True, squeeze=False)
+    g = kb.vitals.predose_bp_guide
+    rise = kb.vitals.session_monitoring.checks["bp_rise"]
+    for k, ax in enumerate(axes.flat):
+        if k >= len(sessions):
+            ax.set_axis_off()
+            continue
+        s = sessions[k]
+        v = list(s.vitals or ())
+        ax.set_title(f"session {s.number}", fontsize=9)
+        if not v:
+            ax.text(
+                0.5,
+                0.5,
+                "no vitals recorded",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize=8,
+            )
+            ax.set_xticks([])
+            continue
+        m = [r.minute for r in v]
+        ax.plot(
+            m,
+            [r.systolic_mmhg for r in v],
+            "o-",
+            color=_PALETTE["systolic"],
+            ms=3,
+            label="systolic (mmHg)",
+        )
+        ax.plot(
+            m,
+            [r.diastolic_mmhg for r in v],
+            "s--",
+            color=_PALETTE["diastolic"],
+            ms=3,
+            label="diastolic (mmHg)",
+        )
+        ax.plot(
+            m,
+            [r.heart_rate_bpm for r in v],
+            "^:",
+            color=_PALETTE["heart rate"],
+            ms=3,
+            label="heart rate (bpm)",
+        )
+        ax.axhline(g.systolic_above_mmhg.value, color=_PALETTE["systolic"], ls=":", lw=0.8)
+        ax.axhline(g.diastolic_above_mmhg.value, color=_PALETTE["diastolic"], ls=":", lw=0.8)
+        base = next((r for r in v if r.minute == 0), None)
+        if base is not None:
+            for r in v:
+                big_s = (
+                    r.systolic_mmhg is not None
+                    and base.systolic_mmhg is not None
+                    and r.systolic_mmhg - base.systolic_mmhg >= rise.systolic_rise_mmhg.value
+                )
+                big_d = (
+                    r.diastolic_mmhg is not None
+                    and base.diastolic_mmhg is not None
+                    and r.diastolic_mmhg - base.diastolic_mmhg >= rise.diastolic_rise_mmhg.value
+                )
+                if r.minute > 0 and (big_s or big_d):
+                    ax.scatter(
+                        [r.minute],
+                        [r.systolic_mmhg],
+                        s=120,
+                        facecolors="none",
+                        edgecolors="black",
+                        lw=1.5,
+                    )
+        ax.tick_params(labelsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("minute", fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("mmHg / bpm", fontsize=8)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
+    fig.suptitle(
+        f"Session vitals by minute (dotted: pre-dose guide {g.systolic_above_mmhg.value:g}/"
+        f"{g.diastolic_above_mmhg.value:g} mmHg; circled: a rise of "
+        f"{rise.systolic_rise_mmhg.value:g}/{rise.diastolic_rise_mmhg.value:g} mmHg or more)",
+        fontsize=9,
+    )
+    return fig
+
+
+def sedation_dissociation_figure(record: CaseRecord) -> Figure:
+    """Deepest MOAA/S and the CADSS total for each session."""
+    sessions = list(record.sessions or ())
+    fig, (ax1, ax2) = _figure(7.5, 4.2, rows=2, sharex=True)
+    nums = [s.number for s in sessions]
+    lowest = [
+        min((m.score for m in s.moaas or () if m.score is not None), default=None) for s in sessions
+    ]
+    ax1.plot(nums, [x if x is not None else float("nan") for x in lowest], "o-", color="#5e3c99")
+    ax1.set_ylim(-0.3, 5.3)
+    ax1.set_ylabel("deepest MOAA/S\n(5 = alert, 0 = no response)")
+    ax1.set_title("Sedation and dissociation over the course")
+    cadss = [s.cadss_total if s.cadss_total is not None else float("nan") for s in sessions]
+    ax2.bar(nums, cadss, color="#4393c3", edgecolor="black")
+    ax2.set_ylabel("CADSS total (points)")
+    ax2.set_xlabel("session number")
+    ax2.set_xticks(nums)
+    return fig
+
+
+def symptom_trajectory_figure(
+    record: CaseRecord, assessment: dict[str, Any], kb: KnowledgeBase | None = None
+) -> Figure:
+    """The outcome instrument's totals over time with the response and remission lines."""
+    if kb is None:
+        from kdsupport.knowledge import load
+
+        kb = load()
+    o = assessment["outcome"]
+    fig, ax = _figure(7.5, 3.6)
+    if o is None:
+        ax.text(
+            0.5,
+            0.5,
+            "no instrument with a baseline and a later administration",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+        ax.set_axis_off()
+        return fig
+    ins = o["instrument"]
+    points = [(s["when"], s["total"]) for s in assessment["scales"] if s["instrument"] == ins]
+    xs = list(range(len(points)))
+    ax.plot(
+        xs,
+        [t if t is not None else float("nan") for _, t in points],
+        "o-",
+        color="#2166ac",
+        label=ins.upper(),
+    )
+    ax.set_xticks(xs)
+    ax.set_xticklabels([w for w, _ in points], rotation=30, ha="right", fontsize=8)
+    resp_pct = kb.scales.outcome.response.min_reduction_percent
+    if o["baseline"]:
+        resp = o["baseline"] * (1 - kb.scales.outcome.response.min_reduction_percent / 100)
+        ax.axhline(
+            resp,
+            color="#b35806",
+            ls="--",
+            label=f"response: {resp_pct:g} % below baseline",
+        )
+    rs = kb.scales.outcome.remission[ins]
+    cut = rs.definitions[o["remission_definition"]]
+    ax.axhline(
+        cut.value,
+        color="#1b7837",
+        ls=":",
+        label=f"remission: {cut.comparison} {cut.value:g} ({o['remission_definition']})",
+    )
+    spec = kb.scales.instruments[ins]
+    ax.set_ylim(spec.total.min, spec.total.max)
+    ax.set_ylabel(f"{ins.upper()} total (points)")
+    ax.set_xlabel("administration")
+    ax.set_title(f"Symptom trajectory ({spec.title})")
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
+
+# ---------------------------------------------------------------- cohort figures
+def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None = None) -> Figure:
+    """Rates with 95 % intervals per group (error bars), optionally split by a second column."""
+    fig, ax = _figure(7.5, 3.6)
+    if rates.empty:
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    groups = list(dict.fromkeys(rates[group].astype(str)))
+    hues = list(dict.fromkeys(rates[hue].astype(str))) if hue else [None]
+    width = 0.8 / len(hues)
+    colours = ["#2166ac", "#b2182b", "#1b7837", "#5e3c99", "#b35806", "#4d4d4d"]
+    markers = ["o", "s", "^", "D", "v", "P"]
+    for j, h in enumerate(hues):
+        sub = rates if h is None else rates[rates[hue].astype(str) == h]
+        xs, ys, lo, hi = [], [], [], []
+        for _, r in sub.iterrows():
+            xs.append(groups.index(str(r[group])) + (j - (len(hues) - 1) / 2) * width)
+            ys.append(100 * r["rate"])
+            lo.append(100 * (r["rate"] - r["ci_low"]))
+            hi.append(100 * (r["ci_high"] - r["rate"]))
+        ax.errorbar(
+            xs,
+            ys,
+            yerr=[lo, hi],
+            fmt=markers[j % 6],
+            color=colours[j % 6],
+            capsize=4,
+            label=h if h is not None else None,
+        )
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([g.replace("_", " ") for g in groups])
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("patients (%) with 95 % interval")
+    ax.set_xlabel(group.replace("_", " "))
+    ax.set_title(title)
+    if hue:
+        ax.legend(title=hue.replace("_", " "), fontsize=8)
+    return fig
+
+
+def bp_rise_figure(rises: pd.DataFrame, kb: KnowledgeBase | None = None) -> Figure:
+    """Distribution of the systolic rise from minute 0 by minute, per modality (boxes)."""
+    import seaborn as sns
+
+    if kb is None:
+        from kdsupport.knowledge import load
+
+        kb = load()
+    fig, ax = _figure(8, 3.8)
+    data = rises[rises["minute"] > 0].assign(minute=lambda d: d["minute"].astype(int))
+    sns.boxplot(
+        data=data,
+        x="minute",
+        y="systolic_rise_mmhg",
+        hue="modality",
+        ax=ax,
+        fliersize=1.5,
+        palette=["#2166ac", "#b2182b", "#1b7837"],
+    )
+    big = kb.vitals.session_monitoring.checks["bp_rise"].systolic_rise_mmhg.value
+    ax.axhline(big, color="black", ls=":", lw=1, label=f"label's large rise: {big:g} mmHg")
+    ax.axhline(0, color="#777", lw=0.8)
+    ax.set_xlabel("minutes from the start of the dose")
+    ax.set_ylabel("systolic rise from minute 0 (mmHg)")
+    ax.set_title("Blood-pressure rise by minute")
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
+
+def cadss_course_figure(cadss: pd.DataFrame) -> Figure:
+    """Mean CADSS total by session number per modality, with 95 % intervals."""
+    import seaborn as sns
+
+    fig, ax = _figure(7.5, 3.6)
+    sns.lineplot(
+        data=cadss,
+        x="number",
+        y="cadss_total",
+        hue="modality",
+        style="modality",
+        markers=True,
+        errorbar=("ci", 95),
+        ax=ax,
+        palette=["#2166ac", "#b2182b", "#1b7837"],
+    )
+    ax.set_xlabel("session number")
+    ax.set_ylabel("CADSS total (points)")
+    ax.set_title("Dissociation over a course (mean and 95 % interval)")
+    return fig
+
+
+def crossings_figure(crossings: pd.DataFrame) -> Figure:
+    """Share of sessions per modality that crossed each monitoring threshold or missed a check."""
+    import seaborn as sns
+
+    fig, ax = _figure(8, 3.8)
+    sns.barplot(
+        data=crossings,
+        y="check",
+        x="percent",
+        hue="modality",
+        ax=ax,
+        palette=["#2166ac", "#b2182b", "#1b7837"],
+    )
+    ax.set_xlabel("sessions (%) needing attention")
+    ax.set_ylabel("monitoring check")
+    ax.set_title("Sessions that crossed a monitoring threshold or missed a check")
+    return fig

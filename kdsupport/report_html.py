@@ -167,7 +167,7 @@ def glance_html(a: dict[str, Any]) -> str:
         ),
         (
             "Thase-Rush stage",
-            esc(s["thase_rush"]["stage"])
+            ["0", "I", "II", "III", "IV", "V"][s["thase_rush"]["stage"]]
             + ("" if s["thase_rush"]["complete"] else " (could be higher)"),
         ),
         (

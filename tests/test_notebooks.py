@@ -39,7 +39,10 @@ def test_notebook_hygiene(path):
     )
     first = nb.cells[0]
     assert first.cell_type == "markdown" and "Training use only" in first.source
-    assert "Learning objectives" in first.source or path.stem == "08_instructor_dashboard"
+    assert "Learning objectives" in first.source or path.stem in (
+        "08_instructor_dashboard",
+        "10_case_conference",
+    )
     code = [c for c in nb.cells if c.cell_type == "code"]
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1, "exactly one tagged parameters cell"
@@ -71,6 +74,11 @@ def test_notebook_hygiene(path):
         assert all(o.get("output_type") != "error" for o in cell.outputs)
 
 
+# the walkthrough and the conference notebook run for every case in their own tests; the cohort
+# notebook in test_conference.py
+_PER_CASE = ("05_case_walkthrough", "10_case_conference", "11_cohort_outcomes")
+
+
 def _run(path, tmp_path, **params):
     out = tmp_path / f"{path.stem}.out.ipynb"
     pm.execute_notebook(
@@ -92,8 +100,8 @@ def _run(path, tmp_path, **params):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
-    [p for p in NOTEBOOKS if p.stem != "05_case_walkthrough"],
-    ids=[i for i in IDS if i != "05_case_walkthrough"],
+    [p for p in NOTEBOOKS if p.stem not in _PER_CASE],
+    ids=[i for i in IDS if i not in _PER_CASE],
 )
 def test_notebook_executes(path, tmp_path):
     params = {}

@@ -1,0 +1,193 @@
+"""Outcomes of a generated cohort, for teaching and audit (notebook 11).
+
+Every function takes the tidy tables of :mod:`kdsupport.synthetic` and returns a DataFrame;
+thresholds (response, remission, BP rise, monitoring checks) come from the knowledge base, and
+the monitoring checks are run by the same rules as ``kdsupport assess``. Rates carry 95 %
+Wilson score intervals.
+
+Synthetic data only: these numbers describe the generator's assumptions, not real patients.
+Not a medical device.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kdsupport.knowledge import KnowledgeBase
+
+__all__ = [
+    "outcomes",
+    "rates_with_ci",
+    "wilson_interval",
+    "bp_rise_by_minute",
+    "cadss_by_session",
+    "session_checks",
+    "threshold_crossings",
+]
+
+# the normal quantile for a two-sided 95 % interval (statistics, not a clinical number)
+_Z95 = 1.959963984540054
+
+
+def _kb(kb: KnowledgeBase | None) -> KnowledgeBase:
+    if kb is not None:
+        return kb
+    from kdsupport.knowledge import load
+
+    return load()
+
+
+def wilson_interval(k: int, n: int) -> tuple[float, float]:
+    """The 95 % Wilson score interval of a proportion k/n (NaN, NaN when n is 0)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    denom = 1 + _Z95**2 / n
+    centre = (p + _Z95**2 / (2 * n)) / denom
+    half = _Z95 * math.sqrt(p * (1 - p) / n + _Z95**2 / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def outcomes(tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None) -> pd.DataFrame:
+    """One row per treated patient: modality, subgroups, MADRS at baseline and latest, outcome."""
+    import pandas as pd
+
+    kb = _kb(kb)
+    pats = tables["patients"].set_index("patient_id")
+    a = tables["assessments"]
+    madrs = a[a["instrument"] == "madrs"]
+    base = madrs[madrs["when"] == "baseline"].groupby("patient_id")["total"].first()
+    latest = madrs[madrs["when"] != "baseline"].groupby("patient_id")["total"].last()
+    df = pd.DataFrame({"baseline": base.reindex(latest.index), "latest": latest})
+    df = df.join(pats[["treatment_modality", "sex", "age_years", "severity"]])
+    df = df.rename(columns={"treatment_modality": "modality"})
+    b, last = df["baseline"].astype("Float64"), df["latest"].astype("Float64")
+    df["response"] = (
+        (b - last) * 100 >= kb.scales.outcome.response.min_reduction_percent * b
+    ).astype("boolean")
+    rs = kb.scales.outcome.remission["madrs"]
+    cut = rs.definitions[rs.default]
+    df["remission"] = (last <= cut.value if cut.comparison == "<=" else last < cut.value).astype(
+        "boolean"
+    )
+    age = df["age_years"].astype("float")
+    df["age_group"] = pd.cut(
+        age, bins=[0, 34, 49, 64, 200], labels=["18-34", "35-49", "50-64", "65+"]
+    )
+    return df.reset_index()
+
+
+def rates_with_ci(df: pd.DataFrame, by: str | list[str], outcome: str) -> pd.DataFrame:
+    """Rate of a boolean outcome per group with n, k and the 95 % Wilson interval."""
+    import pandas as pd
+
+    keys = [by] if isinstance(by, str) else list(by)
+    rows = []
+    for group, g in df.groupby(keys, observed=True):
+        vals = g[outcome].dropna()
+        n, k = int(len(vals)), int(vals.sum())
+        lo, hi = wilson_interval(k, n)
+        label = group if isinstance(group, tuple) else (group,)
+        rows.append(
+            {
+                **dict(zip(keys, label, strict=True)),
+                "n": n,
+                "k": k,
+                "rate": k / n if n else float("nan"),
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def bp_rise_by_minute(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each reading's rise from minute 0 of its session (mmHg), with the session's modality."""
+    v = tables["vitals"]
+    zero = v[v["minute"] == 0].set_index(["patient_id", "number"])[
+        ["systolic_mmhg", "diastolic_mmhg"]
+    ]
+    out = v.merge(
+        zero.add_suffix("_0"), left_on=["patient_id", "number"], right_index=True, how="inner"
+    )
+    out = out.merge(
+        tables["sessions"][["patient_id", "number", "modality"]], on=["patient_id", "number"]
+    )
+    out["systolic_rise_mmhg"] = (out["systolic_mmhg"] - out["systolic_mmhg_0"]).astype(float)
+    out["diastolic_rise_mmhg"] = (out["diastolic_mmhg"] - out["diastolic_mmhg_0"]).astype(float)
+    return out[
+        ["patient_id", "number", "modality", "minute", "systolic_rise_mmhg", "diastolic_rise_mmhg"]
+    ]
+
+
+def cadss_by_session(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """CADSS total per session number and modality."""
+    s = tables["sessions"]
+    return s[["patient_id", "number", "modality", "cadss_total"]].astype({"cadss_total": float})
+
+
+def session_checks(
+    tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None
+) -> pd.DataFrame:
+    """Every session's monitoring checks, run by the rules on the records built from the tables."""
+    import pandas as pd
+
+    from kdsupport.case import validate_case
+    from kdsupport.monitoring import CHECK_ORDER, evaluate_sessions
+    from kdsupport.synthetic import records_from_tables
+
+    kb = _kb(kb)
+    rows: list[dict[str, Any]] = []
+    for rec in records_from_tables(tables):
+        if not rec["sessions"]:
+            continue
+        record = validate_case(rec)
+        for s in evaluate_sessions(record, kb):
+            rows.append(
+                {
+                    "patient_id": record.id,
+                    "number": s.number,
+                    "modality": s.modality,
+                    **{c: s.checks[c].status.value for c in CHECK_ORDER},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# the result that needs attention for each check
+_ATTENTION = {
+    "predose_bp": "not_met",
+    "bp_rechecked": "not_met",
+    "bp_rise": "met",
+    "observed_2h": "not_met",
+    "bp_predischarge": "not_met",
+    "spo2_monitored": "not_met",
+    "sedation_resolved": "not_met",
+}
+
+
+def threshold_crossings(checks: pd.DataFrame) -> pd.DataFrame:
+    """How many sessions per modality crossed each monitoring threshold or missed a check."""
+    import pandas as pd
+
+    rows = []
+    for modality, g in checks.groupby("modality", observed=True):
+        for check, flag in _ATTENTION.items():
+            k = int((g[check] == flag).sum())
+            unknown = int((g[check] == "unknown").sum())
+            rows.append(
+                {
+                    "modality": modality,
+                    "check": check,
+                    "attention_when": flag,
+                    "sessions": len(g),
+                    "count": k,
+                    "unknown": unknown,
+                    "percent": round(100 * k / len(g), 1) if len(g) else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows)

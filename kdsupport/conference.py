@@ -1,0 +1,240 @@
+"""Case conferences: sections of the conference notebook and the one-command HTML report.
+
+``kdsupport conference CASE_ID`` executes ``notebooks/10_case_conference.ipynb`` with papermill
+for the case and turns the executed notebook into one self-contained HTML file: no code cells,
+figures embedded as PNG data URIs, inline CSS, no scripts and nothing fetched from the network,
+so it opens offline and can be presented without editing.
+
+For case conferences with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kdsupport import report_html as H
+from kdsupport.errors import InvalidInputError, Problem
+
+if TYPE_CHECKING:
+    from kdsupport.case import CaseRecord
+
+__all__ = [
+    "notebook_path",
+    "sessions_section_html",
+    "trajectory_section_html",
+    "discussion_html",
+    "bibliography_html",
+    "footer_html",
+    "notebook_to_report_html",
+    "render_conference",
+]
+
+NOTEBOOK = "10_case_conference.ipynb"
+
+
+def notebook_path(name: str = NOTEBOOK) -> Path:
+    """A course notebook of the checkout (``$KDSUPPORT_NOTEBOOKS`` overrides the folder)."""
+    folder = Path(
+        os.environ.get("KDSUPPORT_NOTEBOOKS", Path(__file__).resolve().parents[1] / "notebooks")
+    )
+    return folder / name
+
+
+def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
+    """Per-session vitals, sedation and dissociation, and every session's checks."""
+    from kdsupport.plots import sedation_dissociation_figure, sessions_vitals_grid_figure
+
+    if not record.sessions:
+        return "<p>No treatment sessions recorded.</p>"
+    n = len(record.sessions)
+    parts = [
+        H.figure_html(
+            sessions_vitals_grid_figure(record),
+            alt=f"Blood pressure and heart rate by minute for each of {n} sessions",
+        ),
+        H.figure_html(
+            sedation_dissociation_figure(record),
+            alt="Deepest MOAA/S and CADSS total for each session",
+        ),
+    ]
+    rows = []
+    for s in assessment["sessions"]:
+        cells = "".join(f"<td>{H.badge(v)}</td>" for v in s["checks"].values())
+        rows.append(
+            f"<tr><th scope='row'>{s['number']}</th><td>{H.esc(s['modality'])}</td>{cells}</tr>"
+        )
+    head = "".join(
+        f"<th scope='col'>{H.esc(k.replace('_', ' '))}</th>"
+        for k in assessment["sessions"][0]["checks"]
+    )
+    parts.append(
+        "<table border='1' style='border-collapse:collapse;font-size:90%'><caption "
+        "style='text-align:left'>"
+        "Monitoring checks by session (for 'bp rise', met means a large rise "
+        "occurred)</caption><thead><tr>"
+        "<th scope='col'>#</th><th "
+        f"scope='col'>modality</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    return "".join(parts)
+
+
+def trajectory_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
+    """The symptom trajectory with response and remission lines, and the outcome's basis."""
+    from kdsupport.plots import symptom_trajectory_figure
+
+    o = assessment["outcome"]
+    if o is None:
+        return (
+            "<p>No instrument has both a baseline and a later administration: "
+            "response cannot be judged.</p>"
+        )
+    return H.figure_html(
+        symptom_trajectory_figure(record, assessment),
+        alt=f"{o['instrument']} totals over time with response and remission lines",
+    ) + H.reasons_html(o["reasons"])
+
+
+def discussion_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
+    """Questions for the conference: the case's teaching questions, its open unknowns."""
+    items = [
+        f"<li>{H.esc(q.prompt)}</li>"
+        for q in (record.teaching.questions if record.teaching else ())
+    ]
+    unknown = [u["field"] for u in assessment["unknowns"]]
+    if unknown:
+        items.append(
+            f"<li>What would it take to collect: {H.esc(', '.join(unknown[:8]))}"
+            f"{' ...' if len(unknown) > 8 else ''}? Which conclusions would change?</li>"
+        )
+    items.append(
+        "<li>Which findings rest on secondary or unverified sources, and does that change the "
+        "plan?</li>"
+    )
+    points = "".join(
+        f"<li>{H.esc(p.text)} <span style='color:#555'>[{H.esc(', '.join(p.sources))}]</span></li>"
+        for p in (record.teaching.teaching_points if record.teaching else ())
+    )
+    out = f"<ol>{''.join(items)}</ol>"
+    if points:
+        out += f"<h4>Teaching points</h4><ul>{points}</ul>"
+    return out
+
+
+def bibliography_html(assessment: dict[str, Any]) -> str:
+    """Every source the assessment cites, with its verification status."""
+    return H.sources_html([{"id": k, **v} for k, v in assessment["sources"].items()])
+
+
+def footer_html(assessment: dict[str, Any]) -> str:
+    """Report footer: the caveat, the knowledge-base version and the definition used."""
+    return (
+        f"<hr>{H.CAVEAT_HTML}<p style='font-size:85%;color:#555'>kdsupport "
+        f"{H.esc(assessment['kdsupport_version'])}"
+        f", knowledge base {H.esc(assessment['kb_version'])}, TRD definition "
+        f"{H.esc(assessment['trd']['definition'])}. Synthetic patient.</p>"
+    )
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:72em;
+margin:1.5em auto;padding:0 1em;line-height:1.45;color:#222}
+h1{font-size:1.6em;border-bottom:2px solid #444}
+h2{font-size:1.3em;margin-top:1.6em;border-bottom:1px solid #ccc}
+table{margin:.5em 0}td,th{padding:2px 6px;vertical-align:top}img{max-width:100%}
+@media print{h2{page-break-before:auto}img{page-break-inside:avoid}}
+"""
+
+
+def notebook_to_report_html(nb: Any, *, title: str) -> str:
+    """An executed notebook as a self-contained HTML page without code or scripts."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    parts = []
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get(
+            "tags", []
+        ) or "injected-parameters" in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "markdown":
+            parts.append(markdown2html_mistune(cell.source))
+            continue
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/html" in data:
+                parts.append("".join(data["text/html"]))
+            elif "image/png" in data:
+                parts.append(f'<img src="data:image/png;base64,{data["image/png"]}" alt="figure">')
+            elif out.get("output_type") == "stream":
+                parts.append(f"<pre>{H.esc(''.join(out.get('text', '')))}</pre>")
+            elif "text/plain" in data:
+                parts.append(f"<pre>{H.esc(''.join(data['text/plain']))}</pre>")
+    body = re.sub(r"<a class=.anchor-link.[^>]*>[^<]*</a>", "", "\n".join(parts))
+    for marker in ("<script", "https://cdn", "http://cdn"):
+        if marker in body:
+            raise RuntimeError(f"report would not be self-contained: found {marker!r}")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, "
+        f"initial-scale=1'><title>{H.esc(title)}</title>"
+        f"<meta name='generator' content='kdsupport'><style>{_CSS}</style></head><body>"
+        f"{body}<p style='font-size:80%;color:#777'>Generated {stamp}.</p></body></html>\n"
+    )
+
+
+def render_conference(
+    case_id: str,
+    out: str | Path | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    definition: str | None = None,
+    progress: bool = True,
+) -> Path:
+    """Execute the conference notebook for a case and write the HTML report; return its path.
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown case id (listing the available ones) or an unusable output path.
+    """
+    import nbformat
+    import papermill as pm
+
+    from kdsupport.data import data_dir as resolve_data_dir
+    from kdsupport.data import load_case_by_id
+
+    record = load_case_by_id(case_id, data_dir)  # fails early, listing the available ids
+    target = Path(out) if out else Path(f"conference-{case_id}.html")
+    if target.exists() and target.is_dir():
+        raise InvalidInputError(
+            [Problem("--out", f"{target} is a directory; give a file name ending in .html")]
+        )
+    params = {"case_id": case_id, "data_dir": str(resolve_data_dir(data_dir))}
+    if definition:
+        params["definition"] = definition
+    nb_path = notebook_path()
+    with tempfile.TemporaryDirectory(prefix="kdsupport-conference-") as tmp:
+        executed = Path(tmp) / "executed.ipynb"
+        pm.execute_notebook(
+            str(nb_path),
+            str(executed),
+            parameters=params,
+            cwd=str(nb_path.parent),
+            kernel_name="python3",
+            progress_bar=progress,
+            log_output=False,
+        )
+        nb = nbformat.read(executed, as_version=4)
+    html = notebook_to_report_html(nb, title=f"Case conference: {record.title or case_id}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(target)  # never a half-written report
+    return target
