@@ -8,6 +8,7 @@ Commands::
     kdsupport generate --n N --seed S --out DIR [--format csv|parquet]
     kdsupport conference CASE_ID [--out FILE.html] [--data-dir DIR]
     kdsupport summary CASE --kind referral [--out FILE.md|FILE.html]
+    kdsupport screen DIR_OR_TABLES [--out results.csv] [--workers N]
     kdsupport kb [--check] [--sources]
 
 Exit status: 0 success; 2 invalid input (one line per problem naming the field path, never a
@@ -177,6 +178,33 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"TRD definition: {', '.join(definitions)}",
     )
 
+    sc = sub.add_parser(
+        "screen",
+        help="screen a cohort (tables) or a directory of case records: one row per patient",
+        description="Assess every patient of a cohort directory (its tidy tables) or of a "
+        "directory "
+        "of case records and write one row per patient. Invalid records are reported by id and "
+        "field and left out; the run goes on. Exit status 2 when any record was invalid.",
+    )
+    sc.add_argument(
+        "path", metavar="DIR_OR_TABLES", help="cohort directory, records directory or one record"
+    )
+    sc.add_argument(
+        "--out",
+        metavar="results.csv",
+        default="results.csv",
+        help="results file (default results.csv)",
+    )
+    sc.add_argument("--workers", type=int, default=1, help="processes to use (default 1)")
+    sc.add_argument(
+        "--definition",
+        choices=definitions,
+        default=None,
+        metavar="NAME",
+        help=f"TRD definition: {', '.join(definitions)}",
+    )
+    sc.add_argument("--quiet", action="store_true", help="no progress bar")
+
     k = sub.add_parser(
         "kb",
         help="summarise or check the knowledge base",
@@ -299,6 +327,64 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_screen(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from kdsupport.batch import screen_path
+    from kdsupport.errors import Problem
+
+    if args.workers < 1:
+        raise InvalidInputError([Problem("--workers", f"must be >= 1, got {args.workers}")])
+    out = Path(args.out)
+    if out.is_dir():
+        raise InvalidInputError(
+            [Problem("--out", f"{out} is a directory; give a file name such as results.csv")]
+        )
+    progress = None
+    if not args.quiet:
+        from functools import partial
+
+        from tqdm import tqdm
+
+        progress = partial(tqdm, file=sys.stderr, dynamic_ncols=True)
+    t0 = time.perf_counter()
+    results, problems = screen_path(
+        args.path, workers=args.workers, definition=args.definition, progress=progress
+    )
+    elapsed = time.perf_counter() - t0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial_out = out.with_name(out.name + ".partial")
+    results.to_csv(partial_out, index=False)
+    partial_out.replace(out)
+    errors = out.with_name(out.stem + ".errors.csv")
+    if problems:
+        import csv
+
+        with errors.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["id", "field", "message"])
+            w.writerows(problems)
+        for pid, field, message in problems[:20]:
+            print(f"invalid: {pid}: {field}: {message}", file=sys.stderr)
+        if len(problems) > 20:
+            print(f"... and {len(problems) - 20} more in {errors}", file=sys.stderr)
+    elif errors.exists():
+        errors.unlink()
+    counts = results["trd_status"].value_counts().to_dict() if len(results) else {}
+    rate = len(results) / elapsed if elapsed else float("inf")
+    print(
+        f"screened {len(results)} patients in {elapsed:.2f} s ({rate:,.0f} per second); TRD: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        + f"; wrote {out}"
+    )
+    if problems:
+        n_bad = len({p[0] for p in problems})
+        print(f"{n_bad} invalid record(s) left out; see {errors}", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK
+
+
 def _cmd_kb(args: argparse.Namespace) -> int:
     from kdsupport import knowledge
 
@@ -341,6 +427,7 @@ _COMMANDS = {
     "generate": _cmd_generate,
     "conference": _cmd_conference,
     "summary": _cmd_summary,
+    "screen": _cmd_screen,
     "kb": _cmd_kb,
 }
 

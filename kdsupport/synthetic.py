@@ -869,34 +869,33 @@ def write_cohort(
     return mpath
 
 
-def read_tables(directory: str | Path) -> dict[str, pd.DataFrame]:
+def read_tables(
+    directory: str | Path, names: Any = None, *, ids_as_category: bool = False
+) -> dict[str, pd.DataFrame]:
     """Read a cohort's tables back with their dtypes (categoricals, nullable ints, booleans).
 
-    Text columns are never missing in a generated cohort, so an empty CSV cell in one of them
-    is the empty string (e.g. a session without adverse events).
+    ``names`` limits the tables read (default: all). ``ids_as_category`` reads ``patient_id``
+    as a categorical (faster joins for batch screening). Text columns are never missing in a
+    generated cohort, so an empty CSV cell in one of them is the empty string.
     """
     base = Path(directory)
     manifest = json.loads((base / "manifest.json").read_text())
     fmt = manifest["table_format"]
     out = {}
-    for name, schema in TABLES.items():
+    for name in names or TABLES:
+        schema = dict(TABLES[name])
+        if ids_as_category and name != "patients":
+            schema["patient_id"] = "category"
         path = base / "tables" / f"{name}.{fmt}"
         if fmt == "parquet":
             df = pd.read_parquet(path)
-        else:
-            text = {
-                c: "string" if t in ("string", "category") else "object" for c, t in schema.items()
-            }
-            df = pd.read_csv(path, dtype=text, keep_default_na=True)
-        for col, dtype in schema.items():
-            if fmt == "csv" and dtype == "boolean":
-                df[col] = df[col].map({"True": True, "False": False}).astype("boolean")
-            elif fmt == "csv" and dtype in ("Int64", "Float64"):
-                df[col] = pd.to_numeric(df[col]).astype(dtype)
-            elif dtype == "string":
-                df[col] = df[col].astype("string").fillna("")
-            else:
+            for col, dtype in schema.items():
                 df[col] = df[col].astype(dtype)
+        else:
+            df = pd.read_csv(path, dtype=schema, keep_default_na=True)
+        for col, dtype in schema.items():
+            if dtype == "string" and df[col].isna().any():
+                df[col] = df[col].fillna("")
         out[name] = df
     return out
 
