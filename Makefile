@@ -11,12 +11,13 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8866
 PYTEST_ARGS ?=
 
-.PHONY: help venv test app lab lint clean
+.PHONY: help venv test app lab lint bench clean
 
 help:
 	@echo "make test   - create $(VENV) if needed, install kdsupport[test], run the whole test suite"
 	@echo "make app    - create $(VENV) if needed and serve the trainee app (http://$(HOST):$(PORT))"
 	@echo "make lab    - open JupyterLab on notebooks/ (for instructors and authors)"
+	@echo "make bench  - benchmark: import, assess latency, batch screening, notebooks (writes benchmarks/results.json)"
 	@echo "make lint   - ruff check"
 	@echo "make clean  - remove $(VENV) and caches"
 
@@ -39,6 +40,9 @@ app: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --notebook-dir=notebooks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check kdsupport tests

@@ -34,13 +34,23 @@ _PALETTE = {
 
 
 def _figure(width: float, height: float, rows: int = 1, sharex: bool = False) -> tuple[Figure, Any]:
-    import seaborn as sns
+    """A new figure (no pyplot, no global style change) with light grid axes."""
     from matplotlib.figure import Figure
 
-    sns.set_theme(style="whitegrid", context="notebook")
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(rows, 1, sharex=sharex)
+    for ax in (axes if rows > 1 else [axes]):
+        _style(ax)
     return fig, axes
+
+
+def _style(ax: Any) -> None:
+    """A white, lightly gridded axes (what seaborn's whitegrid looks like), set locally."""
+    ax.set_facecolor("white")
+    ax.grid(True, color="#e3e3e3", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for spine in ax.spines.values():
+        spine.set_color("#bbbbbb")
 
 
 def session_vitals_figure(
@@ -332,12 +342,12 @@ def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = N
     sessions = list(record.sessions or ())
     cols = min(4, max(1, len(sessions)))
     rows = max(1, math.ceil(len(sessions) / cols))
-    import seaborn as sns
     from matplotlib.figure import Figure
 
-    sns.set_theme(style="whitegrid", context="notebook")
     fig = Figure(figsize=(3.0 * cols + 1, 2.4 * rows + 0.8), layout="constrained")
     axes = fig.subplots(rows, cols, sharey=True, squeeze=False)
+    for ax in axes.flat:
+        _style(ax)
     g = kb.vitals.predose_bp_guide
     rise = kb.vitals.session_monitoring.checks["bp_rise"]
     for k, ax in enumerate(axes.flat):

@@ -240,7 +240,7 @@ def summary_html(
 def figure_html(fig: Any, *, alt: str, width: int | None = None) -> str:
     """A matplotlib figure as an embedded PNG (no files, no network), with alt text."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=96)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     size = f' width="{width}"' if width else ""
     return f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}"{size} style="max-width:100%">'

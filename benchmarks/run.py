@@ -1,0 +1,280 @@
+"""kdsupport benchmark: where the time goes, measured (``make bench``).
+
+Prints a table and writes ``benchmarks/results.json``. Every figure is the median of repeated
+runs on this machine; floors are measured the same way (pandas reading the same tables; a bare
+kernel start). Targets are reported, not asserted: this is a measurement, not a test.
+
+    python benchmarks/run.py [--quick] [--repeats N] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def in_child(code: str) -> str:
+    """Run Python code in a fresh interpreter and return its stdout."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+
+
+def import_time(repeats: int) -> tuple[float, float]:
+    code = "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
+    light = statistics.median(float(in_child(code.format(m="kdsupport"))) for _ in range(repeats))
+    rules = statistics.median(
+        float(in_child(code.format(m="kdsupport.assess"))) for _ in range(repeats)
+    )
+    return light, rules
+
+
+def assess_latency(repeats: int) -> tuple[float, float]:
+    from kdsupport.assess import assess
+    from kdsupport.case import load_case
+
+    case = ROOT / "data" / "synthetic" / "cases" / "tr-001.yaml"
+    record = load_case(case)
+    assess(record)  # warm the knowledge base
+    n = max(50, repeats * 20)
+    per = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        assess(record)
+        per.append(time.perf_counter() - t0)
+    full = []
+    for _ in range(n // 2):
+        t0 = time.perf_counter()
+        assess(load_case(case))
+        full.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(per), 1000 * statistics.median(full)
+
+
+def make_cohort(n: int, folder: Path) -> Path:
+    import numpy as np
+
+    from kdsupport.synthetic import generate_cohort, write_cohort
+
+    out = folder / f"cohort-{n}"
+    write_cohort(generate_cohort(n, np.random.default_rng(2026)), out, seed=2026, records=False)
+    return out
+
+
+def screen_time(cohort: Path, workers: int, repeats: int) -> float:
+    from kdsupport.batch import screen_path
+
+    return median_time(lambda: screen_path(cohort, workers=workers), repeats)
+
+
+def pandas_read(cohort: Path, repeats: int) -> tuple[float, float]:
+    import pandas as pd
+
+    from kdsupport.batch import SCREEN_TABLES
+    from kdsupport.synthetic import TABLES
+
+    def plain() -> None:
+        for name in SCREEN_TABLES:
+            pd.read_csv(cohort / "tables" / f"{name}.csv")
+
+    def typed() -> None:
+        for name in SCREEN_TABLES:
+            pd.read_csv(cohort / "tables" / f"{name}.csv", dtype=dict(TABLES[name]))
+
+    return median_time(plain, repeats), median_time(typed, repeats)
+
+
+def peak_rss_mb(cohort: Path) -> float:
+    code = (
+        "import resource; from kdsupport.batch import screen_path; "
+        f"screen_path({str(cohort)!r}); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    return float(in_child(code))
+
+
+def kernel_start(repeats: int) -> float:
+    from jupyter_client.manager import start_new_kernel
+
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        km, kc = start_new_kernel(kernel_name="python3")
+        times.append(time.perf_counter() - t0)
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return statistics.median(times)
+
+
+def notebook_times(repeats: int, folder: Path) -> dict[str, float]:
+    import papermill as pm
+
+    out: dict[str, float] = {}
+    db = folder / "attempts.sqlite"
+    for nb in sorted(NOTEBOOKS.glob("*.ipynb")):
+        src = nb.read_text()
+        params = {}
+        if "attempts_db" in src:
+            params["attempts_db"] = str(db)
+        if "demo_attempts" in src:
+            params.update(demo_attempts=1, export_path=str(folder / "export.csv"))
+
+        def run(nb: Path = nb, params: dict = params) -> None:
+            pm.execute_notebook(
+                str(nb),
+                str(folder / "out.ipynb"),
+                parameters=params,
+                cwd=str(NOTEBOOKS),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+            )
+
+        out[nb.stem] = median_time(run, repeats)
+        print(f"  notebook {nb.stem}: {out[nb.stem]:.2f} s", file=sys.stderr, flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=3, help="runs per figure (median); default 3")
+    p.add_argument(
+        "--quick", action="store_true", help="one run each, 20,000 instead of 100,000 patients"
+    )
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    args = p.parse_args(argv)
+    reps = 1 if args.quick else args.repeats
+    big = 20_000 if args.quick else 100_000
+    results: dict = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "repeats": reps,
+    }
+    with tempfile.TemporaryDirectory(prefix="kdsupport-bench-") as tmp:
+        folder = Path(tmp)
+        print("import time ...", file=sys.stderr, flush=True)
+        results["import_s"], results["import_rules_s"] = import_time(max(5, reps))
+        print("assess latency ...", file=sys.stderr, flush=True)
+        results["assess_latency_ms"], results["load_and_assess_latency_ms"] = assess_latency(reps)
+        print("generating cohorts ...", file=sys.stderr, flush=True)
+        import numpy as np
+
+        from kdsupport.synthetic import generate_cohort
+
+        results["generate_10k_s"] = median_time(
+            lambda: generate_cohort(10_000, np.random.default_rng(1)), reps
+        )
+        c10 = make_cohort(10_000, folder)
+        cbig = make_cohort(big, folder)
+        print("screening ...", file=sys.stderr, flush=True)
+        results["screen_10k_s"] = screen_time(c10, 1, reps)
+        results["screen_10k_s_2w"] = screen_time(c10, 2, reps)
+        results["screen_100k_s_1w"] = screen_time(cbig, 1, reps)
+        results["screen_100k_s_2w"] = screen_time(cbig, 2, reps)
+        results["screen_100k_patients"] = big
+        results["pandas_read_100k_s"], results["pandas_read_typed_100k_s"] = pandas_read(cbig, reps)
+        results["peak_rss_mb"] = peak_rss_mb(cbig)
+        print("kernel start ...", file=sys.stderr, flush=True)
+        results["kernel_start_s"] = kernel_start(max(3, reps))
+        print("notebooks ...", file=sys.stderr, flush=True)
+        results["notebooks"] = notebook_times(reps, folder)
+
+    best = min(results["screen_100k_s_1w"], results["screen_100k_s_2w"])
+    scale = 100_000 / big
+    worst_nb = max(results["notebooks"].values()) - results["kernel_start_s"]
+    targets = [
+        ("import kdsupport < 0.3 s", results["import_s"], results["import_s"] < 0.3),
+        (
+            f"screen 100k < 10 s ({'scaled from ' + str(big) if scale != 1 else 'best of 1/2 workers'})",
+            best * scale,
+            best * scale < 10,
+        ),
+        (
+            "screen 100k within 5x pandas read (plain)",
+            best / results["pandas_read_100k_s"],
+            best / results["pandas_read_100k_s"] <= 5,
+        ),
+        (
+            "screen 100k within 5x pandas read (typed)",
+            best / results["pandas_read_typed_100k_s"],
+            best / results["pandas_read_typed_100k_s"] <= 5,
+        ),
+        ("every notebook within 3 s of kernel start", worst_nb, worst_nb <= 3),
+    ]
+    results["targets"] = [{"target": t, "value": round(v, 3), "met": ok} for t, v, ok in targets]
+
+    rows = [
+        ("import kdsupport", f"{results['import_s']:.3f} s"),
+        ("import kdsupport.assess (rules)", f"{results['import_rules_s']:.3f} s"),
+        ("assess one case (validated record)", f"{results['assess_latency_ms']:.2f} ms"),
+        ("load + validate + assess one case", f"{results['load_and_assess_latency_ms']:.2f} ms"),
+        ("generate 10,000 patients (tables)", f"{results['generate_10k_s']:.2f} s"),
+        (
+            "screen 10,000, 1 worker",
+            f"{results['screen_10k_s']:.2f} s ({10_000 / results['screen_10k_s']:,.0f}/s)",
+        ),
+        (
+            "screen 10,000, 2 workers",
+            f"{results['screen_10k_s_2w']:.2f} s ({10_000 / results['screen_10k_s_2w']:,.0f}/s)",
+        ),
+        (
+            f"screen {big:,}, 1 worker",
+            f"{results['screen_100k_s_1w']:.2f} s ({big / results['screen_100k_s_1w']:,.0f}/s)",
+        ),
+        (
+            f"screen {big:,}, 2 workers",
+            f"{results['screen_100k_s_2w']:.2f} s ({big / results['screen_100k_s_2w']:,.0f}/s)",
+        ),
+        (
+            f"pandas read of the same tables, plain ({big:,})",
+            f"{results['pandas_read_100k_s']:.2f} s",
+        ),
+        (
+            f"pandas read of the same tables, typed ({big:,})",
+            f"{results['pandas_read_typed_100k_s']:.2f} s",
+        ),
+        ("peak RSS while screening", f"{results['peak_rss_mb']:.0f} MB"),
+        ("bare kernel start", f"{results['kernel_start_s']:.2f} s"),
+    ] + [
+        (f"notebook {k}", f"{v:.2f} s (+{v - results['kernel_start_s']:.2f} s over kernel)")
+        for k, v in results["notebooks"].items()
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(
+        f"\nkdsupport benchmark (median of {reps}; {results['machine']['cpus']} CPUs, Python "
+        f"{results['machine']['python']})"
+    )
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    print("\ntargets")
+    for t in results["targets"]:
+        print(f"  [{'met' if t['met'] else 'NOT MET':>7}] {t['target']}: {t['value']}")
+    Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
