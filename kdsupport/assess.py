@@ -301,16 +301,4 @@ def _bibliography(
     for _section, r in all_reasons:
         for sid in r.sources:
             ids.setdefault(sid)
-    out = {}
-    for sid in ids:
-        s = kb.sources[sid]
-        out[sid] = {
-            "citation": s.citation,
-            "section": s.section,
-            "year": s.year,
-            "url": s.url,
-            "kind": s.kind,
-            "verification": s.verification,
-            **({"rationale": s.rationale} if s.rationale else {}),
-        }
-    return out
+    return {sid: kb.source_entry(sid) for sid in ids}

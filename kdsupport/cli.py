@@ -46,6 +46,16 @@ def _kb_choices() -> tuple[list[str], list[str]]:
     return sorted(kb.trd.definitions), sorted(kb.scales.outcome.remission["madrs"].definitions)
 
 
+def _add_definition(parser: argparse.ArgumentParser, definitions: list[str]) -> None:
+    parser.add_argument(
+        "--definition",
+        choices=definitions,
+        default=None,
+        metavar="NAME",
+        help=f"TRD definition: {', '.join(definitions)} (default: the knowledge base's default)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the commands)."""
     definitions, remissions = _kb_choices()
@@ -73,13 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
             "json"
         ),
     )
-    a.add_argument(
-        "--definition",
-        choices=definitions,
-        default=None,
-        metavar="NAME",
-        help=f"TRD definition: {', '.join(definitions)} (default: the knowledge base's default)",
-    )
+    _add_definition(a, definitions)
     a.add_argument(
         "--madrs-remission",
         choices=remissions,
@@ -143,13 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--data-dir", metavar="DIR", help="synthetic-data directory (default: the bundled one)"
     )
-    c.add_argument(
-        "--definition",
-        choices=definitions,
-        default=None,
-        metavar="NAME",
-        help=f"TRD definition: {', '.join(definitions)}",
-    )
+    _add_definition(c, definitions)
     c.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser(
@@ -170,13 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="md or html (default: from the --out extension, else md)",
     )
-    s.add_argument(
-        "--definition",
-        choices=definitions,
-        default=None,
-        metavar="NAME",
-        help=f"TRD definition: {', '.join(definitions)}",
-    )
+    _add_definition(s, definitions)
 
     sc = sub.add_parser(
         "screen",
@@ -196,13 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="results file (default results.csv)",
     )
     sc.add_argument("--workers", type=int, default=1, help="processes to use (default 1)")
-    sc.add_argument(
-        "--definition",
-        choices=definitions,
-        default=None,
-        metavar="NAME",
-        help=f"TRD definition: {', '.join(definitions)}",
-    )
+    _add_definition(sc, definitions)
     sc.add_argument("--quiet", action="store_true", help="no progress bar")
 
     k = sub.add_parser(

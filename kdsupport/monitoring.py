@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kdsupport.knowledge import SESSION_CHECKS
 from kdsupport.result import Reason, RuleResult, Status, any_of, compare
 
 if TYPE_CHECKING:
@@ -34,15 +35,7 @@ __all__ = [
     "CHECK_ORDER",
 ]
 
-CHECK_ORDER = (
-    "predose_bp",
-    "bp_rechecked",
-    "bp_rise",
-    "observed_2h",
-    "bp_predischarge",
-    "spo2_monitored",
-    "sedation_resolved",
-)
+CHECK_ORDER = SESSION_CHECKS
 
 
 def _g(x: float | None) -> str:

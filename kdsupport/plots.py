@@ -39,7 +39,7 @@ def _figure(width: float, height: float, rows: int = 1, sharex: bool = False) ->
 
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(rows, 1, sharex=sharex)
-    for ax in (axes if rows > 1 else [axes]):
+    for ax in axes if rows > 1 else [axes]:
         _style(ax)
     return fig, axes
 

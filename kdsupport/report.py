@@ -382,17 +382,20 @@ def definitions_text(kb: Any) -> str:
     return "\n".join(lines)
 
 
+def msm_text(msm: dict[str, Any]) -> str:
+    """The Maudsley result in words: score and band, not applicable, or no total."""
+    if msm["band"] == "not_applicable":
+        return "not applicable"
+    if msm["score"] is None:
+        return "no total (a component is unknown)"
+    return f"{msm['score']} ({msm['band']})"
+
+
 def glance_text(a: dict[str, Any]) -> str:
     """The headline conclusions of an assessment as plain text (for notebooks and nbval)."""
     s = a["staging"]
     msm = s["msm"]
-    msm_txt = (
-        "not applicable"
-        if msm["band"] == "not_applicable"
-        else "no total (a component is unknown)"
-        if msm["score"] is None
-        else f"{msm['score']} ({msm['band']})"
-    )
+    msm_txt = msm_text(msm)
     lines = [
         f"case {a['case_id']}",
         f"TRD ({a['trd']['definition']}): {a['trd']['status']}, "

@@ -150,15 +150,11 @@ def vignette_html(record: CaseRecord) -> str:
 
 def glance_html(a: dict[str, Any]) -> str:
     """An assessment at a glance: the headline conclusions with their status words."""
+    from kdsupport.report import msm_text
+
     s = a["staging"]
     msm = s["msm"]
-    msm_txt = (
-        "not applicable"
-        if msm["band"] == "not_applicable"
-        else "no total (a component is unknown)"
-        if msm["score"] is None
-        else f"{msm['score']} ({msm['band']})"
-    )
+    msm_txt = msm_text(msm)
     rows = [
         (
             "TRD (" + esc(a["trd"]["definition"]) + ")",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.report import _ROMAN
+from kdsupport.report import _ROMAN, msm_text
 
 if TYPE_CHECKING:
     from kdsupport.case import CaseRecord
@@ -149,13 +149,7 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
     lines += [f"- {r['message']} [{', '.join(r['sources'])}]" for r in trd["reasons"]]
     s = a["staging"]
     msm = s["msm"]
-    msm_txt = (
-        "not applicable"
-        if msm["band"] == "not_applicable"
-        else "no total (a component is unknown)"
-        if msm["score"] is None
-        else f"{msm['score']} ({msm['band']})"
-    )
+    msm_txt = msm_text(msm)
     lines += [
         "",
         "## Staging",

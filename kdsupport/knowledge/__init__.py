@@ -436,22 +436,23 @@ class Check(_KB):
     alert_score: Value | None = None
 
 
+# The session checks of the case-record spec (section 2), in the order they are reported.
+SESSION_CHECKS = (
+    "predose_bp",
+    "bp_rechecked",
+    "bp_rise",
+    "observed_2h",
+    "bp_predischarge",
+    "spo2_monitored",
+    "sedation_resolved",
+)
+
+
 class SessionMonitoring(_KB):
     title: str
     source: Refs
     modality_sources: dict[str, SourceRef]
-    checks: dict[
-        Literal[
-            "predose_bp",
-            "bp_rechecked",
-            "bp_rise",
-            "observed_2h",
-            "bp_predischarge",
-            "spo2_monitored",
-            "sedation_resolved",
-        ],
-        Check,
-    ]
+    checks: dict[Literal[SESSION_CHECKS], Check]  # type: ignore[valid-type]
 
 
 class VitalsFile(_KB):
@@ -715,6 +716,21 @@ class KnowledgeBase:
         for r in refs or ():
             out.setdefault(r.id)
         return tuple(out)
+
+    def source_entry(self, source_id: str) -> dict[str, Any]:
+        """A source as shown to people: citation, section, year, URL, kind, verification."""
+        s = self.sources[source_id]
+        entry: dict[str, Any] = {
+            "citation": s.citation,
+            "section": s.section,
+            "year": s.year,
+            "url": s.url,
+            "kind": s.kind,
+            "verification": s.verification,
+        }
+        if s.rationale:
+            entry["rationale"] = s.rationale
+        return entry
 
     def verification_of(self, source_id: str) -> str:
         """Verified / secondary / unverified for a source id."""

@@ -154,14 +154,7 @@ def grade(
 def _source_entry(sid: str) -> dict[str, Any]:
     from kdsupport.knowledge import load
 
-    s = load().sources.get(sid)
-    if s is None:
+    kb = load()
+    if sid not in kb.sources:
         return {"citation": sid, "verification": "unverified", "kind": "unknown"}
-    return {
-        "citation": s.citation,
-        "section": s.section,
-        "year": s.year,
-        "url": s.url,
-        "kind": s.kind,
-        "verification": s.verification,
-    }
+    return kb.source_entry(sid)

@@ -65,15 +65,7 @@ def build_claim_quiz(*, trainee_id: str = "", store: Any = "default") -> W.VBox:
                     )
                 )
             sources = [
-                {
-                    "id": r.id,
-                    "citation": kb.sources[r.id].citation,
-                    "section": r.locator,
-                    "year": kb.sources[r.id].year,
-                    "kind": kb.sources[r.id].kind,
-                    "verification": kb.sources[r.id].verification,
-                }
-                for r in claim.source
+                {"id": r.id, **kb.source_entry(r.id), "section": r.locator} for r in claim.source
             ]
             word = dict((v, k) for k, v in VERDICTS)[claim.verdict]
             colour = "#1b7837" if correct else "#b2182b"
