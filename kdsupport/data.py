@@ -15,6 +15,7 @@ For training with synthetic patients; not a medical device.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,17 +68,27 @@ class CaseSummary:
     n_questions: int
 
 
+@functools.lru_cache(maxsize=256)
+def _load_cached(path: str, mtime_ns: int) -> CaseRecord:
+    from kdsupport.case import load_case
+
+    return load_case(path)
+
+
+def _load(path: Path) -> CaseRecord:
+    """Load a case file, reusing the parsed (frozen) record while the file is unchanged."""
+    return _load_cached(str(path), path.stat().st_mtime_ns)
+
+
 def _case_files(directory: Path) -> list[Path]:
     return sorted(p for p in (directory / "cases").glob("*.y*ml") if p.is_file())
 
 
 def list_cases(directory: str | Path | None = None) -> list[CaseSummary]:
     """The curated teaching cases, sorted by id."""
-    from kdsupport.case import load_case
-
     out = []
     for path in _case_files(data_dir(directory)):
-        record = load_case(path)
+        record = _load(path)
         n = len(record.teaching.questions) if record.teaching else 0
         out.append(CaseSummary(record.id, record.title or record.id, path, n))
     return sorted(out, key=lambda c: c.id)
@@ -85,12 +96,10 @@ def list_cases(directory: str | Path | None = None) -> list[CaseSummary]:
 
 def load_case_by_id(case_id: str, directory: str | Path | None = None) -> CaseRecord:
     """Load one curated case by its id; a bad id lists the available ones."""
-    from kdsupport.case import load_case
-
     base = data_dir(directory)
     for path in _case_files(base):
         if path.stem == case_id:
-            return load_case(path)
+            return _load(path)
     available = ", ".join(p.stem for p in _case_files(base))
     raise InvalidInputError(
         [Problem("case_id", f"no case {case_id!r}; available: {available}")], str(base / "cases")

@@ -44,6 +44,36 @@ def _figure(width: float, height: float, rows: int = 1, sharex: bool = False) ->
     return fig, axes
 
 
+def _values(readings: list[Any], name: str) -> list[float]:
+    """One vital sign of each reading, NaN where not recorded (a gap in the line)."""
+    return [float("nan") if getattr(r, name) is None else getattr(r, name) for r in readings]
+
+
+def _large_rises(readings: list[Any], kb: KnowledgeBase) -> list[Any]:
+    """Post-dose readings whose rise from minute 0 reaches the label's large-rise size."""
+    rise = kb.vitals.session_monitoring.checks["bp_rise"]
+    base = next((r for r in readings if r.minute == 0), None)
+    if base is None:
+        return []
+    out = []
+    for r in readings:
+        if r.minute <= 0:
+            continue
+        big_s = (
+            r.systolic_mmhg is not None
+            and base.systolic_mmhg is not None
+            and r.systolic_mmhg - base.systolic_mmhg >= rise.systolic_rise_mmhg.value
+        )
+        big_d = (
+            r.diastolic_mmhg is not None
+            and base.diastolic_mmhg is not None
+            and r.diastolic_mmhg - base.diastolic_mmhg >= rise.diastolic_rise_mmhg.value
+        )
+        if big_s or big_d:
+            out.append(r)
+    return out
+
+
 def _style(ax: Any) -> None:
     """A white, lightly gridded axes (what seaborn's whitegrid looks like), set locally."""
     ax.set_facecolor("white")
@@ -61,21 +91,16 @@ def session_vitals_figure(
     Draws the label's pre-dose guide (dotted), marks post-dose readings whose rise from minute 0
     reaches the label's large-rise size, and notes the MOAA/S readings.
     """
-    import pandas as pd
-
     if kb is None:
         from kdsupport.knowledge import load
 
         kb = load()
     fig, (ax_bp, ax_hr) = _figure(7.5, 5.2, rows=2, sharex=True)
-    rows = [r.model_dump() for r in session.vitals or ()]
-    df = pd.DataFrame(
-        rows,
-        columns=["minute", "systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent"],
-    )
+    vitals = list(session.vitals or ())
+    minutes = [r.minute for r in vitals]
     g = kb.vitals.predose_bp_guide
     rise = kb.vitals.session_monitoring.checks["bp_rise"]
-    if df.empty:
+    if not vitals:
         ax_bp.text(
             0.5,
             0.5,
@@ -86,11 +111,15 @@ def session_vitals_figure(
         )
     else:
         ax_bp.plot(
-            df["minute"], df["systolic_mmhg"], "o-", color=_PALETTE["systolic"], label="systolic"
+            minutes,
+            _values(vitals, "systolic_mmhg"),
+            "o-",
+            color=_PALETTE["systolic"],
+            label="systolic",
         )
         ax_bp.plot(
-            df["minute"],
-            df["diastolic_mmhg"],
+            minutes,
+            _values(vitals, "diastolic_mmhg"),
             "s--",
             color=_PALETTE["diastolic"],
             label="diastolic",
@@ -109,35 +138,30 @@ def session_vitals_figure(
             lw=1,
             label=f"pre-dose guide, diastolic {g.diastolic_above_mmhg.value:g}",
         )
-        base = df[df["minute"] == 0]
-        if not base.empty:
-            s0, d0 = base.iloc[0]["systolic_mmhg"], base.iloc[0]["diastolic_mmhg"]
-            post = df[df["minute"] > 0]
+        big = _large_rises(vitals, kb)
+        if big:
             size = f"{rise.systolic_rise_mmhg.value:g}/{rise.diastolic_rise_mmhg.value:g}"
-            big = post[
-                ((post["systolic_mmhg"] - s0) >= rise.systolic_rise_mmhg.value)
-                | ((post["diastolic_mmhg"] - d0) >= rise.diastolic_rise_mmhg.value)
-            ]
-            if not big.empty:
-                ax_bp.scatter(
-                    big["minute"],
-                    big["systolic_mmhg"],
-                    s=160,
-                    facecolors="none",
-                    edgecolors="black",
-                    linewidths=2,
-                    zorder=5,
-                    label=f"rise of {size} mmHg or more",
-                )
+            ax_bp.scatter(
+                [r.minute for r in big],
+                _values(big, "systolic_mmhg"),
+                s=160,
+                facecolors="none",
+                edgecolors="black",
+                linewidths=2,
+                zorder=5,
+                label=f"rise of {size} mmHg or more",
+            )
         ax_hr.plot(
-            df["minute"],
-            df["heart_rate_bpm"],
+            minutes,
+            _values(vitals, "heart_rate_bpm"),
             "^-",
             color=_PALETTE["heart rate"],
             label="heart rate (bpm)",
         )
         ax_sp = ax_hr.twinx()
-        ax_sp.plot(df["minute"], df["spo2_percent"], "d:", color=_PALETTE["SpO2"], label="SpO2 (%)")
+        ax_sp.plot(
+            minutes, _values(vitals, "spo2_percent"), "d:", color=_PALETTE["SpO2"], label="SpO2 (%)"
+        )
         ax_sp.set_ylabel("SpO2 (%)")
         ax_sp.grid(False)
         h1, l1 = ax_hr.get_legend_handles_labels()
@@ -396,28 +420,10 @@ def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = N
         )
         ax.axhline(g.systolic_above_mmhg.value, color=_PALETTE["systolic"], ls=":", lw=0.8)
         ax.axhline(g.diastolic_above_mmhg.value, color=_PALETTE["diastolic"], ls=":", lw=0.8)
-        base = next((r for r in v if r.minute == 0), None)
-        if base is not None:
-            for r in v:
-                big_s = (
-                    r.systolic_mmhg is not None
-                    and base.systolic_mmhg is not None
-                    and r.systolic_mmhg - base.systolic_mmhg >= rise.systolic_rise_mmhg.value
-                )
-                big_d = (
-                    r.diastolic_mmhg is not None
-                    and base.diastolic_mmhg is not None
-                    and r.diastolic_mmhg - base.diastolic_mmhg >= rise.diastolic_rise_mmhg.value
-                )
-                if r.minute > 0 and (big_s or big_d):
-                    ax.scatter(
-                        [r.minute],
-                        [r.systolic_mmhg],
-                        s=120,
-                        facecolors="none",
-                        edgecolors="black",
-                        lw=1.5,
-                    )
+        for r in _large_rises(v, kb):
+            ax.scatter(
+                [r.minute], [r.systolic_mmhg], s=120, facecolors="none", edgecolors="black", lw=1.5
+            )
         ax.tick_params(labelsize=8)
     for ax in axes[-1]:
         ax.set_xlabel("minute", fontsize=8)

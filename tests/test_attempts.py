@@ -105,3 +105,14 @@ def test_newer_schema_is_refused(tmp_path):
 def test_server_databases_are_not_plugged_in_yet():
     with pytest.raises(InvalidInputError, match="scheme 'postgresql' is not supported yet"):
         open_store("postgresql://host/db")
+
+
+def test_record_many_is_one_transaction(tmp_path):
+    store = SQLiteAttemptStore(tmp_path / "a.sqlite")
+    good = [attempt(i) for i in range(3)]
+    store.record_many(good)
+    assert len(store.attempts()) == 3
+    broken = [attempt(9), Attempt("t", "c", "q", {1, 2}, True, Attempt.now(), "kb", "0")]  # a set is not JSON
+    with pytest.raises(TypeError):
+        store.record_many(broken)
+    assert len(store.attempts()) == 3  # nothing half-written

@@ -85,6 +85,11 @@ class AttemptStore(abc.ABC):
     def record(self, attempt: Attempt) -> None:
         """Store one attempt durably (it is on disk when this returns)."""
 
+    def record_many(self, attempts: list[Attempt]) -> None:
+        """Store several attempts (implementations may do it in one transaction)."""
+        for a in attempts:
+            self.record(a)
+
     @abc.abstractmethod
     def attempts(
         self, *, trainee_id: str | None = None, case_id: str | None = None
@@ -168,19 +173,23 @@ class SQLiteAttemptStore(AttemptStore):
 
     def record(self, attempt: Attempt) -> None:
         """Store one attempt in its own transaction (on disk when this returns)."""
-        row = asdict(attempt)
-        row["answer"] = json.dumps(row["answer"])
-        row["correct"] = int(bool(row["correct"]))
+        self.record_many([attempt])
+
+    def record_many(self, attempts: list[Attempt]) -> None:
+        """Store several attempts in one transaction: all of them or none."""
+        rows = []
+        for attempt in attempts:
+            row = asdict(attempt)
+            row["answer"] = json.dumps(row["answer"])
+            row["correct"] = int(bool(row["correct"]))
+            rows.append([row[c] for c in COLUMNS])
+        sql = (
+            f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        )
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.execute(
-                    (
-                        f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES "
-                        f"({', '.join('?' * len(COLUMNS))})"
-                    ),
-                    [row[c] for c in COLUMNS],
-                )
+                self._conn.executemany(sql, rows)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")

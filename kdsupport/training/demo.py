@@ -32,7 +32,7 @@ def add_demo_attempts(store: Any, n_trainees: int, *, seed: int = 0, data_dir: A
         store = open_store(None if store == "default" else store)
     rng = np.random.default_rng(seed)
     kb = load()
-    added = 0
+    batch: list[Attempt] = []
     cases = [load_case_by_id(c.id, data_dir) for c in list_cases(data_dir)]
     for t in range(1, n_trainees + 1):
         skill = rng.uniform(0.45, 0.95)
@@ -40,7 +40,7 @@ def add_demo_attempts(store: Any, n_trainees: int, *, seed: int = 0, data_dir: A
             for k, q in enumerate(record.teaching.questions if record.teaching else ()):
                 correct = bool(rng.random() < skill - 0.05 * k)
                 answer = q.answer if correct else "demo-wrong-answer"
-                store.record(
+                batch.append(
                     Attempt(
                         f"demo-{t:02d}",
                         record.id,
@@ -52,5 +52,5 @@ def add_demo_attempts(store: Any, n_trainees: int, *, seed: int = 0, data_dir: A
                         __version__,
                     )
                 )
-                added += 1
-    return added
+    store.record_many(batch)
+    return len(batch)

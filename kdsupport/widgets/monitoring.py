@@ -68,13 +68,17 @@ def build_session_monitor(
         record = load_case_by_id(picker.value, data_dir)
         state["record"], state["assessment"] = record, assess(record)
         numbers = [s.number for s in record.sessions or ()]
-        sess.options = [(f"session {n}", n) for n in numbers]
-        sess.value = session if session in numbers else numbers[0]
+        state["loading"] = True  # setting the options and value would redraw twice
+        try:
+            sess.options = [(f"session {n}", n) for n in numbers]
+            sess.value = session if session in numbers else numbers[0]
+        finally:
+            state["loading"] = False
         show()
 
     def show(_: Any = None) -> None:
         record, a = state["record"], state["assessment"]
-        if sess.value is None:
+        if sess.value is None or state.get("loading"):
             return
         idx = [s.number for s in record.sessions].index(sess.value)
         s = record.sessions[idx]
