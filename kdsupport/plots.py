@@ -186,28 +186,28 @@ def session_vitals_figure(
     return fig
 
 
-def attempts_by_question_figure(df: pd.DataFrame) -> Figure:
-    """Share of correct answers per question, hardest first (one bar per case and question)."""
+def attempts_by_question_figure(df: pd.DataFrame, *, top: int = 20) -> Figure:
+    """Share of correct answers for the ``top`` hardest questions (one bar per case and question)."""
     import seaborn as sns
 
-    fig, ax = _figure(
-        7.5, max(2.5, 0.28 * df[["case_id", "question_id"]].drop_duplicates().shape[0] + 1)
-    )
     if df.empty:
+        fig, ax = _figure(7.5, 2.5)
         ax.text(0.5, 0.5, "no attempts yet", ha="center", va="center", transform=ax.transAxes)
         return fig
     by = (
         df.assign(question=df["case_id"] + " " + df["question_id"])
         .groupby("question", as_index=False)["correct"]
         .mean()
-        .sort_values("correct")
+        .sort_values(["correct", "question"])
+        .head(top)
     )
     by["percent correct"] = by["correct"] * 100
+    fig, ax = _figure(7.5, max(2.5, 0.28 * len(by) + 1))
     sns.barplot(data=by, y="question", x="percent correct", ax=ax, color="#4393c3")
     ax.set_xlim(0, 100)
     ax.set_xlabel("answers correct (%)")
     ax.set_ylabel("case and question")
-    ax.set_title("Correct answers by question (hardest first)")
+    ax.set_title(f"Correct answers by question: the {len(by)} hardest")
     return fig
 
 
