@@ -187,7 +187,7 @@ def session_vitals_figure(
 
 
 def attempts_by_question_figure(df: pd.DataFrame, *, top: int = 20) -> Figure:
-    """Share of correct answers for the ``top`` hardest questions (one bar per case and question)."""
+    """Share of correct answers for the ``top`` hardest questions (a bar per case and question)."""
     import seaborn as sns
 
     if df.empty:
