@@ -97,13 +97,7 @@ def score_thase_rush(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> S
         missing = (
             ("trials",)
             if history_unknown
-            else tuple(
-                m
-                for v in counting
-                if v.outcome is Status.UNKNOWN
-                for r in v.reasons
-                for m in r.missing
-            )
+            else trd.missing_for_unknown_trials(counting_only=True)
             + tuple(m for e in ects for r in e.reasons for m in r.missing)
             + (("ect",) if record.ect is None else ())
         )
@@ -185,13 +179,7 @@ def score_mgh_s(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreR
     ]
     complete = extra == 0 and not history_unknown
     if not complete:
-        missing = [
-            m_
-            for v in trd.trials
-            if v.outcome is Status.UNKNOWN
-            for r in v.reasons
-            for m_ in r.missing
-        ]
+        missing = list(trd.missing_for_unknown_trials())
         missing += [
             f"trials[{v.index}].dose_optimised"
             for v in ad
@@ -355,15 +343,7 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
                 + (" yet (unknown trials could change this)" if could else ""),
                 ("trials",),
                 fail_src,
-                tuple(
-                    m
-                    for v in trd.trials
-                    if v.outcome is Status.UNKNOWN
-                    for r in v.reasons
-                    for m in r.missing
-                )
-                if could
-                else (),
+                trd.missing_for_unknown_trials() if could else (),
             )
         )
         return ScoreResult(
@@ -399,13 +379,7 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
                 f"unknown trials could raise the failures component (total up to {possible_max})",
                 ("trials",),
                 fail_src,
-                tuple(
-                    m
-                    for v in trd.trials
-                    if v.outcome is Status.UNKNOWN
-                    for r in v.reasons
-                    for m in r.missing
-                ),
+                trd.missing_for_unknown_trials(),
             )
         )
     reasons.insert(

@@ -109,6 +109,16 @@ class TRDResult:
     trials: tuple[TrialVerdict, ...]
     reasons: tuple[Reason, ...]
 
+    def missing_for_unknown_trials(self, *, counting_only: bool = False) -> tuple[str, ...]:
+        """The field paths whose absence leaves a trial's outcome unknown: what to collect next."""
+        return tuple(
+            m
+            for v in self.trials
+            if v.outcome is Status.UNKNOWN and (v.counts_toward_trd or not counting_only)
+            for r in v.reasons
+            for m in r.missing
+        )
+
     @property
     def failed_adequate_antidepressants(self) -> int:
         """Distinct antidepressant drugs with a failed adequate trial."""
