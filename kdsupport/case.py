@@ -8,9 +8,12 @@ parsed mapping; both return a frozen :class:`CaseRecord` or raise
 Missing or ``null`` always means *not known*; it never means "no" or "normal". A record
 without ``synthetic: true`` is refused: kdsupport works on synthetic patients only.
 
-The numeric limits below are the contract's plausibility ranges for input (e.g. age 12-110),
-not clinical thresholds; every clinical threshold lives in the knowledge base. Scale item
-counts and ranges are checked against the knowledge base.
+The numeric limits below are plausibility ranges for input (the contract's, e.g. age 12-110,
+and :data:`LIMITS`, which bound magnitudes, list lengths and text sizes so that one record can
+never cause unbounded work); they are not clinical thresholds: every clinical threshold lives
+in the knowledge base. Scale item counts and ranges are checked against the knowledge base.
+Files are read through :mod:`kdsupport.input_gate` (regular files only, a size cap, strict
+YAML and JSON); patterns are anchored at both ends, so a trailing newline cannot slip through.
 
 For training and case conferences; not a medical device.
 """
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import json
 import re
 import types
 import typing
@@ -53,8 +55,29 @@ __all__ = [
 ]
 
 FORMAT = "kdsupport-case/1"
-ID_PATTERN = r"^[a-z0-9-]+$"
-WHEN_PATTERN = re.compile(r"^(baseline|session-[0-9]+|day-[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2})$")
+ID_PATTERN = r"^[a-z0-9-]{1,64}$"
+WHEN_PATTERN = re.compile(r"baseline|session-[0-9]{1,4}|day-[0-9]{1,5}|[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+#: Plausibility limits of the input (not clinical thresholds). A value beyond one is a slip of
+#: the keyboard or an attack; refusing it bounds the work a record can cause.
+LIMITS: dict[str, int] = {
+    "weeks": 520,  # ten years at one dose
+    "dose_mg_per_day": 5000,
+    "serum_level_mmol_l": 10,
+    "months": 1200,  # a hundred years
+    "minute": 1440,  # a day after the start of the dose
+    "session_number": 1000,
+    "ect_sessions": 500,
+    "session_dose_mg": 1000,
+    "dose_mg_per_kg": 10,
+    "tolerance": 1000,
+    "list": 1000,  # entries in any list of a record
+    "short_text": 500,  # characters: titles, labels, names, codes
+    "long_text": 20000,  # characters: vignettes, rationales, teaching points
+}
+_LIST = LIMITS["list"]
+ShortText = Annotated[str, Field(max_length=LIMITS["short_text"])]
+LongText = Annotated[str, Field(max_length=LIMITS["long_text"])]
 
 Instrument = Literal["phq9", "madrs", "qids_sr16", "gad7", "cssrs_screener", "moaas", "cadss"]
 Modality = Literal["esketamine_nasal", "iv_ketamine", "at_home_ketamine"]
@@ -62,7 +85,10 @@ Modality = Literal["esketamine_nasal", "iv_ketamine", "at_home_ketamine"]
 
 class _Record(BaseModel):
     # strict: "true" is not a boolean and 3.0 is not an item score; extra keys are errors.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    # allow_inf_nan=False: .inf or .nan is never a plausible value.
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Patient(_Record):
@@ -79,8 +105,8 @@ class Diagnosis(_Record):
     """The working diagnosis and the current episode."""
 
     primary: Literal["mdd", "bipolar_depression", "other"] | None = None
-    icd10: str | None = None
-    current_episode_months: float | None = Field(default=None, ge=0)
+    icd10: ShortText | None = None
+    current_episode_months: float | None = Field(default=None, ge=0, le=LIMITS["months"])
     severity: Literal["subsyndromal", "mild", "moderate", "severe"] | None = None
     psychotic_features: bool | None = None
 
@@ -88,12 +114,12 @@ class Diagnosis(_Record):
 class Trial(_Record):
     """One medication trial; list order is chronological."""
 
-    drug: str
+    drug: ShortText
     role: Literal["monotherapy", "combination", "augmentation"] = "monotherapy"
     episode: Literal["current", "previous"] | None = "current"
-    dose_mg_per_day: float | None = Field(default=None, gt=0)
-    serum_level_mmol_l: float | None = Field(default=None, gt=0)
-    weeks: float | None = Field(default=None, gt=0)
+    dose_mg_per_day: float | None = Field(default=None, gt=0, le=LIMITS["dose_mg_per_day"])
+    serum_level_mmol_l: float | None = Field(default=None, gt=0, le=LIMITS["serum_level_mmol_l"])
+    weeks: float | None = Field(default=None, gt=0, le=LIMITS["weeks"])
     adherence: Literal["adequate", "inadequate"] | None = None
     improvement_percent: float | None = Field(default=None, ge=-100, le=100)
     dose_optimised: bool | None = None
@@ -110,7 +136,7 @@ class ECTCourse(_Record):
 
     episode: Literal["current", "previous"] | None = "current"
     laterality: Literal["bilateral", "unilateral"] | None = None
-    sessions: int | None = Field(default=None, gt=0)
+    sessions: int | None = Field(default=None, gt=0, le=LIMITS["ect_sessions"])
     improvement_percent: float | None = Field(default=None, ge=-100, le=100)
 
 
@@ -161,15 +187,15 @@ class Administration(_Record):
     """One administration of a rating scale."""
 
     instrument: Instrument
-    when: str
-    items: list[int | None] | None = None
+    when: ShortText
+    items: Annotated[list[int | None], Field(max_length=_LIST)] | None = None
     total: int | None = None
     answers: CSSRSAnswers | None = None
 
     @field_validator("when")
     @classmethod
     def _when(cls, v: str) -> str:
-        if not WHEN_PATTERN.match(v):
+        if not WHEN_PATTERN.fullmatch(v):
             raise ValueError(
                 f"must be 'baseline', 'session-N', 'day-N' or an ISO date (YYYY-MM-DD), got {v!r}"
             )
@@ -184,7 +210,7 @@ class Administration(_Record):
 class VitalReading(_Record):
     """Vital signs at a minute after the start of the dose."""
 
-    minute: float = Field(ge=0)
+    minute: float = Field(ge=0, le=LIMITS["minute"])
     systolic_mmhg: float | None = Field(default=None, ge=50, le=300)
     diastolic_mmhg: float | None = Field(default=None, ge=20, le=200)
     heart_rate_bpm: float | None = Field(default=None, ge=20, le=250)
@@ -194,30 +220,30 @@ class VitalReading(_Record):
 class MOAASReading(_Record):
     """A MOAA/S sedation score at a minute after the start of the dose."""
 
-    minute: float = Field(ge=0)
+    minute: float = Field(ge=0, le=LIMITS["minute"])
     score: int | None = None
 
 
 class Session(_Record):
     """One treatment session with its monitoring record."""
 
-    number: int = Field(ge=1)
+    number: int = Field(ge=1, le=LIMITS["session_number"])
     modality: Modality
-    dose_mg: float | None = Field(default=None, gt=0)
-    dose_mg_per_kg: float | None = Field(default=None, gt=0)
-    infusion_minutes: float | None = Field(default=None, gt=0)
-    vitals: list[VitalReading] | None = None
-    moaas: list[MOAASReading] | None = None
+    dose_mg: float | None = Field(default=None, gt=0, le=LIMITS["session_dose_mg"])
+    dose_mg_per_kg: float | None = Field(default=None, gt=0, le=LIMITS["dose_mg_per_kg"])
+    infusion_minutes: float | None = Field(default=None, gt=0, le=LIMITS["minute"])
+    vitals: Annotated[list[VitalReading], Field(max_length=_LIST)] | None = None
+    moaas: Annotated[list[MOAASReading], Field(max_length=_LIST)] | None = None
     cadss_total: int | None = None
-    observation_minutes: float | None = Field(default=None, ge=0)
-    adverse_events: list[str] | None = None
+    observation_minutes: float | None = Field(default=None, ge=0, le=LIMITS["minute"])
+    adverse_events: Annotated[list[ShortText], Field(max_length=_LIST)] | None = None
 
 
 class Option(_Record):
     """One answer option of a question: the value graded and the label a trainee reads."""
 
-    value: str
-    label: str
+    value: ShortText
+    label: ShortText
 
 
 class Question(_Record):
@@ -230,30 +256,30 @@ class Question(_Record):
 
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     kind: Literal["single", "multiple", "numeric"]
-    prompt: str
-    options: list[Option] | None = None
-    answer_rule: str
-    rule_options: dict[str, str] | None = None
-    answer: str | list[str] | float
-    tolerance: float | None = Field(default=None, ge=0)
-    unit: str | None = None
-    rationale: str
-    sources: list[str] = []
+    prompt: LongText
+    options: Annotated[list[Option], Field(max_length=_LIST)] | None = None
+    answer_rule: ShortText
+    rule_options: dict[ShortText, ShortText] | None = None
+    answer: ShortText | Annotated[list[ShortText], Field(max_length=_LIST)] | float
+    tolerance: float | None = Field(default=None, ge=0, le=LIMITS["tolerance"])
+    unit: ShortText | None = None
+    rationale: LongText
+    sources: Annotated[list[ShortText], Field(max_length=_LIST)] = []
 
 
 class TeachingPoint(_Record):
     """A teaching point with the knowledge-base sources behind it."""
 
-    text: str
-    sources: list[str]
+    text: LongText
+    sources: Annotated[list[ShortText], Field(max_length=_LIST)]
 
 
 class Teaching(_Record):
     """Teaching material of a curated case (an extension of the case-record format)."""
 
-    learning_objectives: list[str]
-    teaching_points: list[TeachingPoint]
-    questions: list[Question]
+    learning_objectives: Annotated[list[LongText], Field(max_length=_LIST)]
+    teaching_points: Annotated[list[TeachingPoint], Field(max_length=_LIST)]
+    questions: Annotated[list[Question], Field(max_length=_LIST)]
 
 
 class CaseRecord(_Record):
@@ -262,53 +288,46 @@ class CaseRecord(_Record):
     format: Literal["kdsupport-case/1"]
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     synthetic: Literal[True]
-    title: str | None = None
-    vignette: str | None = None
+    title: ShortText | None = None
+    vignette: LongText | None = None
     patient: Patient
     diagnosis: Diagnosis | None = None
-    trials: list[Trial] | None = None
-    ect: list[ECTCourse] | None = None
+    trials: Annotated[list[Trial], Field(max_length=_LIST)] | None = None
+    ect: Annotated[list[ECTCourse], Field(max_length=_LIST)] | None = None
     screening: Screening | None = None
     vitals: Vitals | None = None
-    assessments: list[Administration] | None = None
-    sessions: list[Session] | None = None
+    assessments: Annotated[list[Administration], Field(max_length=_LIST)] | None = None
+    sessions: Annotated[list[Session], Field(max_length=_LIST)] | None = None
     teaching: Teaching | None = None
 
 
 # ---------------------------------------------------------------- loading
 def parse_case_text(text: str, *, name: str = "<input>") -> Any:
-    """Parse YAML or JSON text: JSON for ``*.json`` names, YAML (a superset) otherwise."""
-    from kdsupport.knowledge import parse_yaml
+    """Parse a record's text strictly: JSON for ``*.json`` names, YAML otherwise.
 
-    try:
-        if name.endswith(".json"):
-            return json.loads(text)
-        return parse_yaml(text)
-    except Exception as exc:  # noqa: BLE001 - any parser error is a problem of the input
-        where = getattr(exc, "problem_mark", None)
-        pos = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
-        detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InvalidInputError(
-            [Problem("", f"not valid YAML or JSON{pos}: {detail}")], name
-        ) from None
+    See :mod:`kdsupport.input_gate`: duplicate keys, YAML tags and aliases, non-finite JSON
+    numbers are refused; YAML 1.1 forms such as ``yes`` or ``1:30`` stay text.
+    """
+    from kdsupport.input_gate import parse_record_text
+
+    return parse_record_text(text, name=name)
 
 
 def load_case(path: str | Path) -> CaseRecord:
     """Read, parse and validate a case-record file (YAML or JSON).
+
+    Only a regular file up to the size cap of :mod:`kdsupport.input_gate` is read.
 
     Raises
     ------
     InvalidInputError
         With every problem found, each naming its field path.
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError([Problem("", "file not found")], str(p)) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InvalidInputError([Problem("", f"cannot read the file: {exc}")], str(p)) from None
-    return validate_case(parse_case_text(text, name=str(p)), source=str(p))
+    from kdsupport.input_gate import read_text_file
+
+    name = str(path)
+    text = read_text_file(name)
+    return validate_case(parse_case_text(text, name=name), source=name)
 
 
 def validate_case(data: Any, *, source: str | None = None) -> CaseRecord:
@@ -342,7 +361,7 @@ def validate_case(data: Any, *, source: str | None = None) -> CaseRecord:
         for err in exc.errors():
             if tuple(err["loc"]) == ("synthetic",):
                 continue  # already reported above in plain words
-            problems.append(Problem(field_path(err["loc"]), _message(err)))
+            problems.append(Problem(field_path(clean_loc(err["loc"])), _message(err)))
     problems += _semantic_problems(data)
     if problems:
         raise InvalidInputError(sorted(_dedupe(problems), key=_path_order), source)
@@ -365,20 +384,84 @@ def case_json_schema() -> dict[str, Any]:
 
 # ---------------------------------------------------------------- messages
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """Render a location tuple as ``trials[1].weeks``."""
+    """Render a location tuple as ``trials[1].weeks``.
+
+    A key that is not a plain name (it holds a dot, a bracket, a newline, ...) is quoted and
+    escaped as in JSON, so a path is always one unambiguous line.
+    """
+    from kdsupport.input_gate import quote_key
+
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            shown = quote_key(part)
+            if shown.startswith('"'):
+                out += f"[{shown}]"
+            else:
+                out += ("." if out else "") + shown
     return out
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The members of a union annotation other than None (one member for a plain type)."""
+    if typing.get_origin(annotation) is Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        out: list[Any] = []
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                out += _members(arg)
+        return out
+    return [annotation]
+
+
+def clean_loc(loc: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
+    """A pydantic error location without the union-member tags pydantic inserts.
+
+    pydantic appends the member it tried (``'str'``, ``'list[str]'``) after a field whose type
+    is a real union. Those tags are found by walking the model, never by their spelling, so a
+    hostile key named ``int`` or ``a[0]`` stays in the path.
+    """
+    out: list[Any] = []
+    annotation: Any = CaseRecord
+    parts = list(loc)
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        out.append(part)
+        i += 1
+        members = _members(annotation) if annotation is not None else []
+        model = next((m for m in members if isinstance(m, type) and issubclass(m, BaseModel)), None)
+        if isinstance(part, int):
+            seq = next((m for m in members if typing.get_origin(m) is list), None)
+            annotation = typing.get_args(seq)[0] if seq is not None else None
+        elif model is not None:
+            info = model.model_fields.get(part)
+            annotation = info.annotation if info is not None else None
+            if info is not None and info.metadata:
+                annotation = Annotated[(annotation, *info.metadata)]
+        else:
+            mapping = next((m for m in members if typing.get_origin(m) is dict), None)
+            annotation = typing.get_args(mapping)[1] if mapping is not None else None
+        if annotation is not None and len(_members(annotation)) > 1 and i < len(parts):
+            tag = parts[i]
+            if isinstance(tag, str):
+                i += 1  # the member tag
+                chosen = (
+                    [m for m in _members(annotation) if typing.get_origin(m) is list]
+                    if tag.startswith("list")
+                    else []
+                )
+                annotation = chosen[0] if chosen else None
+    return tuple(out)
 
 
 def _unwrap(annotation: Any) -> Any:
     """The model class inside Optional[...] / list[...] annotations, if any."""
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType, list):
+    if origin in (typing.Union, types.UnionType, list, Annotated):
         for arg in typing.get_args(annotation):
             found = _unwrap(arg)
             if found is not None:
@@ -394,7 +477,11 @@ def _field_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
     model: type[BaseModel] | None = CaseRecord
     annotation = None
     for i, part in enumerate(loc):
-        if isinstance(part, int) or model is None:
+        if isinstance(part, int):  # an entry of a list: nullable only if its own type says so
+            seq = next((m for m in _members(annotation) if typing.get_origin(m) is list), None)
+            annotation = typing.get_args(seq)[0] if seq is not None else None
+            continue
+        if model is None:
             continue
         info = model.model_fields.get(part)
         if info is None:
@@ -410,8 +497,12 @@ def _nullable(annotation: Any) -> bool:
 
 
 def _show(value: Any) -> str:
+    from kdsupport.input_gate import AmbiguousScalar, quote_key
+
+    if isinstance(value, AmbiguousScalar):
+        return f"{quote_key(str(value))} (text; YAML 1.1 would read it as {value.reading})"
     if isinstance(value, str):
-        return repr(value)
+        return quote_key(value) if len(value) > 60 else repr(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -426,9 +517,7 @@ def _message(err: Any) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     got = _show(err.get("input"))
-    loc = tuple(err["loc"])
-    # pydantic appends the union member tried ('int', 'list[...]') to some locations
-    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _TYPE_NAMES)))
+    loc = clean_loc(err["loc"])
     holder, annotation = _field_at(loc)
     null = " (or null when not known)" if annotation is not None and _nullable(annotation) else ""
     if kind == "missing":
@@ -457,6 +546,12 @@ def _message(err: Any) -> str:
         return f"must be a whole number{null}, got {got}"
     if kind in ("float_type", "float_parsing"):
         return f"must be a number{null}, got {got}"
+    if kind == "finite_number":
+        return f"must be a finite number{null}, got {got}"
+    if kind == "too_long":
+        return f"too many entries: at most {ctx.get('max_length')} are allowed"
+    if kind == "string_too_long":
+        return f"too long: at most {ctx.get('max_length')} characters are allowed"
     if kind in ("bool_type", "bool_parsing"):
         return f"must be true or false{null}, got {got}"
     if kind == "string_type":
@@ -466,13 +561,10 @@ def _message(err: Any) -> str:
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"must be a mapping of fields{null}, got {got}"
     if kind == "string_pattern_mismatch":
-        return f"must use only lower-case letters, digits and '-', got {got}"
+        return f"must use only lower-case letters, digits and '-' (1-64 characters), got {got}"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     return f"{err['msg']}, got {got}"
-
-
-_TYPE_NAMES = {"int", "float", "bool", "str", "none", "list", "dict"}
 
 
 def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:

@@ -112,7 +112,10 @@ def test_record_many_is_one_transaction(tmp_path):
     good = [attempt(i) for i in range(3)]
     store.record_many(good)
     assert len(store.attempts()) == 3
-    broken = [attempt(9), Attempt("t", "c", "q", {1, 2}, True, Attempt.now(), "kb", "0")]  # a set is not JSON
+    broken = [
+        attempt(9),
+        Attempt("t", "c", "q", {1, 2}, True, Attempt.now(), "kb", "0"),
+    ]  # a set is not JSON
     with pytest.raises(TypeError):
         store.record_many(broken)
     assert len(store.attempts()) == 3  # nothing half-written

@@ -271,7 +271,7 @@ def test_unreadable_files(tmp_path):
         load_case(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("a: [\n")
-    with pytest.raises(InvalidInputError, match="not valid YAML or JSON"):
+    with pytest.raises(InvalidInputError, match=r"not valid YAML \(line 2, column 1\)"):
         load_case(bad)
 
 

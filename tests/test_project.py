@@ -81,6 +81,9 @@ def test_ruff_lint_is_clean():
 
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     proc = subprocess.run(
-        [ruff, "check", "kdsupport", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True
+        [ruff, "check", "kdsupport", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -19,7 +19,6 @@ import functools
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from kdsupport.errors import KnowledgeBaseError, Problem
@@ -738,22 +737,11 @@ class KnowledgeBase:
 
 
 # ------------------------------------------------------------------ loading
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _StringDateLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """YAML loader that keeps dates as strings (the record and KB treat them as text)."""
-
-
-_StringDateLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def parse_yaml(text: str) -> Any:
-    """Parse YAML safely, keeping ISO dates as strings."""
-    return yaml.load(text, Loader=_StringDateLoader)  # noqa: S506 - a SafeLoader subclass
+    """Parse knowledge-base YAML with the strict resolver of :mod:`kdsupport.input_gate`."""
+    from kdsupport.input_gate import parse_yaml as strict
+
+    return strict(text)
 
 
 def load_raw() -> dict[str, Any]:
