@@ -849,24 +849,38 @@ def _screen_chunk(bounds: tuple[int, int]) -> pd.DataFrame:
 def _screen_file(
     args: tuple[str, str | None],
 ) -> tuple[dict[str, Any] | None, list[tuple[str, str, str]]]:
+    from pathlib import Path
+
     from kdsupport.assess import assess
     from kdsupport.case import load_case
     from kdsupport.errors import InvalidInputError
 
     path, definition = args
+    name = Path(path).stem
     try:
         record = load_case(path)
     except InvalidInputError as exc:
-        name = __import__("pathlib").Path(path).stem
         return None, [(name, p.path, p.message) for p in exc.problems]
-    return screen_row(assess(record, definition=definition)), []
+    try:
+        return screen_row(assess(record, definition=definition)), []
+    except Exception as exc:  # noqa: BLE001 - one record never stops the run; it is reported
+        return None, [(name, "", f"could not be assessed ({type(exc).__name__}: {exc})")]
 
 
 def read_screen_tables(directory: str | Any) -> dict[str, pd.DataFrame]:
-    """The tables screening needs, read with their dtypes."""
+    """The tables screening needs, read with their dtypes (trusted input: a generated cohort)."""
     from kdsupport.synthetic import read_tables
 
     return read_tables(directory, SCREEN_TABLES)
+
+
+def _drop_patients(tables: dict[str, pd.DataFrame], bad: set[str]) -> dict[str, pd.DataFrame]:
+    if not bad:
+        return tables
+    return {
+        k: v[~v["patient_id"].astype(str).isin(bad)].reset_index(drop=True)
+        for k, v in tables.items()
+    }
 
 
 def screen_path(
@@ -879,7 +893,9 @@ def screen_path(
     """Screen a cohort directory (tables) or a directory of case records (or one record).
 
     Returns the results (one row per valid patient, :data:`SCREEN_COLUMNS`) and every problem
-    as (patient id, field path, message); invalid patients are left out, never guessed.
+    as (patient id, field path, message); invalid patients are left out, never guessed. A
+    cohort whose manifest is not a synthetic kdsupport cohort's, or whose tables do not match
+    the manifest's sha256, is refused (:class:`~kdsupport.errors.InvalidInputError`).
     ``progress`` is an optional ``tqdm``-like factory.
     """
     import multiprocessing as mp
@@ -887,21 +903,24 @@ def screen_path(
 
     import pandas as pd
 
+    from kdsupport.errors import InvalidInputError, Problem
+    from kdsupport.input_gate import file_kind
+
     base = Path(path)
+    if not base.exists():
+        raise InvalidInputError([Problem("DIR_OR_TABLES", f"{base} does not exist")])
     bar = progress or (lambda **kw: _NullBar())
-    if base.is_dir() and (base / "manifest.json").exists() and (base / "tables").is_dir():
+    if base.is_dir() and (base / "manifest.json").exists():
+        from kdsupport.table_gate import read_cohort_tables
+
         with bar(total=3, desc="reading tables", unit="step") as b:
-            tables = read_screen_tables(base)
+            tables, problems = read_cohort_tables(base, SCREEN_TABLES)
             b.update(1)
             b.set_description("validating")
-            problems = list(validate_tables(tables))
-            bad = {p[0] for p in problems}
-            if bad:
-                keep = ~tables["patients"]["patient_id"].astype(str).isin(bad)
-                tables = {
-                    k: (v[~v["patient_id"].astype(str).isin(bad)] if k != "patients" else v[keep])
-                    for k, v in tables.items()
-                }
+            tables = _drop_patients(tables, {p[0] for p in problems})
+            more = list(validate_tables(tables))
+            problems += more
+            tables = _drop_patients(tables, {p[0] for p in more})
             b.update(1)
             b.set_description("screening")
             n = len(tables["patients"])
@@ -921,19 +940,13 @@ def screen_path(
             b.update(1)
         return result, problems
 
-    files = (
-        [base]
-        if base.is_file()
-        else sorted(
-            p
-            for p in base.iterdir()
-            if p.suffix.lower() in (".json", ".yaml", ".yml") and p.is_file()
-        )
-    )
-    if not base.exists():
-        from kdsupport.errors import InvalidInputError, Problem
-
-        raise InvalidInputError([Problem("PATH", f"{base} does not exist")])
+    if base.is_dir():
+        files = sorted(p for p in base.iterdir() if p.suffix.lower() in (".json", ".yaml", ".yml"))
+    else:
+        kind = file_kind(base.stat().st_mode)
+        if kind is not None:
+            raise InvalidInputError([Problem("DIR_OR_TABLES", f"{base} is {kind}: refused")])
+        files = [base]
     rows, problems = [], []
     jobs = [(str(f), definition) for f in files]
     with bar(total=len(jobs), desc="screening records", unit="case") as b:

@@ -205,12 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _say(text: str) -> None:
+    """One line on stderr: control characters in paths or messages can never forge a line."""
+    from kdsupport.escaping import one_line
+
+    print(one_line(text), file=sys.stderr)
+
+
 def _print_invalid(exc: InvalidInputError) -> None:
     prefix = f"{exc.source}: " if exc.source else ""
     for problem in exc.problems:
-        print(f"error: {prefix}{problem}", file=sys.stderr)
+        _say(f"error: {prefix}{problem}")
     n = len(exc.problems)
-    print(f"kdsupport: {n} problem{'s' if n != 1 else ''}; nothing was assessed.", file=sys.stderr)
+    _say(f"kdsupport: {n} problem{'s' if n != 1 else ''}; nothing was assessed.")
 
 
 def _cmd_assess(args: argparse.Namespace) -> int:
@@ -288,25 +295,21 @@ def _cmd_conference(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from kdsupport.assess import assess
     from kdsupport.case import load_case
-    from kdsupport.errors import Problem
+    from kdsupport.safe_write import check_writable_target, write_atomically
     from kdsupport.summary import referral_html, referral_markdown
 
     fmt = args.summary_format
     if fmt is None:
         fmt = "html" if args.out and args.out.lower().endswith((".html", ".htm")) else "md"
-    if args.out and Path(args.out).is_dir():
-        raise InvalidInputError([Problem("--out", f"{args.out} is a directory; give a file name")])
+    if args.out:
+        check_writable_target(args.out)
     record = load_case(args.case)
     a = assess(record, definition=args.definition)
     text = referral_html(record, a) if fmt == "html" else referral_markdown(record, a)
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        out = write_atomically(args.out, text)
         print(f"wrote {out}")
     else:
         sys.stdout.write(text)
@@ -315,18 +318,15 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 def _cmd_screen(args: argparse.Namespace) -> int:
     import time
-    from pathlib import Path
 
     from kdsupport.batch import screen_path
     from kdsupport.errors import Problem
+    from kdsupport.safe_write import atomic_writer, check_writable_target
 
     if args.workers < 1:
         raise InvalidInputError([Problem("--workers", f"must be >= 1, got {args.workers}")])
-    out = Path(args.out)
-    if out.is_dir():
-        raise InvalidInputError(
-            [Problem("--out", f"{out} is a directory; give a file name such as results.csv")]
-        )
+    out = check_writable_target(args.out)
+    errors = check_writable_target(out.with_name(out.stem + ".errors.csv"))
     progress = None
     if not args.quiet:
         from functools import partial
@@ -339,22 +339,19 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         args.path, workers=args.workers, definition=args.definition, progress=progress
     )
     elapsed = time.perf_counter() - t0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial_out = out.with_name(out.name + ".partial")
-    results.to_csv(partial_out, index=False)
-    partial_out.replace(out)
-    errors = out.with_name(out.stem + ".errors.csv")
+    with atomic_writer(out, newline="") as fh:
+        results.to_csv(fh, index=False)
     if problems:
         import csv
 
-        with errors.open("w", newline="") as fh:
+        with atomic_writer(errors, newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["id", "field", "message"])
             w.writerows(problems)
         for pid, field, message in problems[:20]:
-            print(f"invalid: {pid}: {field}: {message}", file=sys.stderr)
+            _say(f"invalid: {pid}: {field}: {message}")
         if len(problems) > 20:
-            print(f"... and {len(problems) - 20} more in {errors}", file=sys.stderr)
+            _say(f"... and {len(problems) - 20} more in {errors}")
     elif errors.exists():
         errors.unlink()
     counts = results["trd_status"].value_counts().to_dict() if len(results) else {}
@@ -366,7 +363,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     )
     if problems:
         n_bad = len({p[0] for p in problems})
-        print(f"{n_bad} invalid record(s) left out; see {errors}", file=sys.stderr)
+        _say(f"{n_bad} invalid record(s) left out; see {errors}")
         return EXIT_INVALID
     return EXIT_OK
 
@@ -435,17 +432,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_invalid(exc)
         return EXIT_INVALID
     except KdsupportError as exc:
-        print(f"kdsupport: {exc}", file=sys.stderr)
+        _say(f"kdsupport: {exc}")
         return EXIT_INTERNAL
     except BrokenPipeError:
         return EXIT_OK
+    except KeyboardInterrupt:
+        _say("kdsupport: interrupted; nothing was written half-way")
+        return 130
     except Exception as exc:  # a bug: say so plainly, keep the traceback for developers
         if os.environ.get("KDSUPPORT_DEBUG"):
             raise
-        print(
+        _say(
             f"kdsupport: internal error ({type(exc).__name__}: {exc}); "
-            "set KDSUPPORT_DEBUG=1 for the traceback",
-            file=sys.stderr,
+            "set KDSUPPORT_DEBUG=1 for the traceback"
         )
         return EXIT_INTERNAL
 

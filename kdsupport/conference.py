@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kdsupport import report_html as H
-from kdsupport.errors import InvalidInputError, Problem
+from kdsupport.errors import KdsupportError
+from kdsupport.escaping import one_line, require_inert_html
+from kdsupport.safe_write import check_writable_target, write_atomically
 
 if TYPE_CHECKING:
     from kdsupport.case import CaseRecord
@@ -176,17 +178,15 @@ def notebook_to_report_html(nb: Any, *, title: str) -> str:
             elif "text/plain" in data:
                 parts.append(f"<pre>{H.esc(''.join(data['text/plain']))}</pre>")
     body = re.sub(r"<a class=.anchor-link.[^>]*>[^<]*</a>", "", "\n".join(parts))
-    for marker in ("<script", "https://cdn", "http://cdn"):
-        if marker in body:
-            raise RuntimeError(f"report would not be self-contained: found {marker!r}")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (
+    page = (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, "
         f"initial-scale=1'><title>{H.esc(title)}</title>"
         f"<meta name='generator' content='kdsupport'><style>{_CSS}</style></head><body>"
         f"{body}<p style='font-size:80%;color:#777'>Generated {stamp}.</p></body></html>\n"
     )
+    return require_inert_html(page, what="conference report")
 
 
 def render_conference(
@@ -211,30 +211,60 @@ def render_conference(
     from kdsupport.data import load_case_by_id
 
     record = load_case_by_id(case_id, data_dir)  # fails early, listing the available ids
-    target = Path(out) if out else Path(f"conference-{case_id}.html")
-    if target.exists() and target.is_dir():
-        raise InvalidInputError(
-            [Problem("--out", f"{target} is a directory; give a file name ending in .html")]
-        )
+    target = check_writable_target(Path(out) if out else Path(f"conference-{case_id}.html"))
     params = {"case_id": case_id, "data_dir": str(resolve_data_dir(data_dir))}
     if definition:
         params["definition"] = definition
     nb_path = notebook_path()
     with tempfile.TemporaryDirectory(prefix="kdsupport-conference-") as tmp:
         executed = Path(tmp) / "executed.ipynb"
-        pm.execute_notebook(
-            str(nb_path),
-            str(executed),
-            parameters=params,
-            cwd=str(nb_path.parent),
-            kernel_name="python3",
-            progress_bar=progress,
-            log_output=False,
-        )
+        try:
+            pm.execute_notebook(
+                str(nb_path),
+                str(executed),
+                parameters=params,
+                cwd=str(nb_path.parent),
+                kernel_name="python3",
+                progress_bar=progress,
+                log_output=False,
+            )
+        except pm.PapermillExecutionError as exc:
+            raise ConferenceError(
+                case_id, section_of_cell(nbformat.read(nb_path, as_version=4), exc), exc
+            ) from None
         nb = nbformat.read(executed, as_version=4)
     html = notebook_to_report_html(nb, title=f"Case conference: {record.title or case_id}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(target)  # never a half-written report
+    write_atomically(target, html)  # never a half-written report, never litter
     return target
+
+
+class ConferenceError(KdsupportError):
+    """A section of the conference notebook failed; one line names the section and the error."""
+
+    def __init__(self, case_id: str, section: str, cause: Any):
+        self.case_id = case_id
+        self.section = section
+        self.error = f"{getattr(cause, 'ename', type(cause).__name__)}: " + one_line(
+            getattr(cause, "evalue", str(cause)), max_chars=160
+        )
+        super().__init__(case_id, section, self.error)
+
+    def __str__(self) -> str:
+        return (
+            f"conference for {self.case_id}: the section '{self.section}' failed ({self.error}); "
+            "no report was written"
+        )
+
+
+def section_of_cell(nb: Any, exc: Any) -> str:
+    """The heading above the failing cell of the conference notebook."""
+    index = getattr(exc, "cell_index", None)
+    heading = "set-up"
+    for i, cell in enumerate(nb.cells):
+        if index is not None and i > index:
+            break
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    heading = line.lstrip("#").strip()
+    return heading

@@ -18,7 +18,7 @@ __all__ = ["to_text"]
 WIDTH = 100
 _TRI = {"met": "MET", "not_met": "NOT MET", "unknown": "UNKNOWN"}
 _CHECK_MARK = {"met": "yes", "not_met": "NO", "unknown": "?"}
-_ROMAN = ["0", "I", "II", "III", "IV", "V"]
+ROMAN = ["0", "I", "II", "III", "IV", "V"]
 _CHECK_TITLES = {
     "predose_bp": ("pre-BP", "pre-dose BP within the guide"),
     "bp_rechecked": ("recheck", "BP re-checked between minutes 30 and 60"),
@@ -195,8 +195,8 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     doc.heading(2, "Staging of treatment resistance")
     tr = s["thase_rush"]
     doc.add(
-        f"Thase-Rush: stage {_ROMAN[tr['stage']]}"
-        + ("" if tr["complete"] else f" (confirmed; could be up to {_ROMAN[tr['possible_max']]})"),
+        f"Thase-Rush: stage {ROMAN[tr['stage']]}"
+        + ("" if tr["complete"] else f" (confirmed; could be up to {ROMAN[tr['possible_max']]})"),
         3,
     )
     for r in tr["reasons"]:
@@ -400,7 +400,7 @@ def glance_text(a: dict[str, Any]) -> str:
         f"case {a['case_id']}",
         f"TRD ({a['trd']['definition']}): {a['trd']['status']}, "
         f"{a['trd']['failed_adequate_antidepressants']} failed adequate antidepressant(s)",
-        f"Thase-Rush stage {_ROMAN[s['thase_rush']['stage']]}"
+        f"Thase-Rush stage {ROMAN[s['thase_rush']['stage']]}"
         + ("" if s["thase_rush"]["complete"] else " (could be higher)")
         + f" | MGH-S {_g(s['mgh_s']['score'])}"
         + ("" if s["mgh_s"]["complete"] else " (confirmed items only)")

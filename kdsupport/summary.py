@@ -14,7 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.report import _ROMAN, msm_text
+from kdsupport.escaping import html_text, require_inert_html
+from kdsupport.escaping import markdown_code as md_code
+from kdsupport.escaping import markdown_text as md
+from kdsupport.report import ROMAN, msm_text
 
 if TYPE_CHECKING:
     from kdsupport.case import CaseRecord
@@ -39,7 +42,8 @@ _DECISIVE = (
 
 
 def _cell(x: Any) -> str:
-    return "not recorded" if x is None else str(x).replace("|", "/")
+    """A value for a Markdown table cell or sentence: escaped, one line, never markup."""
+    return "not recorded" if x is None else md(x)
 
 
 def _why(trial: dict[str, Any]) -> str:
@@ -47,7 +51,7 @@ def _why(trial: dict[str, Any]) -> str:
     codes = {d["code"]: d for d in trial["details"]}
     for code in _DECISIVE:
         if code in codes:
-            return codes[code]["message"]
+            return str(codes[code]["message"])
     if trial["outcome"] == "failed":
         return "all criteria met; " + codes.get("trd.trial.nonresponse", {}).get(
             "message", "non-response"
@@ -55,8 +59,17 @@ def _why(trial: dict[str, Any]) -> str:
     return "; ".join(d["message"] for d in trial["details"][:2])
 
 
+def _words(code: str) -> str:
+    return md(code.replace("_", " "))
+
+
 def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
-    """The referral summary as Markdown."""
+    """The referral summary as Markdown.
+
+    Every value that comes from the record or the rules is escaped with
+    :func:`kdsupport.escaping.markdown_text` (one line, no inline syntax), so a title or a code
+    can never forge a heading, a link or raw HTML.
+    """
     a = assessment
     p, dx, d = record.patient, record.diagnosis, a["definition"]
     sev = "not recorded"
@@ -67,9 +80,9 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
             None: "psychotic features not recorded",
         }
         sev = (
-            f"{dx.severity} {psych[dx.psychotic_features]}"
+            f"{md(dx.severity)} {psych[dx.psychotic_features]}"
             if dx.severity == "severe"
-            else dx.severity
+            else md(dx.severity)
         )
     months = (
         "not recorded"
@@ -82,11 +95,12 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
         "other": "other",
     }
     primary = "not recorded" if not dx or not dx.primary else names[dx.primary]
-    icd = f" ({dx.icd10})" if dx and dx.icd10 else ""
+    icd = f" ({md(dx.icd10)})" if dx and dx.icd10 else ""
     lines = [
         "# Treatment-history summary for referral / prior authorisation",
         "",
-        f"**Synthetic patient {record.id}**" + (f": {record.title}" if record.title else ""),
+        f"**Synthetic patient {md(record.id)}**"
+        + (f": {md(record.title)}" if record.title else ""),
         "",
         "> Training document about a synthetic patient. Not a medical document and not clinical "
         "advice; "
@@ -94,12 +108,12 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
         "",
         f"- **Patient:** {p.age_years}-year-old, sex {_cell(p.sex)}.",
         f"- **Diagnosis:** {primary}{icd}; current episode {months}; severity {sev}.",
-        f"- **Definition applied:** `{d['name']}` ({d['title']}): at least "
+        f"- **Definition applied:** {md_code(d['name'])} ({md(d['title'])}): at least "
         f"{d['min_failed_antidepressants']} "
-        f"different antidepressants with an adequate trial (at least the {d['dose_table']} "
+        f"different antidepressants with an adequate trial (at least the {md(d['dose_table'])} "
         "minimum dose for "
         f"{d['min_weeks']} weeks or more, adequate adherence, current episode) that failed "
-        f"({d['failure']}). Sources: {', '.join(d['sources'])}.",
+        f"({md(d['failure'])}). Sources: {md(', '.join(d['sources']))}.",
         "",
         "## Medication trials",
         "",
@@ -127,82 +141,87 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
             "not recorded" if i["improvement_percent"] is None else f"{i['improvement_percent']} %"
         )
         lines.append(
-            f"| {t['index'] + 1} | {t['drug']} | {t['role']} | {_cell(t['episode'])} | {dose} | "
-            f"{_cell(i['weeks'])} "
-            f"| {_cell(i['adherence'])} | {imp} | {t['adequacy'].replace('_', ' ')} | "
-            f"{t['outcome'].replace('_', ' ')} "
-            f"| {counts} | {_why(t).replace('|', '/')} |"
+            f"| {t['index'] + 1} | {md(t['drug'])} | {md(t['role'])} | {_cell(t['episode'])} | "
+            f"{dose} | {_cell(i['weeks'])} | {_cell(i['adherence'])} | {imp} | "
+            f"{_words(t['adequacy'])} | {_words(t['outcome'])} | {counts} | {md(_why(t))} |"
         )
     if not a["trd"]["trials"]:
         lines.append("| | no trials recorded | | | | | | | | | | |")
     trd = a["trd"]
-    failed = ", ".join(trd["failed_drugs"]) or "none"
+    failed = md(", ".join(trd["failed_drugs"])) or "none"
     lines += [
         "",
         f"**Adequate failures:** {trd['failed_adequate_antidepressants']} distinct "
         f"antidepressant(s) ({failed}); "
         f"{trd['unknown_trials']} trial(s) with an unknown outcome. **TRD criteria under "
-        f"`{d['name']}`: "
-        f"{trd['status'].replace('_', ' ').upper()}.**",
+        f"{md_code(d['name'])}: "
+        f"{_words(trd['status']).upper()}.**",
         "",
     ]
-    lines += [f"- {r['message']} [{', '.join(r['sources'])}]" for r in trd["reasons"]]
+    lines += [f"- {md(r['message'])} \\[{md(', '.join(r['sources']))}\\]" for r in trd["reasons"]]
     s = a["staging"]
     msm = s["msm"]
-    msm_txt = msm_text(msm)
     lines += [
         "",
         "## Staging",
         "",
-        f"- Thase-Rush stage {_ROMAN[s['thase_rush']['stage']]}"
+        f"- Thase-Rush stage {ROMAN[s['thase_rush']['stage']]}"
         + ("" if s["thase_rush"]["complete"] else " (could be higher)"),
         f"- MGH-S {s['mgh_s']['score']}"
         + ("" if s["mgh_s"]["complete"] else " (confirmed items only)"),
-        f"- Maudsley Staging Method {msm_txt}",
+        f"- Maudsley Staging Method {md(msm_text(msm))}",
         "",
         "## Screening status",
         "",
     ]
     for m in a["modalities"].values():
-        present = [f"{f['label']} ({f['severity']})" for f in m["findings"] if f["present"] is True]
-        gaps = [f["label"] for f in m["findings"] if f["present"] is None]
+        present = [
+            f"{md(f['label'])} ({md(f['severity'])})" for f in m["findings"] if f["present"] is True
+        ]
+        gaps = [md(f["label"]) for f in m["findings"] if f["present"] is None]
         detail = "; ".join(present) or "nothing present"
         if gaps:
             detail += f"; not assessed: {', '.join(gaps)}"
-        lines.append(f"- **{m['title']}:** {m['status']}. {detail}.")
+        lines.append(f"- **{md(m['title'])}:** {_words(m['status'])}. {detail}.")
     lines += [
-        f"- **Pre-dose blood pressure:** {a['predose_bp']['status'].replace('_', ' ')}.",
-        f"- **Suicide risk (C-SSRS):** {a['suicide_risk']['level']}; action "
-        f"{a['suicide_risk']['action'].replace('_', ' ')}.",
+        f"- **Pre-dose blood pressure:** {_words(a['predose_bp']['status'])}.",
+        f"- **Suicide risk (C-SSRS):** {_words(a['suicide_risk']['level'])}; action "
+        f"{_words(a['suicide_risk']['action'])}.",
         "",
     ]
     if a["unknowns"]:
         lines += ["## Information still needed", ""]
-        lines += [f"- `{u['field']}` (for {', '.join(u['needed_for'])})" for u in a["unknowns"]]
+        lines += [
+            f"- {md_code(u['field'])} (for {md(', '.join(u['needed_for']))})" for u in a["unknowns"]
+        ]
         lines.append("")
     lines += ["## Sources", ""]
     for sid, src in a["sources"].items():
         ver = "UNVERIFIED" if src["verification"] == "unverified" else src["verification"]
         kind = " (assumption)" if src["kind"] == "assumption" else ""
         lines.append(
-            f"- `{sid}` [{ver}{kind}]: {src['citation']} ({src['year'] or 'year not stated'})"
+            f"- {md_code(sid)} \\[{md(ver)}{kind}\\]: {md(src['citation'])} "
+            f"({md(src['year'] or 'year not stated')})"
         )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     lines += [
         "",
-        f"*kdsupport {a['kdsupport_version']}, knowledge base {a['kb_version']}, {stamp}.*",
+        f"*kdsupport {md(a['kdsupport_version'])}, knowledge base {md(a['kb_version'])}, {stamp}.*",
         "",
     ]
     return "\n".join(lines)
 
 
 def referral_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
-    """The referral summary as a self-contained HTML page."""
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    """The referral summary as a self-contained HTML page.
 
-    from kdsupport.report_html import esc
+    The Markdown is rendered with raw HTML escaped and harmful link schemes dropped, and the
+    page is checked by :func:`kdsupport.escaping.require_inert_html` before it is returned.
+    """
+    import mistune
 
-    body = markdown2html_mistune(referral_markdown(record, assessment))
+    render = mistune.create_markdown(escape=True, plugins=["table"])
+    body = str(render(referral_markdown(record, assessment)))
     css = (
         "body{font-family:system-ui,sans-serif;max-width:70em;margin:1em auto;padding:0 1em;"
         "line-height:1.4}table{border-collapse:collapse;font-size:85%}"
@@ -210,7 +229,8 @@ def referral_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
         "blockquote{border-left:4px solid #888;margin:0;padding:2px 10px;background:#f6f6f6}"
         "@media print{body{font-size:10pt}}"
     )
-    return (
+    page = (
         f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>Referral summary "
-        f"{esc(record.id)}</title><style>{css}</style></head><body>{body}</body></html>\n"
+        f"{html_text(record.id)}</title><style>{css}</style></head><body>{body}</body></html>\n"
     )
+    return require_inert_html(page, what="referral summary")

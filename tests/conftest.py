@@ -117,6 +117,23 @@ def make_record(**overrides: Any) -> dict[str, Any]:
     return rec
 
 
+def rehash(cohort: Path) -> None:
+    """Rewrite a cohort manifest's sha256 values after a test edited its tables on purpose.
+
+    This stands for a producer that wrote bad cells and a manifest that matches them; a table
+    changed behind the manifest's back is refused (see test_hostile_inputs.py).
+    """
+    import hashlib
+    import json
+
+    path = cohort / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for rel in manifest["files"]:
+        if (cohort / rel).exists():
+            manifest["files"][rel] = hashlib.sha256((cohort / rel).read_bytes()).hexdigest()
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
+
+
 def run(rec: dict[str, Any], **kw: Any) -> dict[str, Any]:
     """Validate and assess a record dict."""
     return assess(validate_case(rec), **kw)

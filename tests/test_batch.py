@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CASES, ROOT
+from conftest import CASES, ROOT, rehash
 from hypothesis import HealthCheck, given, settings
 from strategies import valid_records
 
@@ -201,6 +201,7 @@ def test_invalid_table_rows_are_reported_by_patient_and_field(tmp_path):
     patients = pd.read_csv(tdir / "patients.csv", dtype=str)
     patients.loc[3, ["systolic_mmhg", "diastolic_mmhg"]] = ["120", "125"]
     patients.to_csv(tdir / "patients.csv", index=False)
+    rehash(tmp_path / "cohort")
     results, problems = screen_path(tmp_path / "cohort")
     ids = {p[0] for p in problems}
     assert trials.loc[0, "patient_id"] in ids and patients.loc[3, "patient_id"] in ids

@@ -1,0 +1,185 @@
+"""Writing outputs safely: all or nothing, and never over something that is not a file.
+
+Every file kdsupport writes (``summary``, ``conference``, ``screen`` and its ``.errors.csv``,
+``generate``, attempt exports) goes through :func:`atomic_writer` / :func:`write_atomically`:
+
+* the data go to a temporary file **in the same folder**, are flushed and ``fsync``-ed, and the
+  temporary file is then renamed over the target with :func:`os.replace` (atomic on POSIX), and
+  the folder is ``fsync``-ed; a reader sees the old file or the new one, never half of one;
+* a full disk, an exception or Ctrl-C removes the temporary file and leaves the old file as it
+  was; no ``.partial`` or ``.tmp`` litter is left behind;
+* the target may be missing or a **regular file**; a directory, a device, a FIFO, a socket or a
+  symbolic link is refused with :class:`~kdsupport.errors.InvalidInputError` naming the path,
+  so an output can never replace ``/dev/null`` or write through a link.
+
+:func:`replace_directory` does the same for a folder (``generate --out``), and only replaces a
+folder that the caller recognises as its own (a kdsupport cohort and nothing else).
+
+For training with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from kdsupport.errors import InvalidInputError, Problem
+
+__all__ = ["atomic_writer", "write_atomically", "check_writable_target", "replace_directory"]
+
+
+def check_writable_target(path: str | Path, *, option: str = "--out") -> Path:
+    """The target as a Path, if it may be (re)written: missing, or a regular file.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming ``option`` and the path, for a directory, a device, a FIFO, a socket, a symbolic
+        link or a parent folder that is not a folder.
+    """
+    from kdsupport.input_gate import file_kind, os_error_message
+
+    target = Path(path)
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise InvalidInputError([Problem(option, f"{target}: {os_error_message(exc)}")]) from None
+    if st is not None:
+        if stat.S_ISLNK(st.st_mode):
+            raise InvalidInputError(
+                [Problem(option, f"{target} is a symbolic link; give the path of a regular file")]
+            )
+        kind = file_kind(st.st_mode)
+        if kind is not None:
+            raise InvalidInputError(
+                [Problem(option, f"{target} is {kind}; kdsupport only replaces regular files")]
+            )
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise InvalidInputError([Problem(option, f"{parent} is not a folder")])
+    return target
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every file system lets a folder be opened
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_writer(
+    path: str | Path,
+    *,
+    binary: bool = False,
+    encoding: str = "utf-8",
+    newline: str | None = None,
+    option: str = "--out",
+    make_parents: bool = True,
+) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success it replaces ``path`` atomically.
+
+    The target must be missing or a regular file (see :func:`check_writable_target`); the
+    temporary file is removed on any error, leaving the old file as it was.
+    """
+    from kdsupport.input_gate import os_error_message
+
+    target = check_writable_target(path, option=option)
+    folder = target.parent
+    try:
+        if make_parents:
+            folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InvalidInputError([Problem(option, f"{folder}: {os_error_message(exc)}")]) from None
+    tmp = Path(tmp_name)
+    try:
+        mode = "wb" if binary else "w"
+        kwargs: dict[str, Any] = {} if binary else {"encoding": encoding, "newline": newline}
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        existing = target.stat().st_mode & 0o777 if target.exists() else None
+        os.chmod(tmp, existing if existing is not None else 0o666 & ~_umask())
+        check_writable_target(target, option=option)  # it may have changed meanwhile
+        os.replace(tmp, target)
+        _fsync_dir(folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomically(
+    path: str | Path, data: str | bytes, *, encoding: str = "utf-8", option: str = "--out"
+) -> Path:
+    """Write text or bytes to ``path`` all or nothing (see :func:`atomic_writer`)."""
+    binary = isinstance(data, bytes)
+    with atomic_writer(path, binary=binary, encoding=encoding, newline="", option=option) as fh:
+        fh.write(data)
+    return Path(path)
+
+
+def replace_directory(
+    target: str | Path,
+    build: Callable[[Path], None],
+    *,
+    is_replaceable: Callable[[Path], str | None],
+    option: str = "--out",
+) -> Path:
+    """Build a folder in a temporary sibling, then move it into place.
+
+    ``build(tmp)`` fills the temporary folder. An existing ``target`` is replaced only when
+    ``is_replaceable(target)`` returns None; otherwise its answer (why not) is the error. The
+    old folder is moved aside first and deleted only after the new one is in place, so an
+    error at any point leaves the old folder as it was.
+    """
+    from kdsupport.input_gate import os_error_message
+
+    dest = Path(target)
+    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+        raise InvalidInputError([Problem(option, f"{dest} exists and is not a folder")])
+    if dest.exists():
+        why = is_replaceable(dest)
+        if why is not None:
+            raise InvalidInputError([Problem(option, f"{dest}: {why}")])
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    except OSError as exc:
+        raise InvalidInputError([Problem(option, f"{dest}: {os_error_message(exc)}")]) from None
+    old: Path | None = None
+    try:
+        build(tmp)
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
+            os.replace(dest, old / dest.name)
+        os.replace(tmp, dest)
+        _fsync_dir(dest.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and (old / dest.name).exists() and not dest.exists():
+            os.replace(old / dest.name, dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return dest
