@@ -18,6 +18,7 @@ __all__ = [
     "InvalidInputError",
     "KnowledgeBaseError",
     "DependencyError",
+    "AttemptStoreError",
 ]
 
 
@@ -85,3 +86,23 @@ class DependencyError(KdsupportError, ImportError):
             f"{self.feature} needs the '{self.package}' package: "
             f"pip install 'kdsupport[{self.extra}]'"
         )
+
+
+class AttemptStoreError(KdsupportError):
+    """The attempt log cannot be opened or written: the answer was not recorded.
+
+    Parameters
+    ----------
+    location
+        The store (a file path or URL without secrets).
+    reason
+        What went wrong, in plain words.
+    """
+
+    def __init__(self, location: str, reason: str):
+        self.location = location
+        self.reason = reason
+        super().__init__(location, reason)
+
+    def __str__(self) -> str:
+        return f"attempt log {self.location}: {self.reason}"

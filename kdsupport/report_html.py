@@ -29,6 +29,7 @@ __all__ = [
     "glance_html",
     "figure_html",
     "notice_html",
+    "save_status_html",
     "vignette_html",
     "CAVEAT_HTML",
 ]
@@ -136,6 +137,22 @@ def notice_html(text: str) -> str:
     return (
         f'<div role="status" aria-live="polite" class="kd-notice" '
         f'style="border:1px dashed #5e3c99;padding:4px 10px;margin:6px 0">{esc(text)}</div>'
+    )
+
+
+def save_status_html(error: str | None, pending: int) -> str:
+    """Whether the trainee's answers were recorded; a loud warning when they were not."""
+    if error is None and not pending:
+        return ""
+    if error is None:
+        return notice_html(f"{pending} answer(s) are waiting to be recorded.")
+    return (
+        '<div role="alert" class="kd-save-error" style="border:2px solid #b2182b;'
+        'border-radius:6px;padding:6px 10px;margin:6px 0;background:#fdecea">'
+        "<b>&#9888; Your answer was NOT recorded.</b> The feedback above is still right, but "
+        f"the attempt log could not be written: {esc(error)}. "
+        f"{pending} answer(s) are kept on this page; press <b>Retry saving</b>, or tell your "
+        "instructor if it keeps failing.</div>"
     )
 
 

@@ -8,9 +8,7 @@ Synthetic data only; not a medical device.
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,6 +38,49 @@ def check_ranges(summary: dict, kb) -> list[tuple[str, float, tuple[float, float
     return rows
 
 
+MAX_PATIENTS = 1_000_000  # --n cap: the generator holds the whole cohort in memory
+
+
+def cohort_replace_refusal(folder: Path) -> str | None:
+    """Why ``folder`` must not be replaced by a new cohort, or None when it may be.
+
+    Only a folder that holds a kdsupport cohort **and nothing else** may be replaced: a
+    ``manifest.json`` of format ``kdsupport-cohort/1``, and ``tables/`` and ``records/`` whose
+    files are all listed in that manifest. Anything else (a user's files beside a stray
+    manifest) is refused, so ``generate --out`` can never delete someone's work.
+    """
+    import json
+
+    from kdsupport.input_gate import read_text_file
+
+    entries = {p.name for p in folder.iterdir()}
+    if not entries:
+        return None
+    if "manifest.json" not in entries:
+        return "exists and is not a kdsupport cohort; choose an empty or new folder"
+    extra = entries - {"manifest.json", "tables", "records"}
+    if extra:
+        shown = ", ".join(sorted(extra)[:3])
+        return f"holds files that are not part of a kdsupport cohort ({shown}); refused"
+    try:
+        manifest = json.loads(read_text_file(folder / "manifest.json"))
+    except (InvalidInputError, ValueError):
+        return "has a manifest.json that is not a kdsupport cohort's; refused"
+    if not isinstance(manifest, dict) or manifest.get("format") != "kdsupport-cohort/1":
+        return "has a manifest.json that is not a kdsupport cohort's; refused"
+    listed = set(manifest.get("files") or {})
+    for sub in ("tables", "records"):
+        path = folder / sub
+        if not path.exists():
+            continue
+        if path.is_symlink() or not path.is_dir():
+            return f"{sub} is not a folder; refused"
+        for f in path.iterdir():
+            if f"{sub}/{f.name}" not in listed or f.is_symlink() or not f.is_file():
+                return f"{sub}/{f.name} is not part of the cohort's manifest; refused"
+    return None
+
+
 def generate_to_directory(
     *, n: int, seed: int, out: str, table_format: str, records: bool, summary: bool, quiet: bool
 ) -> int:
@@ -47,21 +88,18 @@ def generate_to_directory(
     import numpy as np
 
     from kdsupport.knowledge import load
+    from kdsupport.safe_write import replace_directory
     from kdsupport.synthetic import generate_cohort, summarise, write_cohort
 
-    target = Path(out)
-    if target.exists() and (
-        not target.is_dir() or (any(target.iterdir()) and not (target / "manifest.json").exists())
-    ):
+    if n > MAX_PATIENTS:
         raise InvalidInputError(
-            [
-                Problem(
-                    "--out",
-                    f"{target} exists and is not a kdsupport cohort; "
-                    "choose an empty or new directory",
-                )
-            ]
+            [Problem("--n", f"must be <= {MAX_PATIENTS:,} (the cohort is built in memory)")]
         )
+    target = Path(out)
+    if target.exists() and target.is_dir():
+        why = cohort_replace_refusal(target)
+        if why is not None:  # refuse before the minutes of generation, not after
+            raise InvalidInputError([Problem("--out", f"{target} {why}")])
     kb = load()
     bar = None
     if not quiet:
@@ -90,21 +128,16 @@ def generate_to_directory(
 
     t0 = time.perf_counter()
     tables = generate_cohort(n, np.random.default_rng(seed), kb=kb, progress=progress)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+
+    def build(tmp: Path) -> None:
         write_cohort(
             tables, tmp, seed=seed, fmt=table_format, records=records, kb=kb, progress=progress
         )
-        if bar is not None:
-            bar.update(bar.total - bar.n)
-            bar.close()
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    replace_directory(target, build, is_replaceable=cohort_replace_refusal)
+    if bar is not None:
+        bar.update(bar.total - bar.n)
+        bar.close()
     elapsed = time.perf_counter() - t0
     print(f"wrote {n} synthetic patients to {target} in {elapsed:.1f} s", end="")
     print(f" (seed {seed}, kb {kb.version})")

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from kdsupport.errors import InvalidInputError
+from kdsupport.errors import AttemptStoreError, InvalidInputError
 from kdsupport.training.attempts import SCHEMA_VERSION, Attempt, SQLiteAttemptStore, open_store
 
 
@@ -98,7 +98,7 @@ def test_export_csv(tmp_path):
 def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "a.sqlite"
     sqlite3.connect(path).execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
-    with pytest.raises(InvalidInputError, match="newer than this kdsupport"):
+    with pytest.raises(AttemptStoreError, match="newer than this kdsupport"):
         SQLiteAttemptStore(path)
 
 

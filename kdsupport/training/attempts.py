@@ -8,7 +8,11 @@ SQLite database:
   never block the writer, and a committed answer survives the app being stopped;
 * each answer is one ``BEGIN IMMEDIATE`` transaction with a busy timeout, so concurrent writers
   queue instead of failing, and a half-written answer is never visible;
-* a versioned schema (``PRAGMA user_version``) migrated on open.
+* a versioned schema (``PRAGMA user_version``) migrated on open; a file that is not an SQLite
+  database, a database that holds other tables, or an attempt table whose columns differ is
+  **refused on open** with :class:`~kdsupport.errors.AttemptStoreError`, never used half-way;
+* every failure to write raises :class:`~kdsupport.errors.AttemptStoreError`, which the app
+  shows to the trainee (the answer is kept for a retry by :class:`AttemptRecorder`).
 
 :func:`open_store` takes a path or a URL (``sqlite:///path``); other schemes are refused with
 a clear message until a server database is plugged in behind the same interface.
@@ -29,12 +33,19 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.errors import InvalidInputError, Problem
+from kdsupport.errors import AttemptStoreError, InvalidInputError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Attempt", "AttemptStore", "SQLiteAttemptStore", "open_store", "default_store_path"]
+__all__ = [
+    "Attempt",
+    "AttemptStore",
+    "AttemptRecorder",
+    "SQLiteAttemptStore",
+    "open_store",
+    "default_store_path",
+]
 
 SCHEMA_VERSION = 1
 _SCHEMA = [
@@ -129,33 +140,45 @@ class SQLiteAttemptStore(AttemptStore):
 
     def __init__(self, path: str | Path, *, timeout_s: float = 30.0):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
-        self._migrate()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise AttemptStoreError(
+                str(self.path), f"not a usable SQLite attempt log ({exc}); refused"
+            ) from None
+        except OSError as exc:
+            raise AttemptStoreError(str(self.path), f"cannot be opened ({exc})") from None
 
     def _migrate(self) -> None:
         with self._lock:
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise InvalidInputError(
-                    [
-                        Problem(
-                            "attempt store",
-                            (
-                                f"schema version {version} is newer than this kdsupport "
-                                f"({SCHEMA_VERSION})"
-                            ),
-                        )
-                    ],
+                raise AttemptStoreError(
                     str(self.path),
+                    f"schema version {version} is newer than this kdsupport's "
+                    f"({SCHEMA_VERSION}); refused",
                 )
+            tables = {
+                r[0]
+                for r in self._conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+                )
+            }
             if version < SCHEMA_VERSION:
+                if tables:
+                    raise AttemptStoreError(
+                        str(self.path),
+                        "holds tables that are not a kdsupport attempt log "
+                        f"({', '.join(sorted(tables)[:3])}); refused",
+                    )
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     for stmt in _SCHEMA:
@@ -165,6 +188,30 @@ class SQLiteAttemptStore(AttemptStore):
                 except BaseException:
                     self._conn.execute("ROLLBACK")
                     raise
+                return
+            columns = [r[1] for r in self._conn.execute("PRAGMA table_info(attempts)")]
+            if columns != ["id", *COLUMNS]:
+                raise AttemptStoreError(
+                    str(self.path),
+                    "the attempts table does not have the expected columns "
+                    f"(found {', '.join(columns) or 'no attempts table'}); refused",
+                )
+
+    def check(self) -> None:
+        """Verify the database's integrity (``PRAGMA quick_check``); raise if damaged.
+
+        Raises
+        ------
+        AttemptStoreError
+            When SQLite reports damage.
+        """
+        with self._lock:
+            try:
+                rows = self._conn.execute("PRAGMA quick_check").fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise AttemptStoreError(str(self.path), f"damaged ({exc})") from None
+        if [r[0] for r in rows] != ["ok"]:
+            raise AttemptStoreError(str(self.path), f"damaged ({rows[0][0]})")
 
     @property
     def schema_version(self) -> int:
@@ -187,13 +234,19 @@ class SQLiteAttemptStore(AttemptStore):
             f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
         )
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.executemany(sql, rows)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._conn.executemany(sql, rows)
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise AttemptStoreError(
+                    str(self.path), f"the answer could not be written ({exc})"
+                ) from None
 
     def attempts(
         self, *, trainee_id: str | None = None, case_id: str | None = None
@@ -210,7 +263,10 @@ class SQLiteAttemptStore(AttemptStore):
         if where:
             sql += " WHERE " + " AND ".join(where)
         with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+            try:
+                rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+            except sqlite3.Error as exc:
+                raise AttemptStoreError(str(self.path), f"cannot be read ({exc})") from None
         out = []
         for r in rows:
             d = dict(zip(COLUMNS, r, strict=True))
@@ -223,6 +279,36 @@ class SQLiteAttemptStore(AttemptStore):
         """Close the connection."""
         with self._lock:
             self._conn.close()
+
+
+class AttemptRecorder:
+    """Saves attempts to a store and keeps the ones a store error refused, for a retry.
+
+    The app never loses an answer silently: :meth:`save` returns the error in plain words and
+    the attempt stays in :attr:`pending` until a later :meth:`save` or :meth:`retry` succeeds
+    (pending attempts are written first, in order, in one transaction).
+    """
+
+    def __init__(self, store: AttemptStore | None):
+        self.store = store
+        self.pending: list[Attempt] = []
+
+    def save(self, attempt: Attempt | None = None) -> str | None:
+        """Save ``attempt`` (and any pending ones); None on success, else the error."""
+        if attempt is not None:
+            self.pending.append(attempt)
+        return self.retry()
+
+    def retry(self) -> str | None:
+        """Try the pending attempts again; None on success (or nothing pending)."""
+        if self.store is None or not self.pending:
+            return None
+        try:
+            self.store.record_many(list(self.pending))
+        except AttemptStoreError as exc:
+            return str(exc)
+        self.pending.clear()
+        return None
 
 
 def default_store_path() -> Path:

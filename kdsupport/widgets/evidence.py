@@ -28,12 +28,25 @@ def build_claim_quiz(*, trainee_id: str = "", store: Any = "default") -> W.VBox:
     """One block per claim: choose a verdict, check it, read the evidence."""
     from kdsupport._version import __version__
     from kdsupport.knowledge import load
-    from kdsupport.training.attempts import Attempt, open_store
+    from kdsupport.training.attempts import Attempt, AttemptRecorder, open_store
 
     kb = load()
     if isinstance(store, str):
         store = open_store(None if store == "default" else store)
+    recorder = AttemptRecorder(store)
     trainee = W.Text(value=trainee_id, description="Your trainee ID", style=LABEL)
+    save_status = W.HTML()
+    retry = W.Button(
+        description="Retry saving",
+        tooltip="Try again to record the answers that were not saved",
+        layout=W.Layout(display="none"),
+    )
+
+    def show_save(error: str | None) -> None:
+        save_status.value = H.save_status_html(error, len(recorder.pending))
+        retry.layout.display = None if recorder.pending else "none"
+
+    retry.on_click(lambda _: show_save(recorder.retry()))
     blocks, controls = [], []
     for claim in kb.evidence.claims:
         choice = W.RadioButtons(options=VERDICTS, value=None, description="Verdict")
@@ -52,18 +65,17 @@ def build_claim_quiz(*, trainee_id: str = "", store: Any = "default") -> W.VBox:
                 return
             correct = choice.value == claim.verdict
             if store is not None and trainee.value.strip():
-                store.record(
-                    Attempt(
-                        trainee.value.strip(),
-                        "claims",
-                        claim.id,
-                        choice.value,
-                        correct,
-                        Attempt.now(),
-                        kb.version,
-                        __version__,
-                    )
+                attempt = Attempt(
+                    trainee.value.strip(),
+                    "claims",
+                    claim.id,
+                    choice.value,
+                    correct,
+                    Attempt.now(),
+                    kb.version,
+                    __version__,
                 )
+                show_save(recorder.save(attempt))
             sources = [
                 {"id": r.id, **kb.source_entry(r.id), "section": r.locator} for r in claim.source
             ]
@@ -93,6 +105,7 @@ def build_claim_quiz(*, trainee_id: str = "", store: Any = "default") -> W.VBox:
             )
         )
         controls.append((claim.id, choice, button, feedback))
-    box = W.VBox([trainee, *blocks])
+    box = W.VBox([trainee, *blocks, W.HBox([save_status, retry])])
     box.trainee, box.claims = trainee, controls  # type: ignore[attr-defined]
+    box.save_status, box.retry_button = save_status, retry  # type: ignore[attr-defined]
     return box

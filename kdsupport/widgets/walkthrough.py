@@ -35,8 +35,10 @@ class CaseWalkthrough(W.VBox):
         self, case_id: str, *, trainee_id: str, store: AttemptStore | None, data_dir: Any = None
     ):
         from kdsupport.data import list_cases
+        from kdsupport.training.attempts import AttemptRecorder
 
         self.store = store
+        self.recorder = AttemptRecorder(store)
         self.data_dir = data_dir
         cases = list_cases(data_dir)
         self.case_picker = W.Dropdown(
@@ -66,6 +68,13 @@ class CaseWalkthrough(W.VBox):
             description="Next question", disabled=True, tooltip="Go to the next question"
         )
         self.feedback = W.HTML()
+        self.save_status = W.HTML()
+        self.retry_button = W.Button(
+            description="Retry saving",
+            tooltip="Try again to record the answers that were not saved",
+            layout=W.Layout(display="none"),
+        )
+        self.retry_button.on_click(lambda _: self.retry_saving())
         self.summary = W.HTML()
         self.check_button.on_click(lambda _: self.check())
         self.next_button.on_click(lambda _: self.next())
@@ -79,6 +88,7 @@ class CaseWalkthrough(W.VBox):
                 self.answer_box,
                 W.HBox([self.check_button, self.next_button]),
                 self.feedback,
+                W.HBox([self.save_status, self.retry_button]),
                 self.summary,
             ]
         )
@@ -196,12 +206,13 @@ class CaseWalkthrough(W.VBox):
         self._update_score()
 
     def _log(self, q: Question, fb: Feedback) -> None:
+        """Record the answer; a store error is shown and the answer kept for a retry."""
         if self.store is None:
             return
         from kdsupport._version import __version__
         from kdsupport.training.attempts import Attempt
 
-        self.store.record(
+        error = self.recorder.save(
             Attempt(
                 trainee_id=self.trainee.value.strip(),
                 case_id=self.record.id,
@@ -213,6 +224,16 @@ class CaseWalkthrough(W.VBox):
                 kdsupport_version=__version__,
             )
         )
+        self._show_save_status(error)
+
+    def retry_saving(self) -> None:
+        """Try again to record the answers a store error refused."""
+        self._show_save_status(self.recorder.retry())
+
+    def _show_save_status(self, error: str | None) -> None:
+        n = len(self.recorder.pending)
+        self.save_status.value = H.save_status_html(error, n)
+        self.retry_button.layout.display = None if n else "none"
 
     def next(self) -> None:
         """Show the next question, or the summary after the last one."""
