@@ -9,13 +9,17 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8866
+INSTRUCTOR_PORT ?= 8867
 PYTEST_ARGS ?=
+# Jupyter refuses to run as root unless told; the course machine may well be a root container.
+ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help venv test app lab lint bench clean
+.PHONY: help venv test app instructor lab lint bench clean
 
 help:
 	@echo "make test   - create $(VENV) if needed, install kdsupport[test], run the whole test suite"
 	@echo "make app    - create $(VENV) if needed and serve the trainee app (http://$(HOST):$(PORT))"
+	@echo "make instructor - serve the instructor pages on port $(INSTRUCTOR_PORT), behind a printed token"
 	@echo "make lab    - open JupyterLab on notebooks/ (for instructors and authors)"
 	@echo "make bench  - benchmark: import, assess latency, batch screening, notebooks (writes benchmarks/results.json)"
 	@echo "make lint   - ruff check"
@@ -38,8 +42,11 @@ test: $(STAMP)
 app: $(STAMP)
 	$(BIN)/python -m kdsupport.app --host $(HOST) --port $(PORT)
 
+instructor: $(STAMP)
+	$(BIN)/python -m kdsupport.app --role instructor --host $(HOST) --port $(INSTRUCTOR_PORT)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --notebook-dir=notebooks
+	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --notebook-dir=notebooks $(ALLOW_ROOT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

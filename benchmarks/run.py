@@ -153,20 +153,20 @@ def notebook_times(repeats: int, folder: Path) -> dict[str, float]:
 
     out: dict[str, float] = {}
     db = folder / "attempts.sqlite"
-    for nb in sorted(NOTEBOOKS.glob("*.ipynb")):
+    for nb in sorted(NOTEBOOKS.rglob("*.ipynb"), key=lambda p: p.name):
         src = nb.read_text()
         params = {}
         if "attempts_db" in src:
             params["attempts_db"] = str(db)
         if "demo_attempts" in src:
-            params.update(demo_attempts=1, export_path=str(folder / "export.csv"))
+            params.update(demo_attempts=1, export_dir=str(folder / "exports"))
 
         def run(nb: Path = nb, params: dict = params) -> None:
             pm.execute_notebook(
                 str(nb),
                 str(folder / "out.ipynb"),
                 parameters=params,
-                cwd=str(NOTEBOOKS),
+                cwd=str(nb.parent),
                 kernel_name="python3",
                 progress_bar=False,
                 log_output=False,

@@ -1,8 +1,23 @@
-"""The trainee app: Voila serving the course notebooks, code hidden, opening at 00_start_here.
+"""Start the trainee app or the instructor app (Voilà, code hidden, behind the request guard).
 
-``python -m kdsupport.app [--port N] [--host H] [--attempts PATH]`` (what ``make app`` runs)
-starts Voila on the ``notebooks`` directory with the root URL redirected to the course home.
-Attempts are logged to ``--attempts`` (default ``var/attempts.sqlite`` next to the notebooks).
+``python -m kdsupport.app`` (what ``make app`` runs) serves the **course** in
+``notebooks/course`` to trainees, opening at ``00_start_here``. Only the course pages are
+served: the instructor dashboard, the case-conference and the cohort pages are not part of it.
+
+``python -m kdsupport.app --role instructor`` (what ``make instructor`` runs) serves
+``notebooks/instructor`` on its own port, protected by a token printed at start-up. Exports go
+to a folder chosen here (``--export-dir``, default ``var/exports``), never by a web page.
+
+Both apps:
+
+* listen on 127.0.0.1 unless told otherwise; binding to another interface exposes the app to
+  that network, and trainee identity is then only what a trainee types (real per-trainee
+  identity needs a course server with sign-in);
+* answer only requests for ``localhost``, loopback addresses and ``--allow-host`` names, from
+  their own origin (:mod:`kdsupport.server.guard`);
+* cap live kernels and cull idle ones (:mod:`kdsupport.server.kernels`);
+* refuse to start when the attempt log cannot be used (a damaged file, another program's
+  database, a different schema), with one line saying why.
 
 For training with synthetic patients; not a medical device.
 """
@@ -10,69 +25,159 @@ For training with synthetic patients; not a medical device.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
+import secrets
 import sys
 from pathlib import Path
 
-__all__ = ["main", "START_PAGE"]
+__all__ = ["main", "ROLES", "pages_of"]
 
-START_PAGE = "00_start_here.ipynb"
+ROOT = Path(__file__).resolve().parents[1]
+ROLES = {
+    "trainee": ("course", "00_start_here", 8866),
+    "instructor": ("instructor", "08_instructor_dashboard", 8867),
+}
 
 
-def _voila_class():  # type: ignore[no-untyped-def]
-    from jupyter_server.utils import url_path_join
-    from tornado.web import RedirectHandler
-    from voila.app import Voila
+def pages_of(folder: Path) -> list[str]:
+    """The notebook pages in a folder (names without ``.ipynb``)."""
+    return sorted(p.stem for p in folder.glob("*.ipynb"))
 
-    class CourseVoila(Voila):
-        """Voila whose root URL opens the course home instead of a file listing."""
 
-        def init_handlers(self):  # type: ignore[no-untyped-def]
-            handlers = super().init_handlers()
-            home = url_path_join(self.server_url, "/voila/render/", START_PAGE)
-            return [
-                (
-                    url_path_join(self.server_url, "/?"),
-                    RedirectHandler,
-                    {"url": home, "permanent": False},
-                ),
-                *handlers,
-            ]
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
-    return CourseVoila
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m kdsupport.app",
+        description="Serve the kdsupport course (trainee) or the instructor pages (Voilà).",
+    )
+    p.add_argument("--role", choices=sorted(ROLES), default="trainee", help="which app")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (trainee 8866, instructor 8867)")
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the app may be reached under besides localhost (repeatable)",
+    )
+    p.add_argument("--attempts", default=None, help="attempt log (default var/attempts.sqlite)")
+    p.add_argument(
+        "--export-dir", default=None, help="instructor exports folder (default var/exports)"
+    )
+    p.add_argument("--max-kernels", type=int, default=16, help="live kernels at most (16)")
+    p.add_argument(
+        "--idle-minutes",
+        type=float,
+        default=45,
+        help="shut down a page's kernel after this long without activity (45)",
+    )
+    p.add_argument(
+        "--unconnected-seconds",
+        type=float,
+        default=60,
+        help="shut down a kernel no browser connected to after this long (60)",
+    )
+    p.add_argument("--notebooks", default=None, help=argparse.SUPPRESS)  # tests only
+    return p
+
+
+def _check_store(location: str) -> str | None:
+    """None when the attempt log can be used, else a one-line reason."""
+    from kdsupport.errors import KdsupportError
+    from kdsupport.training.attempts import SQLiteAttemptStore
+
+    try:
+        store = SQLiteAttemptStore(location)
+        try:
+            store.check()
+        finally:
+            store.close()
+    except KdsupportError as exc:
+        return str(exc)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Start the trainee app (blocks until stopped with Ctrl-C)."""
-    root = Path(__file__).resolve().parents[1]
-    p = argparse.ArgumentParser(prog="python -m kdsupport.app", description=__doc__.splitlines()[0])
-    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
-    p.add_argument(
-        "--notebooks", default=str(root / "notebooks"), help="the course notebooks directory"
-    )
-    p.add_argument(
-        "--attempts", default=None, help="attempt log (default var/attempts.sqlite in the checkout)"
-    )
-    args = p.parse_args(argv)
+    """Start the app (blocks until stopped with Ctrl-C); returns the exit status."""
+    from kdsupport.escaping import one_line
+    from kdsupport.server.guard import RequestGuard
+    from kdsupport.server.voila import voila_class
+
+    args = _parser().parse_args(argv)
+    folder_name, start, default_port = ROLES[args.role]
+    port = args.port or default_port
+    notebooks = Path(args.notebooks) if args.notebooks else ROOT / "notebooks" / folder_name
+    problems = []
+    if args.max_kernels < 1:
+        problems.append(f"--max-kernels must be >= 1, got {args.max_kernels}")
+    if not args.idle_minutes > 0 or not args.unconnected_seconds > 0:
+        problems.append("--idle-minutes and --unconnected-seconds must be > 0")
+    if not (notebooks / f"{start}.ipynb").is_file():
+        problems.append(f"no start page {start}.ipynb in {notebooks}")
     attempts = (
         args.attempts
         or os.environ.get("KDSUPPORT_ATTEMPTS")
-        or str(root / "var" / "attempts.sqlite")
+        or str(ROOT / "var" / "attempts.sqlite")
     )
-    Path(attempts).parent.mkdir(parents=True, exist_ok=True)
+    why = _check_store(attempts)
+    if why is not None:
+        problems.append(f"{why}. Move the file away or choose another with --attempts.")
+    if problems:
+        for problem in problems:
+            print(one_line(f"kdsupport app: {problem}"), file=sys.stderr)
+        return 2
     os.environ["KDSUPPORT_ATTEMPTS"] = attempts
-    print(
-        (
-            f"kdsupport trainee app: http://{args.host}:{args.port}/  (attempts are logged to "
-            f"{attempts})"
-        ),
-        flush=True,
+    export_dir = (
+        args.export_dir or os.environ.get("KDSUPPORT_EXPORT_DIR") or ROOT / "var" / "exports"
     )
-    app = _voila_class()
-    app.launch_instance(
-        argv=[args.notebooks, f"--port={args.port}", "--no-browser", f"--Voila.ip={args.host}"]
-    )
+    os.environ["KDSUPPORT_EXPORT_DIR"] = str(export_dir)
+
+    guard = RequestGuard.for_pages(pages_of(notebooks), args.allow_host)
+    base = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}/"
+    token = ""
+    if args.role == "instructor":
+        # read once and removed, so that no kernel inherits it
+        token = os.environ.pop("KDSUPPORT_INSTRUCTOR_TOKEN", "") or secrets.token_urlsafe(24)
+    url = f"{base}voila/render/{start}.ipynb?token={token}" if token else base
+    print(f"kdsupport {args.role} app: {url}", flush=True)
+    print(f"  attempts are logged to {attempts}", flush=True)
+    if args.role == "instructor":
+        print(f"  exports are written to {export_dir}", flush=True)
+        print("  keep the token to yourself: it opens every trainee's answers", flush=True)
+    if not _loopback(args.host):
+        print(
+            f"  WARNING: listening on {args.host} exposes the app to that network. Trainee "
+            "identity is only what a trainee types; use a course server with sign-in for real "
+            "identities.",
+            flush=True,
+        )
+    manager = "kdsupport.server.kernels.CappedKernelManager"
+    voila_argv = [
+        str(notebooks),
+        f"--port={port}",
+        "--Voila.port_retries=0",
+        "--no-browser",
+        f"--Voila.ip={args.host}",
+        f"--Voila.token={token}",
+        f"--VoilaConfiguration.multi_kernel_manager_class={manager}",
+        "--VoilaConfiguration.show_tracebacks=False",
+        f"--CappedKernelManager.max_kernels={args.max_kernels}",
+        f"--CappedKernelManager.unconnected_grace_s={args.unconnected_seconds}",
+        f"--CappedKernelManager.cull_idle_timeout={int(args.idle_minutes * 60)}",
+        f"--CappedKernelManager.cull_interval={max(5, min(30, int(args.unconnected_seconds / 2)))}",
+        "--CappedKernelManager.cull_connected=True",
+    ]
+    app_class = voila_class(guard, f"{start}.ipynb")
+    app_class.launch_instance(argv=voila_argv)
     return 0
 
 

@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser(
         "conference",
         help="render a curated case into a self-contained HTML case-conference report",
-        description="Execute notebooks/10_case_conference.ipynb for a case and write a code-free, "
+        description="Execute notebooks/instructor/10_case_conference.ipynb for a case and write a "
+        "code-free, "
         "self-contained HTML report (figures embedded, no network needed to view it).",
     )
     c.add_argument("case_id", metavar="CASE_ID", help="a curated case id, e.g. tr-001")

@@ -1,9 +1,9 @@
 """Case conferences: sections of the conference notebook and the one-command HTML report.
 
-``kdsupport conference CASE_ID`` executes ``notebooks/10_case_conference.ipynb`` with papermill
-for the case and turns the executed notebook into one self-contained HTML file: no code cells,
-figures embedded as PNG data URIs, inline CSS, no scripts and nothing fetched from the network,
-so it opens offline and can be presented without editing.
+``kdsupport conference CASE_ID`` executes ``notebooks/instructor/10_case_conference.ipynb`` with
+papermill for the case and turns the executed notebook into one self-contained HTML file: no
+code cells, figures embedded as PNG data URIs, inline CSS, no scripts and nothing fetched from
+the network, so it opens offline and can be presented without editing.
 
 For case conferences with synthetic patients; not a medical device.
 """
@@ -40,11 +40,9 @@ NOTEBOOK = "10_case_conference.ipynb"
 
 
 def notebook_path(name: str = NOTEBOOK) -> Path:
-    """A course notebook of the checkout (``$KDSUPPORT_NOTEBOOKS`` overrides the folder)."""
-    folder = Path(
-        os.environ.get("KDSUPPORT_NOTEBOOKS", Path(__file__).resolve().parents[1] / "notebooks")
-    )
-    return folder / name
+    """An instructor notebook of the checkout (``$KDSUPPORT_NOTEBOOKS`` overrides the folder)."""
+    default = Path(__file__).resolve().parents[1] / "notebooks" / "instructor"
+    return Path(os.environ.get("KDSUPPORT_NOTEBOOKS", default)) / name
 
 
 def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str:

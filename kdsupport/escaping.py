@@ -38,6 +38,7 @@ __all__ = [
     "markdown_code",
     "plot_label",
     "one_line",
+    "spreadsheet_cell",
     "find_active_markup",
     "require_inert_html",
     "UnsafeOutputError",
@@ -91,6 +92,17 @@ def markdown_code(value: Any, *, max_chars: int | None = None) -> str:
 def plot_label(value: Any, *, max_chars: int = 40) -> str:
     """Text for a matplotlib label: one line, no mathtext, at most ``max_chars`` characters."""
     return one_line(value, max_chars=max_chars).replace("$", r"\$")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will show as text, never run as a formula.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    ``'`` (the OWASP advice for CSV injection); other values are returned unchanged.
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 # ---------------------------------------------------------------- the inert-HTML check

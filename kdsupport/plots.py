@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kdsupport.escaping import plot_label
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
@@ -195,7 +197,7 @@ def attempts_by_question_figure(df: pd.DataFrame, *, top: int = 20) -> Figure:
         ax.text(0.5, 0.5, "no attempts yet", ha="center", va="center", transform=ax.transAxes)
         return fig
     by = (
-        df.assign(question=df["case_id"] + " " + df["question_id"])
+        df.assign(question=(df["case_id"] + " " + df["question_id"]).map(plot_label))
         .groupby("question", as_index=False)["correct"]
         .mean()
         .sort_values(["correct", "question"])
@@ -220,7 +222,10 @@ def attempts_by_trainee_figure(df: pd.DataFrame) -> Figure:
         ax.text(0.5, 0.5, "no attempts yet", ha="center", va="center", transform=ax.transAxes)
         return fig
     counts = (
-        df.assign(result=df["correct"].map({True: "correct", False: "not correct"}))
+        df.assign(
+            result=df["correct"].map({True: "correct", False: "not correct"}),
+            trainee_id=df["trainee_id"].map(plot_label),  # ids are drawn as plain text
+        )
         .groupby(["trainee_id", "result"], as_index=False)
         .size()
     )

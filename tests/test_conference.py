@@ -80,7 +80,7 @@ def test_cohort_outcomes_notebook_runs_on_the_committed_cohort(tmp_path):
 
     import papermill as pm
 
-    nb = ROOT / "notebooks" / "11_cohort_outcomes.ipynb"
+    nb = ROOT / "notebooks" / "instructor" / "11_cohort_outcomes.ipynb"
     out = tmp_path / "11.ipynb"
     pm.execute_notebook(
         str(nb), str(out), cwd=str(nb.parent), kernel_name="python3", progress_bar=False

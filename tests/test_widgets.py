@@ -183,12 +183,16 @@ def test_dashboard_tables_figures_and_export(store, tmp_path):
 
     assert add_demo_attempts(store, 0) == 0
     added = add_demo_attempts(store, 3, seed=1)
-    d = build_instructor_dashboard(store=store, export_path=str(tmp_path / "out.csv"))
+    d = build_instructor_dashboard(store=store, export_dir=str(tmp_path / "exports"))
     assert f"<b>{added}</b> answers from <b>3</b> trainee(s)" in d.summary.value
     assert "Hardest questions" in d.summary.value
     d.export_button.click()
-    rows = list(csv.DictReader((tmp_path / "out.csv").open()))
+    (written,) = (tmp_path / "exports").glob("attempts-*.csv")
+    rows = list(csv.DictReader(written.open()))
     assert len(rows) == added and "Exported" in d.status.value
+    assert "download=" in d.status.value and "data:text/csv" in d.status.value
+    d.export_button.click()  # a second export is a new file, never an overwrite
+    assert len(list((tmp_path / "exports").glob("attempts-*.csv"))) == 2
 
 
 def test_builders_return_widgets_and_do_not_display():

@@ -25,6 +25,7 @@ from __future__ import annotations
 import abc
 import csv
 import datetime as dt
+import io
 import json
 import os
 import sqlite3
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.errors import AttemptStoreError, InvalidInputError, Problem
+from kdsupport.safe_write import write_atomically
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +47,7 @@ __all__ = [
     "SQLiteAttemptStore",
     "open_store",
     "default_store_path",
+    "default_export_dir",
 ]
 
 SCHEMA_VERSION = 1
@@ -119,20 +122,37 @@ class AttemptStore(abc.ABC):
         return df
 
     def export_csv(self, path: str | Path) -> Path:
-        """Write every attempt to a CSV file for the instructor; return its path."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(out.suffix + ".tmp")
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(COLUMNS)
-            for a in self.attempts():
-                row = asdict(a)
-                row["answer"] = json.dumps(row["answer"])
-                row["correct"] = int(row["correct"])
-                w.writerow([row[c] for c in COLUMNS])
-        tmp.replace(out)  # never a half-written export
-        return out
+        """Write every attempt to a CSV file for the instructor; return its path.
+
+        The file is written atomically (:mod:`kdsupport.safe_write`), and text cells that a
+        spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) are prefixed with ``'``.
+        """
+        return write_atomically(path, self.to_csv_text(), option="export")
+
+    def to_csv_text(self) -> str:
+        """Every attempt as CSV text (one header row, one row per answer)."""
+        from kdsupport.escaping import spreadsheet_cell
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(COLUMNS)
+        for a in self.attempts():
+            row = asdict(a)
+            row["answer"] = json.dumps(row["answer"])
+            row["correct"] = int(row["correct"])
+            w.writerow([spreadsheet_cell(row[c]) for c in COLUMNS])
+        return buf.getvalue()
+
+    def export_to_folder(self, folder: str | Path) -> Path:
+        """Export to a new, time-stamped CSV file in a folder the server chose; return its path."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        base = Path(folder)
+        out = base / f"attempts-{stamp}.csv"
+        n = 1
+        while out.exists():
+            n += 1
+            out = base / f"attempts-{stamp}-{n}.csv"
+        return self.export_csv(out)
 
 
 class SQLiteAttemptStore(AttemptStore):
@@ -309,6 +329,15 @@ class AttemptRecorder:
             return str(exc)
         self.pending.clear()
         return None
+
+
+def default_export_dir() -> Path:
+    """Where instructor exports go: ``$KDSUPPORT_EXPORT_DIR``, else ``var/exports``.
+
+    The folder is chosen by whoever starts the server, never by a web page.
+    """
+    env = os.environ.get("KDSUPPORT_EXPORT_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "var" / "exports"
 
 
 def default_store_path() -> Path:

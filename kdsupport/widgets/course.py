@@ -56,11 +56,6 @@ COURSE = [
         "At-home ketamine",
         "What at-home programmes require, the FDA warning, how screening differs.",
     ),
-    (
-        "08_instructor_dashboard",
-        "Instructor dashboard",
-        "Attempts by trainee and by question; hardest questions; CSV export.",
-    ),
 ]
 
 

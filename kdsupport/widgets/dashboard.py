@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as W
 
 from kdsupport import report_html as H
-from kdsupport.widgets._common import LABEL
+from kdsupport.errors import KdsupportError
 
 __all__ = ["build_instructor_dashboard", "dashboard_tables"]
 
@@ -46,20 +46,30 @@ def dashboard_tables(df: Any) -> dict[str, Any]:
     return {"by_trainee": by_trainee, "by_question": by_question, "hardest": hardest}
 
 
-def build_instructor_dashboard(
-    *, store: Any = "default", export_path: str = "attempts_export.csv"
-) -> W.VBox:
-    """Refreshable summaries and figures of the attempt log, with a CSV export button."""
+def build_instructor_dashboard(*, store: Any = "default", export_dir: Any = "default") -> W.VBox:
+    """Refreshable summaries and figures of the attempt log, with a CSV export button.
+
+    The export goes to a new, time-stamped file in ``export_dir``, a folder chosen by whoever
+    started the server (``"default"``: ``$KDSUPPORT_EXPORT_DIR`` or ``var/exports``), and is
+    offered as a browser download. Nothing on the page can choose a path.
+    """
+    import base64
+
     from kdsupport.plots import attempts_by_question_figure, attempts_by_trainee_figure
-    from kdsupport.training.attempts import open_store
+    from kdsupport.training.attempts import default_export_dir, open_store
 
     if isinstance(store, str):
         store = open_store(None if store == "default" else store)
+    folder = Path(default_export_dir() if export_dir == "default" else export_dir)
     refresh = W.Button(description="Refresh", tooltip="Read the attempt log again")
-    path = W.Text(
-        value=export_path, description="Export to (CSV)", style=LABEL, layout=W.Layout(width="40em")
+    export = W.Button(
+        description="Export CSV",
+        tooltip="Write every attempt to a new CSV file in the server's export folder",
     )
-    export = W.Button(description="Export CSV", tooltip="Write every attempt to the CSV file")
+    where = W.HTML(
+        f"<p>Exports are written to the server's export folder <code>{H.esc(folder)}</code> "
+        "and offered as a download.</p>"
+    )
     status = W.HTML()
     summary = W.HTML()
     figures = W.HTML()
@@ -78,9 +88,9 @@ def build_instructor_dashboard(
             f"<p><b>{len(df)}</b> answers from <b>{df['trainee_id'].nunique()}</b> trainee(s) on "
             f"<b>{n_questions}</b> question(s); first answers correct: <b>{pct:.0f} %</b>.</p>"
             "<h4>By trainee (first answer to each question)</h4>"
-            + t["by_trainee"].to_html(index=False, border=1)
+            + t["by_trainee"].to_html(index=False, border=1, escape=True)
             + "<h4>Hardest questions</h4>"
-            + t["hardest"].to_html(index=False, border=1)
+            + t["hardest"].to_html(index=False, border=1, escape=True)
         )
         figures.value = H.figure_html(
             attempts_by_question_figure(df), alt="Percent correct by question, hardest first"
@@ -89,21 +99,27 @@ def build_instructor_dashboard(
         )
 
     def do_export(_: Any) -> None:
-        out = store.export_csv(Path(path.value))
+        try:
+            out = store.export_to_folder(folder)
+        except KdsupportError as exc:
+            status.value = H.save_status_html(f"the export was not written: {exc}", 0)
+            return
+        data = base64.b64encode(out.read_bytes()).decode("ascii")
         status.value = (
             f"<p role='status'>Exported {len(store.attempts())} attempts to "
-            f"<code>{H.esc(out)}</code>.</p>"
+            f"<code>{H.esc(out)}</code>. <a download='{H.esc(out.name)}' "
+            f"href='data:text/csv;charset=utf-8;base64,{data}'>Download {H.esc(out.name)}</a></p>"
         )
 
     refresh.on_click(update)
     export.on_click(do_export)
     update()
-    box = W.VBox([W.HBox([refresh]), summary, figures, W.HBox([path, export]), status])
-    box.refresh_button, box.export_button, box.export_path, box.status, box.summary = (
+    box = W.VBox([W.HBox([refresh]), summary, figures, where, W.HBox([export]), status])
+    box.refresh_button, box.export_button, box.status, box.summary = (
         refresh,
         export,
-        path,
         status,
         summary,
     )  # type: ignore[attr-defined]
+    box.export_dir = folder  # type: ignore[attr-defined]
     return box

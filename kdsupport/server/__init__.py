@@ -1,0 +1,11 @@
+"""The web servers: the trainee app and the instructor app, both Voilà, both guarded.
+
+* :mod:`kdsupport.server.guard`: which requests are answered at all (host names, origins,
+  cross-site requests, the pages a role may open);
+* :mod:`kdsupport.server.kernels`: a kernel manager with a cap on live kernels and a culler for
+  idle and never-connected ones;
+* :mod:`kdsupport.server.voila`: Voilà wired to both;
+* :mod:`kdsupport.app`: the command that starts either app.
+
+For training with synthetic patients; not a medical device.
+"""

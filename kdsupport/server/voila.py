@@ -1,0 +1,105 @@
+"""Voilà wired to the request guard and the capped kernel manager.
+
+:func:`voila_class` returns a Voilà application class whose Tornado application checks every
+request with a :class:`~kdsupport.server.guard.RequestGuard` before a handler sees it, whose
+root URL opens the app's start page, and whose kernels are managed by
+:class:`~kdsupport.server.kernels.CappedKernelManager`.
+
+For training with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+import tornado.web
+
+from kdsupport.server.guard import Refusal, RequestGuard
+
+__all__ = ["voila_class", "GuardedApplication", "SECURITY_HEADERS", "CSP"]
+
+# Sent with every response: the page may load and connect only to this app (so nothing is fetched
+# from a CDN and nothing leaks elsewhere), no other site may frame it, no referrer leaks, no MIME
+# sniffing. Voilà and ipywidgets need inline scripts and eval.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class RefusalHandler(tornado.web.RequestHandler):
+    """Answers a refused request with its status and a one-line reason (nothing else runs)."""
+
+    def initialize(self, refusal: Refusal) -> None:  # noqa: D102
+        self.refusal = refusal
+
+    def prepare(self) -> None:  # noqa: D102
+        self.set_status(self.refusal.status)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        for name, value in SECURITY_HEADERS.items():
+            self.set_header(name, value)
+        self.finish(f"{self.refusal.status}: {self.refusal.reason}\n")
+
+
+class GuardedApplication(tornado.web.Application):
+    """A Tornado application that asks the guard before it routes any request."""
+
+    def __init__(self, guard: RequestGuard, *args: Any, **kwargs: Any):
+        self.guard = guard
+        super().__init__(*args, **kwargs)
+
+    def find_handler(self, request: Any, **kwargs: Any) -> Any:  # noqa: D102
+        refusal = self.guard.check(request.method or "", request.path, request.headers)
+        if refusal is not None:
+            return self.get_handler_delegate(request, RefusalHandler, {"refusal": refusal})
+        return super().find_handler(request, **kwargs)
+
+
+def voila_class(guard: RequestGuard, start_page: str) -> type:
+    """A Voilà application class guarded by ``guard`` whose root opens ``start_page``."""
+    from jupyter_server.utils import url_path_join
+    from tornado.web import RedirectHandler
+    from voila.app import Voila
+
+    class GuardedVoila(Voila):  # type: ignore[misc]  # Voilà is untyped
+        """Voilà behind the request guard, opening at the app's start page."""
+
+        def init_handlers(self) -> list[Any]:  # noqa: D102
+            handlers = super().init_handlers()
+            home = url_path_join(self.server_url, "/voila/render/", start_page)
+            root = url_path_join(self.server_url, "/?")
+            return [(root, RedirectHandler, {"url": home, "permanent": False}), *handlers]
+
+        def start(self) -> None:
+            """Voilà's own start, with the guarded Tornado application."""
+            self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
+            settings = self.init_settings()
+            self.app = GuardedApplication(guard, **settings)
+            self.app.settings.update(self.tornado_settings)
+            # Defence in depth behind the guard: Jupyter's own host check and page headers.
+            self.app.settings.update(
+                allow_remote_access=False,
+                local_hostnames=["localhost", *sorted(guard.hosts)],
+                headers={**self.app.settings.get("headers", {}), **SECURITY_HEADERS},
+            )
+            self.app.add_handlers(".*$", self.init_handlers())
+            self.listen()
+
+    return GuardedVoila
