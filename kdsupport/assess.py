@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kdsupport._version import __version__
+from kdsupport.errors import InvalidInputError, Problem
 from kdsupport.monitoring import CHECK_ORDER, evaluate_predose_bp, evaluate_sessions
 from kdsupport.result import Reason, ScoreResult, Status
 from kdsupport.scales import evaluate_outcome, score_all
@@ -90,13 +91,28 @@ def assess(
         from kdsupport.knowledge import load
 
         kb = load()
+    problems = []
+    if definition is not None and definition not in kb.trd.definitions:
+        problems.append(
+            Problem(
+                "definition",
+                f"unknown TRD definition {definition!r}; allowed: "
+                + ", ".join(sorted(kb.trd.definitions)),
+            )
+        )
+    remissions = kb.scales.outcome.remission["madrs"].definitions
+    if madrs_remission is not None and madrs_remission not in remissions:
+        problems.append(
+            Problem(
+                "madrs_remission",
+                f"unknown MADRS remission definition {madrs_remission!r}; allowed: "
+                + ", ".join(sorted(remissions)),
+            )
+        )
+    if problems:
+        raise InvalidInputError(problems)
     def_name, defn = kb.definition(definition)
     remission = {"madrs": madrs_remission} if madrs_remission else None
-    if madrs_remission and madrs_remission not in kb.scales.outcome.remission["madrs"].definitions:
-        choices = sorted(kb.scales.outcome.remission["madrs"].definitions)
-        raise KeyError(
-            f"unknown MADRS remission definition {madrs_remission!r}; choose one of {choices}"
-        )
 
     trd = evaluate_trd(record, kb, def_name)
     tr = score_thase_rush(record, trd, kb)

@@ -11,7 +11,7 @@ adversary. Wherever such text becomes part of an output it goes through one of t
   close;
 * :func:`plot_label`: a matplotlib label, on one line, with ``$`` escaped so that mathtext is
   never parsed, and cut to a readable length;
-* :func:`one_line`: a terminal or text line, with whitespace runs collapsed and every other
+* :func:`one_line`: a terminal or text line, with line breaks turned into spaces and every other
   control character shown as an escape, so one message is always one line and no escape
   sequence reaches the terminal.
 
@@ -46,7 +46,8 @@ __all__ = [
 
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u2028\u2029]")
-_SPACE = re.compile(r"[\s\u2028\u2029]+")
+# Line breaks and tabs (a run becomes one space; runs of plain spaces are kept).
+_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]+")
 # Markdown characters with inline meaning (CommonMark lets any ASCII punctuation be escaped).
 # '(' ')' '!' need no escape once '[' and ']' are escaped; '#' and list markers only act at the
 # start of a line, which escaped text never is (it is always one line inside a sentence).
@@ -63,8 +64,8 @@ def _escape_control(match: re.Match[str]) -> str:
 
 
 def one_line(value: Any, *, max_chars: int | None = None) -> str:
-    """Text on one line: whitespace runs become one space, other controls become escapes."""
-    text = _SPACE.sub(" ", "" if value is None else str(value)).strip()
+    """Text on one line: line breaks become one space, other controls become escapes."""
+    text = _BREAKS.sub(" ", "" if value is None else str(value)).strip()
     text = _CONTROL.sub(_escape_control, text)
     if max_chars is not None and len(text) > max_chars:
         text = text[: max(1, max_chars - 1)].rstrip() + "…"

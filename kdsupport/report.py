@@ -13,6 +13,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from kdsupport.escaping import one_line
+
 __all__ = ["to_text"]
 
 WIDTH = 100
@@ -39,6 +41,7 @@ class _Doc:
         self.sources = sources
 
     def add(self, text: str = "", indent: int = 0, hang: int = 2) -> None:
+        text = one_line(text)  # record text never adds a line or a terminal escape
         if not text:
             self.lines.append("")
             return
