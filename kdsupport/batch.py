@@ -875,8 +875,8 @@ def read_screen_tables(directory: str | Any) -> dict[str, pd.DataFrame]:
 
 
 def _drop_patients(tables: dict[str, pd.DataFrame], bad: set[str]) -> dict[str, pd.DataFrame]:
-    if not bad:
-        return tables
+    """The tables without the rows of the patients in ``bad`` (an empty id is always dropped)."""
+    bad = bad | {""}
     return {
         k: v[~v["patient_id"].astype(str).isin(bad)].reset_index(drop=True)
         for k, v in tables.items()

@@ -350,7 +350,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
             w.writerow(["id", "field", "message"])
             w.writerows(problems)
         for pid, field, message in problems[:20]:
-            _say(f"invalid: {pid}: {field}: {message}")
+            _say(f"invalid: {pid or '(empty id)'}: {field}: {message}")
         if len(problems) > 20:
             _say(f"... and {len(problems) - 20} more in {errors}")
     elif errors.exists():

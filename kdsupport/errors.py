@@ -19,6 +19,7 @@ __all__ = [
     "KnowledgeBaseError",
     "DependencyError",
     "AttemptStoreError",
+    "OutputError",
 ]
 
 
@@ -106,3 +107,15 @@ class AttemptStoreError(KdsupportError):
 
     def __str__(self) -> str:
         return f"attempt log {self.location}: {self.reason}"
+
+
+class OutputError(KdsupportError):
+    """An output could not be written (a full disk, a read-only folder); the old file is kept."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(path, reason)
+
+    def __str__(self) -> str:
+        return f"could not write {self.path}: {self.reason}; any previous file is unchanged"

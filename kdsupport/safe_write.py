@@ -7,7 +7,8 @@ Every file kdsupport writes (``summary``, ``conference``, ``screen`` and its ``.
   temporary file is then renamed over the target with :func:`os.replace` (atomic on POSIX), and
   the folder is ``fsync``-ed; a reader sees the old file or the new one, never half of one;
 * a full disk, an exception or Ctrl-C removes the temporary file and leaves the old file as it
-  was; no ``.partial`` or ``.tmp`` litter is left behind;
+  was; no ``.partial`` or ``.tmp`` litter is left behind (an operating-system error becomes an
+  :class:`~kdsupport.errors.OutputError` saying so);
 * the target may be missing or a **regular file**; a directory, a device, a FIFO, a socket or a
   symbolic link is refused with :class:`~kdsupport.errors.InvalidInputError` naming the path,
   so an output can never replace ``/dev/null`` or write through a link.
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from kdsupport.errors import InvalidInputError, Problem
+from kdsupport.errors import InvalidInputError, OutputError, Problem
 
 __all__ = ["atomic_writer", "write_atomically", "check_writable_target", "replace_directory"]
 
@@ -115,9 +116,11 @@ def atomic_writer(
         check_writable_target(target, option=option)  # it may have changed meanwhile
         os.replace(tmp, target)
         _fsync_dir(folder)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError):
+            raise OutputError(str(target), exc.strerror or str(exc)) from None
         raise
 
 

@@ -228,7 +228,7 @@ def _parse_csv(name: str, data: bytes, problems: Problems) -> tuple[pd.DataFrame
             pid = row[id_at] if id_at is not None and id_at < len(row) else ""
             problems.append(
                 (
-                    pid or "(empty id)",
+                    pid,
                     f"{name}.csv (line {line})",
                     f"the row has {len(row)} fields; the header has {width}",
                 )
@@ -259,7 +259,7 @@ def _parse_csv(name: str, data: bytes, problems: Problems) -> tuple[pd.DataFrame
         for i in np.flatnonzero(bad):
             problems.append(
                 (
-                    ids[i] or "(empty id)",
+                    ids[i],
                     _path(name, int(row_lines[i]), col),
                     f"must be {expected} (or empty when not known), got {_show(str(raw[i]))}",
                 )
@@ -329,7 +329,7 @@ def _check_keys(
     for i, pid in enumerate(ids):
         if pid == "":
             problems.append(
-                ("(empty id)", _path("patients", int(lines[i]), "patient_id"), "empty patient id")
+                ("", _path("patients", int(lines[i]), "patient_id"), "empty patient id")
             )
         elif counts[pid] > 1:
             problems.append(
@@ -349,7 +349,7 @@ def _check_keys(
         for i in np.flatnonzero(orphan):
             problems.append(
                 (
-                    child[i] or "(empty id)",
+                    child[i],
                     _path(name, int(lines[i]), "patient_id"),
                     "a row for a patient who is not in patients.csv",
                 )
