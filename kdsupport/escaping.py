@@ -54,6 +54,10 @@ _BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]+")
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>|~&$:])")
 
 
+_BLOCK_START = re.compile(r"^([#>+=\-])")
+_ORDERED_START = re.compile(r"^([0-9]{1,9})([.)])")
+
+
 def html_text(value: Any) -> str:
     """Any value as HTML text (None is the empty string)."""
     return html.escape("" if value is None else str(value), quote=True)
@@ -73,8 +77,14 @@ def one_line(value: Any, *, max_chars: int | None = None) -> str:
 
 
 def markdown_text(value: Any, *, max_chars: int | None = None) -> str:
-    """Text for Markdown: one line, inline syntax escaped, so it can only ever be text."""
-    return _MARKDOWN.sub(r"\\\1", one_line(value, max_chars=max_chars))
+    """Text for Markdown: one line, inline syntax escaped, so it can only ever be text.
+
+    A block marker at the start (``#``, ``>``, ``-``, ``+``, ``=``, ``1.``) is escaped too, so
+    the text stays a paragraph even where it starts a line.
+    """
+    text = _MARKDOWN.sub(r"\\\1", one_line(value, max_chars=max_chars))
+    text = _BLOCK_START.sub(r"\\\1", text)
+    return _ORDERED_START.sub(r"\1\\\2", text)
 
 
 def markdown_code(value: Any, *, max_chars: int | None = None) -> str:
@@ -92,7 +102,10 @@ def markdown_code(value: Any, *, max_chars: int | None = None) -> str:
 
 def plot_label(value: Any, *, max_chars: int = 40) -> str:
     """Text for a matplotlib label: one line, no mathtext, at most ``max_chars`` characters."""
-    return one_line(value, max_chars=max_chars).replace("$", r"\$")
+    label = one_line(value).replace("$", r"\$")  # matplotlib treats every \$ as a plain $
+    if len(label) > max_chars:
+        label = label[: max(1, max_chars - 1)].rstrip() + "…"
+    return label
 
 
 def spreadsheet_cell(value: Any) -> Any:

@@ -119,7 +119,7 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     doc.lines.append(f"KDSUPPORT ASSESSMENT  {a['case_id']}  (synthetic record)")
     title = getattr(record, "title", None)
     if title:
-        doc.add(title)
+        doc.add(f"Title: {title}")  # labelled, so a title can never pass for a heading
     doc.lines.append(
         f"knowledge base {a['kb_version']} | kdsupport {a.get('kdsupport_version', '')}"
     )
