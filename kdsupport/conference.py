@@ -207,6 +207,7 @@ def render_conference(
 
     from kdsupport.data import data_dir as resolve_data_dir
     from kdsupport.data import load_case_by_id
+    from kdsupport.server.kernels import IPCKernelManager
 
     record = load_case_by_id(case_id, data_dir)  # fails early, listing the available ids
     target = check_writable_target(Path(out) if out else Path(f"conference-{case_id}.html"))
@@ -225,6 +226,7 @@ def render_conference(
                 kernel_name="python3",
                 progress_bar=progress,
                 log_output=False,
+                kernel_manager_class=IPCKernelManager,
             )
         except pm.PapermillExecutionError as exc:
             raise ConferenceError(

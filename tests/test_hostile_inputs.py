@@ -553,3 +553,67 @@ def test_the_recorder_keeps_order_and_loses_nothing(tmp_path):
     store.fail = False
     assert rec.save(_attempt("q3")) is None
     assert [a.question_id for a in store.attempts()] == ["q1", "q2", "q3"] and not rec.pending
+
+
+# ---------------------------------------------------------------- 4. reports, conference
+@pytest.fixture
+def hostile_case_dir(tmp_path):
+    rec = load_case(CASES / "tr-011.yaml").model_dump(mode="json", exclude_none=True)
+    rec["id"] = "tr-hostile"
+    rec["title"] = "See https://example.org/guide <script>alert(1)</script>\n# Forged"
+    rec["vignette"] = "<img src=x onerror=alert(1)> [x](javascript:alert(1)) $\\foo$"
+    rec["diagnosis"]["icd10"] = "F33.2](javascript:alert(1))<b>"
+    (tmp_path / "data" / "cases").mkdir(parents=True)
+    (tmp_path / "data" / "cases" / "tr-hostile.yaml").write_text(yaml.safe_dump(rec))
+    return tmp_path / "data"
+
+
+@pytest.mark.slow
+def test_conference_renders_a_case_that_mentions_links_and_markup_as_text(
+    hostile_case_dir, tmp_path
+):
+    from kdsupport.escaping import find_active_markup
+
+    out = tmp_path / "report.html"
+    proc = cli(
+        "conference",
+        "tr-hostile",
+        "--data-dir",
+        str(hostile_case_dir),
+        "--out",
+        str(out),
+        "--quiet",
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    html = out.read_text()
+    assert find_active_markup(html) == []
+    assert "https://example.org/guide &lt;script&gt;" in html
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "report.html"]  # no litter
+
+
+@pytest.mark.slow
+def test_a_failing_conference_section_is_one_line_naming_it(hostile_case_dir, tmp_path):
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / "instructor" / "10_case_conference.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if c.source.startswith("## Treatment sessions"))
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell("raise ValueError('plot exploded')"))
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nb, folder / "10_case_conference.ipynb")
+    out = tmp_path / "report.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kdsupport", "conference", "tr-011", "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "KDSUPPORT_NOTEBOOKS": str(folder)},
+    )
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [
+        "kdsupport: conference for tr-011: the section 'Treatment sessions' failed "
+        "(ValueError: plot exploded); no report was written"
+    ], proc.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["data", "nbs"]

@@ -19,11 +19,35 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_server.services.kernels.kernelmanager import (
+    AsyncMappingKernelManager,
+    ServerKernelManager,
+)
 from tornado import web
-from traitlets import Float, Integer
+from traitlets import Float, Integer, default
 
-__all__ = ["CappedKernelManager"]
+__all__ = ["CappedKernelManager", "IPCKernelManager", "IPCServerKernelManager"]
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """A kernel reached over local (IPC) sockets instead of TCP ports (papermill runs).
+
+    No port is opened on the machine, and the kernel does not warn on every start that its
+    TCP traffic is unencrypted.
+    """
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc"
+
+
+class IPCServerKernelManager(ServerKernelManager):
+    """The apps' per-kernel manager, over IPC sockets (see :class:`IPCKernelManager`)."""
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc"
 
 
 def _now() -> dt.datetime:
@@ -32,6 +56,10 @@ def _now() -> dt.datetime:
 
 class CappedKernelManager(AsyncMappingKernelManager):
     """A mapping kernel manager with a cap on live kernels and a culler for unconnected ones."""
+
+    @default("kernel_manager_class")
+    def _default_kernel_manager_class(self) -> str:
+        return "kdsupport.server.kernels.IPCServerKernelManager"
 
     max_kernels = Integer(
         8, config=True, help="Most kernels alive at once; a page beyond the cap gets 503."
