@@ -21,7 +21,7 @@ from kdsupport.errors import InvalidInputError, Problem
 from kdsupport.monitoring import CHECK_ORDER, evaluate_predose_bp, evaluate_sessions
 from kdsupport.result import Reason, ScoreResult, Status
 from kdsupport.scales import evaluate_outcome, score_all
-from kdsupport.screening import screen_all
+from kdsupport.screening import ScreeningContext, screen_all
 from kdsupport.staging import score_mgh_s, score_msm, score_thase_rush
 from kdsupport.suicide_risk import evaluate_suicide_risk
 from kdsupport.trd import evaluate_trd
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["assess", "DISCLAIMER", "ASSESSMENT_FORMAT"]
 
-ASSESSMENT_FORMAT = "kdsupport-assessment/1"
+ASSESSMENT_FORMAT = "kdsupport-assessment/2"
 DISCLAIMER = (
     "Training and case-conference tool using synthetic patients. Not a medical device and not "
     "clinical advice: it shows criteria met / not met / unknown with their sources so that a "
@@ -67,6 +67,7 @@ def assess(
     kb: KnowledgeBase | None = None,
     definition: str | None = None,
     madrs_remission: str | None = None,
+    severe_bp: str | None = None,
 ) -> dict[str, Any]:
     """Assess a validated case record.
 
@@ -109,6 +110,15 @@ def assess(
                 + ", ".join(sorted(remissions)),
             )
         )
+    severe_defs = kb.vitals.predose_bp_guide.severe.definitions
+    if severe_bp is not None and severe_bp not in severe_defs:
+        problems.append(
+            Problem(
+                "severe_bp",
+                f"unknown severe blood-pressure definition {severe_bp!r}; allowed: "
+                + ", ".join(sorted(severe_defs)),
+            )
+        )
     if problems:
         raise InvalidInputError(problems)
     def_name, defn = kb.definition(definition)
@@ -122,9 +132,23 @@ def assess(
     outcome = evaluate_outcome(scores, kb, remission=remission)
     risk = evaluate_suicide_risk(record, kb)
     v = record.vitals
-    bp = evaluate_predose_bp(v.systolic_mmhg if v else None, v.diastolic_mmhg if v else None, kb)
-    screens = screen_all(record, kb, suicide_level=risk.level)
-    sessions = evaluate_sessions(record, kb)
+    bp = evaluate_predose_bp(
+        v.systolic_mmhg if v else None,
+        v.diastolic_mmhg if v else None,
+        kb,
+        uncontrolled_hypertension=(
+            record.screening.uncontrolled_hypertension if record.screening else None
+        ),
+        severe=severe_bp,
+    )
+    context = ScreeningContext(
+        suicide_level=risk.level,
+        suicide_action=risk.action,
+        predose_tier=bp.label,
+        trd_status=trd.status,
+    )
+    screens = screen_all(record, kb, context=context)
+    sessions = evaluate_sessions(record, kb, severe=severe_bp)
 
     all_reasons: list[tuple[str, Reason]] = []
 
@@ -238,10 +262,12 @@ def assess(
             "reasons": [r.cited() for r in risk.reasons],
             "details": _reasons(risk.reasons),
         },
+        "alerts": _alerts(kb, risk, bp),
         "predose_bp": {
             "status": bp.label,
             "systolic_mmhg": _num(bp.inputs["systolic_mmhg"]),
             "diastolic_mmhg": _num(bp.inputs["diastolic_mmhg"]),
+            "severe_definition": bp.inputs["severe_definition"],
             "reasons": _reasons(bp.reasons),
         },
         "modalities": {
@@ -257,10 +283,12 @@ def assess(
                         "severity": f.severity,
                         "present": f.present,
                         "applicable": f.applicable,
+                        "note": f.note,
                         "sources": list(f.sources),
                     }
                     for f in scr.findings
                 ],
+                "items_assessed": scr.assessed,
                 "reasons": _reasons(scr.reasons),
             }
             for m, scr in screens.items()
@@ -270,6 +298,7 @@ def assess(
                 "number": s.number,
                 "modality": s.modality,
                 "checks": {n: s.checks[n].status.value for n in CHECK_ORDER},
+                "check_kinds": dict(s.kinds),
                 "details": {n: _reasons(s.checks[n].reasons) for n in CHECK_ORDER},
             }
             for s in sessions
@@ -279,6 +308,28 @@ def assess(
         "disclaimer": DISCLAIMER,
     }
     return result
+
+
+def _alerts(kb: KnowledgeBase, risk: Any, bp: Any) -> list[dict[str, Any]]:
+    """What must be seen before anything else: urgent suicide evaluation, a severe pre-dose BP.
+
+    Renderers show these above the modality statuses (spec 5.6).
+    """
+    out = []
+    if risk.action == "urgent_evaluation":
+        item = kb.screening.items["urgent_suicide_evaluation"]
+        esk = kb.screening.modalities["esketamine_nasal"].items["urgent_suicide_evaluation"]
+        out.append(
+            {
+                "code": "urgent_suicide_evaluation",
+                "message": f"{item.label}: {esk.note}",
+                "sources": list(kb.source_ids(esk.source)),
+            }
+        )
+    if bp.label == kb.vitals.predose_bp_guide.severe.status:
+        r = bp.reasons[0]
+        out.append({"code": "predose_bp_severe", "message": r.message, "sources": list(r.sources)})
+    return out
 
 
 def _trial_inputs(trial: Any) -> dict[str, Any]:

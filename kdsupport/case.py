@@ -237,6 +237,8 @@ class Session(_Record):
     cadss_total: int | None = None
     observation_minutes: float | None = Field(default=None, ge=0, le=LIMITS["minute"])
     adverse_events: Annotated[list[ShortText], Field(max_length=_LIST)] | None = None
+    # The clinician's judgement at discharge (spec 5.5, 5.8.9); null means not recorded.
+    dissociation_resolved: bool | None = None
 
 
 class Option(_Record):

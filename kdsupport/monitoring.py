@@ -1,27 +1,36 @@
 """Blood pressure before dosing and the monitoring checks of each treatment session.
 
-* **Pre-dose BP** (label general guide): systolic or diastolic above the guide ->
-  ``consider_delay``; both known and at or below -> ``ok``; otherwise ``unknown``. It is a guide
-  for a clinician's decision, not a stop rule.
-* **Session checks** (label and REMS for esketamine; site defaults for IV and at-home
-  ketamine), each met / not_met / unknown: ``predose_bp``, ``bp_rechecked``, ``bp_rise``
-  (met = a large rise occurred: a prompt for review), ``observed_2h``, ``bp_predischarge``,
-  ``spo2_monitored``, ``sedation_resolved``.
+* **Pre-dose BP**, in three tiers (case-record spec 5.4): ``ok`` (both values known and within
+  the label's general guide), ``consider_delay`` (above the guide: weigh benefit against the
+  short-term rise and consider delaying), ``severe`` (the hypertensive-crisis range, a
+  selectable site default: do not dose until a clinician has reassessed; the label sends
+  symptoms of hypertensive crisis to emergency care), else ``unknown``. A half-known reading
+  takes its tier from the known value and says the missing one could change it (5.8.7, 5.8.11).
+  A reading above the guide while screening recorded no uncontrolled hypertension adds the
+  reason ``predose_bp.screening_mismatch``.
+* **Session checks** (label and REMS for esketamine; site defaults for IV and at-home ketamine),
+  each met / not_met / unknown and each with a **kind** (spec 5.5): *compliance* checks (met =
+  done as required) ``predose_bp``, ``bp_rechecked``, ``observed_2h``, ``bp_predischarge``,
+  ``bp_acceptable_at_discharge``, ``spo2_monitored``, ``sedation_resolved``,
+  ``dissociation_resolved``; *finding* checks (met = a hazard happened) ``bp_rise``,
+  ``bp_severe``, ``desaturation``, ``deep_sedation``, ``loss_of_consciousness``. Renderers take
+  colour and words from the kind, so a hazard is never shown as a check passed.
 
 Thresholds and windows come from ``knowledge/vitals.yaml``. Missing data: no ``vitals`` list
 makes the BP checks unknown; rows without a BP value make the checks that need them unknown;
-rows without SpO2 make ``spo2_monitored`` unknown (case-record spec, clarifications 13, 19).
+rows without SpO2 make ``spo2_monitored`` unknown (case-record spec, clarifications 13, 19, 5.8).
 
 For training and case conferences with synthetic patients; not a medical device.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kdsupport.knowledge import SESSION_CHECKS
-from kdsupport.result import Reason, RuleResult, Status, any_of, compare
+from kdsupport.result import Reason, RuleResult, Status, all_of, any_of, compare
 
 if TYPE_CHECKING:
     from kdsupport.case import CaseRecord, Session, VitalReading
@@ -29,17 +38,54 @@ if TYPE_CHECKING:
 
 __all__ = [
     "evaluate_predose_bp",
+    "bp_tier",
     "evaluate_session",
     "evaluate_sessions",
     "SessionChecks",
     "CHECK_ORDER",
+    "PREDOSE_TIERS",
 ]
 
 CHECK_ORDER = SESSION_CHECKS
+PREDOSE_TIERS = ("ok", "consider_delay", "severe", "unknown")
 
 
 def _g(x: float | None) -> str:
     return "not recorded" if x is None else f"{x:g}"
+
+
+def _severe(kb: KnowledgeBase, severe: str | None) -> tuple[float, float]:
+    _, d = kb.vitals.predose_bp_guide.severe_definition(severe)
+    return d.systolic_above_mmhg.value, d.diastolic_above_mmhg.value
+
+
+def bp_tier(
+    systolic: float | None, diastolic: float | None, kb: KnowledgeBase, *, severe: str | None = None
+) -> tuple[str, Status, Status]:
+    """The tier of one reading, with the Kleene statuses 'above the guide' and 'severe'.
+
+    The tier is ``severe`` when a known value is in the severe range, ``consider_delay`` when a
+    known value is above the guide (a missing value may still make it severe), ``ok`` when both
+    are known and within the guide, otherwise ``unknown`` (spec 5.4, 5.8.7, 5.8.11).
+    """
+    g = kb.vitals.predose_bp_guide
+    s_sev, d_sev = _severe(kb, severe)
+    sev = any_of([compare(systolic, ">", s_sev), compare(diastolic, ">", d_sev)])
+    above = any_of(
+        [
+            compare(systolic, ">", g.systolic_above_mmhg.value),
+            compare(diastolic, ">", g.diastolic_above_mmhg.value),
+        ]
+    )
+    if sev is Status.MET:
+        tier = g.severe.status
+    elif above is Status.MET:
+        tier = g.above_status
+    elif above is Status.NOT_MET:
+        tier = g.within_status
+    else:
+        tier = "unknown"
+    return tier, above, sev
 
 
 def evaluate_predose_bp(
@@ -48,302 +94,509 @@ def evaluate_predose_bp(
     kb: KnowledgeBase,
     *,
     fields: tuple[str, str] = ("vitals.systolic_mmhg", "vitals.diastolic_mmhg"),
+    uncontrolled_hypertension: bool | None = None,
+    severe: str | None = None,
 ) -> RuleResult:
-    """Pre-dose BP against the label's general guide.
+    """Pre-dose BP in three tiers: ``ok``, ``consider_delay``, ``severe`` (else ``unknown``).
 
-    Returns a result labelled ``consider_delay``, ``ok`` or ``unknown``; its status is met
-    when the BP is within the guide.
+    The result's label is the tier; its status is met when the BP is within the guide, not met
+    when it is above it (either tier above), unknown otherwise. ``uncontrolled_hypertension``
+    is the record's screening answer: exactly ``False`` with a reading above the guide adds the
+    ``predose_bp.screening_mismatch`` reason. ``severe`` names the severe-tier definition.
     """
     g = kb.vitals.predose_bp_guide
+    sev_name, sev_def = g.severe_definition(severe)
     s_lim, d_lim = g.systolic_above_mmhg.value, g.diastolic_above_mmhg.value
-    above = any_of([compare(systolic, ">", s_lim), compare(diastolic, ">", d_lim)])
-    src = tuple(
+    s_sev, d_sev = sev_def.systolic_above_mmhg.value, sev_def.diastolic_above_mmhg.value
+    tier, above, sev = bp_tier(systolic, diastolic, kb, severe=severe)
+    guide_src = tuple(
         dict.fromkeys(kb.source_ids(g.systolic_above_mmhg.source) + kb.source_ids(g.source))
     )
-    reading = f"{_g(systolic)}/{_g(diastolic)} mmHg"
-    guide = f"guide: consider a delay above {s_lim:g} systolic or {d_lim:g} diastolic"
-    if above is Status.MET:
-        label, status = g.above_status, Status.NOT_MET
-        reason = Reason(
-            "bp.predose.above_guide", f"BP {reading} is above the {guide}. {g.meaning}", fields, src
+    sev_src = tuple(
+        dict.fromkeys(
+            kb.source_ids(sev_def.systolic_above_mmhg.source) + kb.source_ids(g.severe.source)
         )
-    elif above is Status.NOT_MET:
-        label, status = g.within_status, Status.MET
-        reason = Reason(
-            "bp.predose.within_guide", f"BP {reading} is within the {guide}", fields, src
+    )
+    reading = f"{_g(systolic)}/{_g(diastolic)} mmHg"
+    guide = f"the label's guide (consider a delay above {s_lim:g} systolic or {d_lim:g} diastolic)"
+    crisis = f"the severe range ({sev_def.title}; site default {sev_name})"
+    missing = tuple(f for f, v in zip(fields, (systolic, diastolic), strict=True) if v is None)
+    could = (
+        f" The missing {' and '.join(f.rsplit('.', 1)[-1] for f in missing)} could change the tier."
+        if missing
+        else ""
+    )
+    reasons: list[Reason] = []
+    if tier == g.severe.status:
+        status = Status.NOT_MET
+        reasons.append(
+            Reason(
+                "bp.predose.severe",
+                f"BP {reading} is in {crisis}. {g.severe.meaning}",
+                fields,
+                sev_src,
+            )
+        )
+    elif tier == g.above_status:
+        status = Status.NOT_MET
+        maybe = (
+            f" The missing value could put it in the severe range (above {s_sev:g}/{d_sev:g})."
+            if sev is Status.UNKNOWN
+            else ""
+        )
+        reasons.append(
+            Reason(
+                "bp.predose.above_guide",
+                f"BP {reading} is above {guide}. {g.meaning}{maybe}",
+                fields,
+                guide_src,
+                missing if sev is Status.UNKNOWN else (),
+            )
+        )
+    elif tier == g.within_status:
+        status = Status.MET
+        reasons.append(
+            Reason("bp.predose.within_guide", f"BP {reading} is within {guide}", fields, guide_src)
         )
     else:
-        label, status = "unknown", Status.UNKNOWN
-        missing = tuple(f for f, v in zip(fields, (systolic, diastolic), strict=True) if v is None)
-        reason = Reason(
-            "bp.predose.unknown",
-            f"BP {reading}: cannot judge against the {guide}",
-            fields,
-            src,
-            missing,
+        status = Status.UNKNOWN
+        reasons.append(
+            Reason(
+                "bp.predose.unknown",
+                f"BP {reading}: cannot place it against {guide}.{could}",
+                fields,
+                guide_src,
+                missing,
+            )
+        )
+    if tier in (g.above_status, g.severe.status) and uncontrolled_hypertension is False:
+        reasons.append(
+            Reason(
+                "predose_bp.screening_mismatch",
+                g.screening_mismatch.message,
+                (*fields, "screening.uncontrolled_hypertension"),
+                kb.source_ids(g.screening_mismatch.source),
+            )
         )
     return RuleResult(
         "bp.predose",
         status,
-        label,
-        (reason,),
-        {"systolic_mmhg": systolic, "diastolic_mmhg": diastolic},
+        tier,
+        tuple(reasons),
+        {"systolic_mmhg": systolic, "diastolic_mmhg": diastolic, "severe_definition": sev_name},
     )
 
 
 @dataclass(frozen=True)
 class SessionChecks:
-    """Every monitoring check of one session."""
+    """Every monitoring check of one session, with its kind (compliance or finding)."""
 
     index: int
     number: int
     modality: str
     checks: dict[str, RuleResult]
+    kinds: dict[str, str]
 
 
 def _has_bp(r: VitalReading) -> bool:
     return r.systolic_mmhg is not None or r.diastolic_mmhg is not None
 
 
-def evaluate_session(session: Session, index: int, kb: KnowledgeBase) -> SessionChecks:
-    """Run the seven monitoring checks on one session."""
-    sm = kb.vitals.session_monitoring
-    chk = sm.checks
-    path = f"sessions[{index}]"
-    site = sm.modality_sources.get(session.modality)
-    site_src = (site.id,) if site else ()
-    vitals = session.vitals
-    out: dict[str, RuleResult] = {}
+@dataclass(frozen=True)
+class _Ctx:
+    """What every check of one session needs."""
+
+    session: Session
+    path: str
+    kb: KnowledgeBase
+    site_src: tuple[str, ...]
+    severe: str | None
+
+    @property
+    def vpath(self) -> str:
+        return f"{self.path}.vitals"
+
+    @property
+    def zero(self) -> VitalReading | None:
+        return next((r for r in self.session.vitals or () if r.minute == 0), None)
+
+    @property
+    def post(self) -> list[VitalReading]:
+        return [r for r in self.session.vitals or () if r.minute > 0]
 
     def result(
+        self,
         name: str,
         status: Status,
         message: str,
         fields: tuple[str, ...],
         src: tuple[str, ...],
         missing: tuple[str, ...] = (),
-    ) -> None:
-        code = f"session.{name}.{status.value}"
-        out[name] = RuleResult(
-            f"session.{name}",
-            status,
-            status.value,
-            (
-                Reason(
-                    code,
-                    message,
-                    fields,
-                    tuple(dict.fromkeys(src + site_src)),
-                    missing if status is Status.UNKNOWN else (),
-                ),
-            ),
+    ) -> RuleResult:
+        reason = Reason(
+            f"session.{name}.{status.value}",
+            message,
+            fields,
+            tuple(dict.fromkeys(src + self.site_src)),
+            missing if status is Status.UNKNOWN else (),
         )
+        return RuleResult(f"session.{name}", status, status.value, (reason,))
 
-    vpath = f"{path}.vitals"
-    # predose_bp
-    zero = [r for r in vitals or () if r.minute == 0]
-    src = kb.source_ids(chk["predose_bp"].source)
-    if vitals is None:
-        result(
-            "predose_bp",
+    def no_vitals(self, name: str, src: tuple[str, ...]) -> RuleResult:
+        return self.result(
+            name,
             Status.UNKNOWN,
             "no vitals recorded for this session",
-            (vpath,),
+            (self.vpath,),
             src,
-            (vpath,),
+            (self.vpath,),
         )
-    elif not zero:
-        result(
+
+
+def _predose_bp(c: _Ctx) -> RuleResult:
+    src = c.kb.source_ids(c.kb.vitals.session_monitoring.checks["predose_bp"].source)
+    if c.session.vitals is None:
+        return c.no_vitals("predose_bp", src)
+    zero = c.zero
+    if zero is None:
+        return c.result(
             "predose_bp",
             Status.UNKNOWN,
             "no minute-0 (pre-dose) reading",
-            (vpath,),
+            (c.vpath,),
             src,
-            (f"{vpath}[minute 0]",),
+            (f"{c.vpath}[minute 0]",),
         )
-    else:
-        j = vitals.index(zero[0])
-        bp = evaluate_predose_bp(
-            zero[0].systolic_mmhg,
-            zero[0].diastolic_mmhg,
-            kb,
-            fields=(f"{vpath}[{j}].systolic_mmhg", f"{vpath}[{j}].diastolic_mmhg"),
-        )
-        r = bp.reasons[0]
-        result("predose_bp", bp.status, r.message, r.fields, r.sources + src, r.missing)
+    j = c.session.vitals.index(zero)
+    bp = evaluate_predose_bp(
+        zero.systolic_mmhg,
+        zero.diastolic_mmhg,
+        c.kb,
+        fields=(f"{c.vpath}[{j}].systolic_mmhg", f"{c.vpath}[{j}].diastolic_mmhg"),
+        severe=c.severe,
+    )
+    r = bp.reasons[0]
+    return c.result("predose_bp", bp.status, r.message, r.fields, r.sources + src, r.missing)
 
-    # bp_rechecked
-    w = chk["bp_rechecked"].window_minutes
-    src = kb.source_ids(w.source)
+
+def _bp_rechecked(c: _Ctx) -> RuleResult:
+    w = c.kb.vitals.session_monitoring.checks["bp_rechecked"].window_minutes
+    assert w is not None  # the knowledge-base checks require it
+    src = c.kb.source_ids(w.source)
+    if c.session.vitals is None:
+        return c.no_vitals("bp_rechecked", src)
+    inwin = [r for r in c.session.vitals if w.min <= r.minute <= w.max]
+    if any(_has_bp(r) for r in inwin):
+        m = next(r.minute for r in inwin if _has_bp(r))
+        msg = f"BP re-checked at minute {m:g} (window {w.min:g}-{w.max:g})"
+        return c.result("bp_rechecked", Status.MET, msg, (c.vpath,), src)
+    if inwin:
+        msg = f"a reading between minutes {w.min:g} and {w.max:g} has no BP value"
+        return c.result("bp_rechecked", Status.UNKNOWN, msg, (c.vpath,), src, (c.vpath,))
+    msg = f"no reading between minutes {w.min:g} and {w.max:g}"
+    return c.result("bp_rechecked", Status.NOT_MET, msg, (c.vpath,), src)
+
+
+def _rise(x: float | None, base: float | None) -> float | None:
+    return None if x is None or base is None else x - base
+
+
+def _bp_rise(c: _Ctx) -> RuleResult:
+    chk = c.kb.vitals.session_monitoring.checks["bp_rise"]
+    assert chk.systolic_rise_mmhg is not None and chk.diastolic_rise_mmhg is not None
+    s_rise, d_rise = chk.systolic_rise_mmhg.value, chk.diastolic_rise_mmhg.value
+    src = c.kb.source_ids(chk.systolic_rise_mmhg.source)
+    if c.session.vitals is None:
+        return c.no_vitals("bp_rise", src)
+    base, post = c.zero, c.post
+    if base is None or not post:
+        what = "no minute-0 reading to compare with" if base is None else "no post-dose reading"
+        return c.result("bp_rise", Status.UNKNOWN, what, (c.vpath,), src, (c.vpath,))
+    rows = []
+    for r in post:
+        ds, dd = (
+            _rise(r.systolic_mmhg, base.systolic_mmhg),
+            _rise(r.diastolic_mmhg, base.diastolic_mmhg),
+        )
+        rows.append((r, any_of([compare(ds, ">=", s_rise), compare(dd, ">=", d_rise)]), ds, dd))
+    st = any_of(s for _, s, _, _ in rows)
+    if st is Status.MET:
+        r, _, ds, dd = next(x for x in rows if x[1] is Status.MET)
+        msg = (
+            f"FINDING: a rise of {_g(ds)}/{_g(dd)} mmHg at minute {r.minute:g}, the size the label "
+            f"reports (>= {s_rise:g} systolic or >= {d_rise:g} diastolic); the label advises "
+            "re-checking until values are stable at a safe level"
+        )
+    elif st is Status.NOT_MET:
+        top_s = max(ds for _, _, ds, _ in rows if ds is not None)
+        top_d = max(dd for _, _, _, dd in rows if dd is not None)
+        msg = f"no large rise: largest {top_s:g}/{top_d:g} mmHg, below {s_rise:g}/{d_rise:g}"
+    else:
+        msg = "a reading lacks a BP value, so a large rise cannot be ruled out"
+    return c.result("bp_rise", st, msg, (c.vpath,), src, (c.vpath,))
+
+
+def _bp_severe(c: _Ctx) -> RuleResult:
+    chk = c.kb.vitals.session_monitoring.checks["bp_severe"]
+    name, d = c.kb.vitals.predose_bp_guide.severe_definition(c.severe)
+    src = c.kb.source_ids(chk.source) + c.kb.source_ids(d.systolic_above_mmhg.source)
+    vitals = c.session.vitals
     if vitals is None:
-        result("bp_rechecked", Status.UNKNOWN, "no vitals recorded", (vpath,), src, (vpath,))
-    else:
-        inwin = [r for r in vitals if w.min <= r.minute <= w.max]
-        if any(_has_bp(r) for r in inwin):
-            m = next(r.minute for r in inwin if _has_bp(r))
-            result(
-                "bp_rechecked",
-                Status.MET,
-                f"BP re-checked at minute {m:g} (window {w.min:g}-{w.max:g})",
-                (vpath,),
-                src,
-            )
-        elif inwin:
-            result(
-                "bp_rechecked",
-                Status.UNKNOWN,
-                f"a reading between minutes {w.min:g} and {w.max:g} has no BP value",
-                (vpath,),
-                src,
-                (vpath,),
-            )
-        else:
-            result(
-                "bp_rechecked",
-                Status.NOT_MET,
-                f"no reading between minutes {w.min:g} and {w.max:g}",
-                (vpath,),
-                src,
-            )
-
-    # bp_rise
-    c = chk["bp_rise"]
-    s_rise, d_rise = c.systolic_rise_mmhg.value, c.diastolic_rise_mmhg.value
-    src = kb.source_ids(c.systolic_rise_mmhg.source)
-    post = [r for r in vitals or () if r.minute > 0]
-    if vitals is None:
-        result("bp_rise", Status.UNKNOWN, "no vitals recorded", (vpath,), src, (vpath,))
-    elif not zero or not post:
-        what = "no minute-0 reading to compare with" if not zero else "no post-dose reading"
-        result("bp_rise", Status.UNKNOWN, what, (vpath,), src, (vpath,))
-    else:
-        base = zero[0]
-        per_reading = []
-        for r in post:
-            ds = (
-                None
-                if r.systolic_mmhg is None or base.systolic_mmhg is None
-                else r.systolic_mmhg - base.systolic_mmhg
-            )
-            dd = (
-                None
-                if r.diastolic_mmhg is None or base.diastolic_mmhg is None
-                else r.diastolic_mmhg - base.diastolic_mmhg
-            )
-            per_reading.append(
-                (r, any_of([compare(ds, ">=", s_rise), compare(dd, ">=", d_rise)]), ds, dd)
-            )
-        st = any_of(s for _, s, _, _ in per_reading)
-        if st is Status.MET:
-            r, _, ds, dd = next(x for x in per_reading if x[1] is Status.MET)
-            msg = (
-                f"rise of {_g(ds)}/{_g(dd)} mmHg at minute {r.minute:g} (label reports rises of "
-                f">= {s_rise:g} systolic or >= {d_rise:g} diastolic): review the patient; not a "
-                "stop rule"
-            )
-        elif st is Status.NOT_MET:
-            top_s = max(ds for _, _, ds, _ in per_reading)
-            top_d = max(dd for _, _, _, dd in per_reading)
-            msg = f"largest rise {top_s:g}/{top_d:g} mmHg, below {s_rise:g}/{d_rise:g}"
-        else:
-            msg = "a post-dose reading lacks a BP value, so a large rise cannot be ruled out"
-        result("bp_rise", st, msg, (vpath,), src, (vpath,))
-
-    # observed_2h
-    c = chk["observed_2h"]
-    need = c.min_observation_minutes.value
-    src = kb.source_ids(c.min_observation_minutes.source)
-    st = compare(session.observation_minutes, ">=", need)
-    fld = (f"{path}.observation_minutes",)
-    msg = f"observation {_g(session.observation_minutes)} minutes; needs >= {need:g}"
-    result("observed_2h", st, msg, fld, src, fld)
-
-    # bp_predischarge
-    c = chk["bp_predischarge"]
-    win = c.window_before_end_minutes.value
-    src = kb.source_ids(c.window_before_end_minutes.source)
-    obs = session.observation_minutes
-    if vitals is None or obs is None:
-        missing = tuple(
-            x for x, v in ((vpath, vitals), (f"{path}.observation_minutes", obs)) if v is None
+        return c.no_vitals("bp_severe", src)
+    limit = f"{d.systolic_above_mmhg.value:g}/{d.diastolic_above_mmhg.value:g}"
+    rows = [
+        (r, bp_tier(r.systolic_mmhg, r.diastolic_mmhg, c.kb, severe=c.severe)[2]) for r in vitals
+    ]
+    st = any_of(s for _, s in rows) if rows else Status.UNKNOWN
+    if st is Status.MET:
+        r = next(r for r, s in rows if s is Status.MET)
+        msg = (
+            f"FINDING: {_g(r.systolic_mmhg)}/{_g(r.diastolic_mmhg)} mmHg at minute {r.minute:g} "
+            f"is in the severe range (above {limit}, {name}): a clinician reassesses; the label "
+            "sends symptoms of hypertensive crisis to emergency care"
         )
-        result(
-            "bp_predischarge",
-            Status.UNKNOWN,
-            "needs the vitals and the observation time",
-            (vpath, *fld),
-            src,
-            missing,
-        )
+    elif st is Status.NOT_MET:
+        msg = f"no reading in the severe range (above {limit}, {name})"
     else:
-        inwin = [r for r in vitals if obs - win <= r.minute <= obs]
-        if any(_has_bp(r) for r in inwin):
-            m = max(r.minute for r in inwin if _has_bp(r))
-            result(
-                "bp_predischarge",
-                Status.MET,
-                f"BP at minute {m:g}, within the last {win:g} minutes of {obs:g}",
-                (vpath, *fld),
-                src,
-            )
-        elif inwin:
-            result(
-                "bp_predischarge",
-                Status.UNKNOWN,
-                "a reading before discharge has no BP value",
-                (vpath, *fld),
-                src,
-                (vpath,),
-            )
-        else:
-            result(
-                "bp_predischarge",
-                Status.NOT_MET,
-                f"no reading between minutes {obs - win:g} and {obs:g}",
-                (vpath, *fld),
-                src,
-            )
+        msg = f"a reading lacks a BP value: a reading above {limit} cannot be ruled out"
+    return c.result("bp_severe", st, msg, (c.vpath,), src, (c.vpath,))
 
-    # spo2_monitored
-    src = kb.source_ids(chk["spo2_monitored"].source)
-    if vitals is None:
-        result("spo2_monitored", Status.UNKNOWN, "no vitals recorded", (vpath,), src, (vpath,))
-    elif any(r.spo2_percent is not None for r in post):
+
+def _observed_2h(c: _Ctx) -> RuleResult:
+    chk = c.kb.vitals.session_monitoring.checks["observed_2h"]
+    assert chk.min_observation_minutes is not None
+    need = chk.min_observation_minutes.value
+    src = c.kb.source_ids(chk.min_observation_minutes.source)
+    obs = c.session.observation_minutes
+    fld = (f"{c.path}.observation_minutes",)
+    msg = f"observation {_g(obs)} minutes; needs >= {need:g}"
+    return c.result("observed_2h", compare(obs, ">=", need), msg, fld, src, fld)
+
+
+def _predischarge_window(c: _Ctx) -> tuple[float, float] | None:
+    chk = c.kb.vitals.session_monitoring.checks["bp_predischarge"]
+    assert chk.window_before_end_minutes is not None
+    obs = c.session.observation_minutes
+    return None if obs is None else (obs - chk.window_before_end_minutes.value, obs)
+
+
+def _window_missing(c: _Ctx) -> tuple[str, ...]:
+    pairs = (
+        (c.vpath, c.session.vitals),
+        (f"{c.path}.observation_minutes", c.session.observation_minutes),
+    )
+    return tuple(x for x, v in pairs if v is None)
+
+
+def _bp_predischarge(c: _Ctx) -> RuleResult:
+    chk = c.kb.vitals.session_monitoring.checks["bp_predischarge"]
+    assert chk.window_before_end_minutes is not None
+    src = c.kb.source_ids(chk.window_before_end_minutes.source)
+    fields = (c.vpath, f"{c.path}.observation_minutes")
+    win = _predischarge_window(c)
+    if c.session.vitals is None or win is None:
+        msg = "needs the vitals and the observation time"
+        return c.result("bp_predischarge", Status.UNKNOWN, msg, fields, src, _window_missing(c))
+    lo, hi = win
+    inwin = [r for r in c.session.vitals if lo <= r.minute <= hi]
+    if any(_has_bp(r) for r in inwin):
+        m = max(r.minute for r in inwin if _has_bp(r))
+        msg = f"BP at minute {m:g}, within the last {hi - lo:g} minutes of {hi:g}"
+        return c.result("bp_predischarge", Status.MET, msg, fields, src)
+    if inwin:
+        msg = "a reading before discharge has no BP value"
+        return c.result("bp_predischarge", Status.UNKNOWN, msg, fields, src, (c.vpath,))
+    msg = f"no reading between minutes {lo:g} and {hi:g}"
+    return c.result("bp_predischarge", Status.NOT_MET, msg, fields, src)
+
+
+def _bp_acceptable_at_discharge(c: _Ctx) -> RuleResult:
+    chk = c.kb.vitals.session_monitoring.checks["bp_acceptable_at_discharge"]
+    g = c.kb.vitals.predose_bp_guide
+    src = c.kb.source_ids(chk.source)
+    fields = (c.vpath, f"{c.path}.observation_minutes")
+    win = _predischarge_window(c)
+    name = "bp_acceptable_at_discharge"
+    if c.session.vitals is None or win is None:
+        msg = "needs the vitals and the observation time"
+        return c.result(name, Status.UNKNOWN, msg, fields, src, _window_missing(c))
+    lo, hi = win
+    inwin = [r for r in c.session.vitals if lo <= r.minute <= hi and _has_bp(r)]
+    if not inwin:
+        msg = f"no BP reading between minutes {lo:g} and {hi:g} to judge"
+        return c.result(name, Status.UNKNOWN, msg, fields, src, (c.vpath,))
+    last = max(inwin, key=lambda r: r.minute)
+    s, d = last.systolic_mmhg, last.diastolic_mmhg
+    _, above, severe = bp_tier(s, d, c.kb, severe=c.severe)
+    base = c.zero
+    not_above_base = (
+        Status.UNKNOWN
+        if base is None
+        else all_of(
+            [
+                compare(_rise(s, base.systolic_mmhg), "<=", 0),
+                compare(_rise(d, base.diastolic_mmhg), "<=", 0),
+            ]
+        )
+    )
+    st = all_of([~severe, any_of([~above, not_above_base])])
+    reading = f"{_g(s)}/{_g(d)} mmHg at minute {last.minute:g}"
+    guide = f"{g.systolic_above_mmhg.value:g}/{g.diastolic_above_mmhg.value:g}"
+    start = (
+        "no minute-0 reading"
+        if base is None
+        else (f"{_g(base.systolic_mmhg)}/{_g(base.diastolic_mmhg)} at minute 0")
+    )
+    if st is Status.MET:
+        msg = f"last reading {reading}: within {guide} or not above the pre-dose {start}"
+    elif st is Status.NOT_MET:
+        what = (
+            "in the severe range"
+            if severe is Status.MET
+            else (f"above {guide} and above the pre-dose {start}")
+        )
+        msg = f"NOT acceptable: last reading {reading} is {what}"
+    else:
+        msg = f"last reading {reading}: a value needed to judge it is missing ({start})"
+    return c.result(name, st, msg, fields, src, (c.vpath,))
+
+
+def _spo2_monitored(c: _Ctx) -> RuleResult:
+    src = c.kb.source_ids(c.kb.vitals.session_monitoring.checks["spo2_monitored"].source)
+    if c.session.vitals is None:
+        return c.no_vitals("spo2_monitored", src)
+    post = c.post
+    if any(r.spo2_percent is not None for r in post):
         m = next(r.minute for r in post if r.spo2_percent is not None)
-        result(
-            "spo2_monitored",
-            Status.MET,
-            f"SpO2 recorded after dosing (minute {m:g})",
-            (vpath,),
-            src,
+        msg = f"SpO2 recorded after dosing (minute {m:g})"
+        return c.result("spo2_monitored", Status.MET, msg, (c.vpath,), src)
+    if post:
+        msg = "post-dose readings have no SpO2 value"
+        return c.result("spo2_monitored", Status.UNKNOWN, msg, (c.vpath,), src, (c.vpath,))
+    return c.result("spo2_monitored", Status.NOT_MET, "no reading after dosing", (c.vpath,), src)
+
+
+def _desaturation(c: _Ctx) -> RuleResult:
+    chk = c.kb.vitals.session_monitoring.checks["desaturation"]
+    assert chk.spo2_below_percent is not None
+    below = chk.spo2_below_percent.value
+    src = c.kb.source_ids(chk.spo2_below_percent.source)
+    values = [r for r in c.session.vitals or () if r.spo2_percent is not None]
+    if not values:  # unknown only when the session has no SpO2 value at all (5.8.5)
+        msg = "no SpO2 value recorded in the session"
+        return c.result("desaturation", Status.UNKNOWN, msg, (c.vpath,), src, (c.vpath,))
+    low = min(values, key=lambda r: r.spo2_percent or 0)
+    if (low.spo2_percent or 0) < below:
+        msg = (
+            f"FINDING: SpO2 {low.spo2_percent:g} % at minute {low.minute:g}, below {below:g} % "
+            "(respiratory depression is in the boxed warning)"
         )
-    elif post:
-        result(
-            "spo2_monitored",
-            Status.UNKNOWN,
-            "post-dose readings have no SpO2 value",
-            (vpath,),
-            src,
-            (vpath,),
+        return c.result("desaturation", Status.MET, msg, (c.vpath,), src)
+    msg = f"lowest SpO2 {low.spo2_percent:g} % at minute {low.minute:g}; none below {below:g} %"
+    return c.result("desaturation", Status.NOT_MET, msg, (c.vpath,), src)
+
+
+def _moaas_any(c: _Ctx, name: str, at_most: float, what: str) -> RuleResult:
+    chk = c.kb.vitals.session_monitoring.checks[name]
+    assert chk.max_score is not None
+    src = c.kb.source_ids(chk.max_score.source)
+    mpath = (f"{c.path}.moaas",)
+    if not c.session.moaas:
+        return c.result(name, Status.UNKNOWN, "no MOAA/S recorded", mpath, src, mpath)
+    st = any_of(compare(r.score, "<=", at_most) for r in c.session.moaas)
+    if st is Status.MET:
+        r = next(r for r in c.session.moaas if r.score is not None and r.score <= at_most)
+        msg = f"FINDING: MOAA/S {r.score} at minute {r.minute:g}: {what}"
+    elif st is Status.NOT_MET:
+        low = min(r.score for r in c.session.moaas if r.score is not None)
+        msg = f"lowest MOAA/S {low}; none at or below {at_most:g}"
+    else:
+        msg = f"a MOAA/S value is missing: a score at or below {at_most:g} cannot be ruled out"
+    return c.result(name, st, msg, mpath, src, mpath)
+
+
+def _deep_sedation(c: _Ctx) -> RuleResult:
+    chk = c.kb.vitals.session_monitoring.checks["deep_sedation"]
+    assert chk.max_score is not None
+    return _moaas_any(
+        c,
+        "deep_sedation",
+        chk.max_score.value,
+        "responds only to prodding or pain (deep sedation)",
+    )
+
+
+def _loss_of_consciousness(c: _Ctx) -> RuleResult:
+    chk = c.kb.vitals.session_monitoring.checks["loss_of_consciousness"]
+    assert chk.max_score is not None
+    return _moaas_any(
+        c,
+        "loss_of_consciousness",
+        chk.max_score.value,
+        "no response to pain: the label's loss of consciousness",
+    )
+
+
+def _sedation_resolved(c: _Ctx) -> RuleResult:
+    chk = c.kb.vitals.session_monitoring.checks["sedation_resolved"]
+    assert chk.alert_score is not None
+    alert = chk.alert_score.value
+    src = c.kb.source_ids(chk.alert_score.source)
+    mpath = (f"{c.path}.moaas",)
+    if not c.session.moaas:
+        return c.result(
+            "sedation_resolved", Status.UNKNOWN, "no MOAA/S recorded", mpath, src, mpath
         )
-    else:
-        result("spo2_monitored", Status.NOT_MET, "no reading after dosing", (vpath,), src)
-
-    # sedation_resolved
-    c = chk["sedation_resolved"]
-    alert = c.alert_score.value
-    src = kb.source_ids(c.alert_score.source)
-    mpath = (f"{path}.moaas",)
-    if not session.moaas:
-        result("sedation_resolved", Status.UNKNOWN, "no MOAA/S recorded", mpath, src, mpath)
-    else:
-        last = max(session.moaas, key=lambda r: r.minute)
-        st = compare(last.score, ">=", alert)
-        msg = f"last MOAA/S {_g(last.score)} at minute {last.minute:g}; resolved means {alert:g}"
-        result("sedation_resolved", st, msg, mpath, src, mpath)
-    return SessionChecks(index, session.number, session.modality, out)
+    last = max(c.session.moaas, key=lambda r: r.minute)
+    msg = f"last MOAA/S {_g(last.score)} at minute {last.minute:g}; resolved means {alert:g}"
+    return c.result("sedation_resolved", compare(last.score, ">=", alert), msg, mpath, src, mpath)
 
 
-def evaluate_sessions(record: CaseRecord, kb: KnowledgeBase) -> list[SessionChecks]:
+def _dissociation_resolved(c: _Ctx) -> RuleResult:
+    src = c.kb.source_ids(c.kb.vitals.session_monitoring.checks["dissociation_resolved"].source)
+    fld = (f"{c.path}.dissociation_resolved",)
+    value = c.session.dissociation_resolved
+    st = Status.of(value)
+    msg = {
+        Status.MET: "the clinician recorded that dissociation had resolved before discharge",
+        Status.NOT_MET: "the clinician recorded that dissociation had NOT resolved at discharge "
+        "(the REMS requires monitoring until it resolves)",
+        Status.UNKNOWN: "not recorded whether dissociation had resolved before discharge",
+    }[st]
+    return c.result("dissociation_resolved", st, msg, fld, src, fld)
+
+
+_CHECKS: dict[str, Callable[[_Ctx], RuleResult]] = {
+    "predose_bp": _predose_bp,
+    "bp_rechecked": _bp_rechecked,
+    "bp_rise": _bp_rise,
+    "bp_severe": _bp_severe,
+    "observed_2h": _observed_2h,
+    "bp_predischarge": _bp_predischarge,
+    "bp_acceptable_at_discharge": _bp_acceptable_at_discharge,
+    "spo2_monitored": _spo2_monitored,
+    "desaturation": _desaturation,
+    "sedation_resolved": _sedation_resolved,
+    "deep_sedation": _deep_sedation,
+    "loss_of_consciousness": _loss_of_consciousness,
+    "dissociation_resolved": _dissociation_resolved,
+}
+
+
+def evaluate_session(
+    session: Session, index: int, kb: KnowledgeBase, *, severe: str | None = None
+) -> SessionChecks:
+    """Run every monitoring check on one session."""
+    sm = kb.vitals.session_monitoring
+    site = sm.modality_sources.get(session.modality)
+    ctx = _Ctx(session, f"sessions[{index}]", kb, (site.id,) if site else (), severe)
+    checks = {name: _CHECKS[name](ctx) for name in CHECK_ORDER}
+    kinds = {name: sm.checks[name].kind for name in CHECK_ORDER}
+    return SessionChecks(index, session.number, session.modality, checks, kinds)
+
+
+def evaluate_sessions(
+    record: CaseRecord, kb: KnowledgeBase, *, severe: str | None = None
+) -> list[SessionChecks]:
     """Monitoring checks for every session in record order."""
-    return [evaluate_session(s, i, kb) for i, s in enumerate(record.sessions or ())]
+    return [evaluate_session(s, i, kb, severe=severe) for i, s in enumerate(record.sessions or ())]

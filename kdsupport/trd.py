@@ -23,7 +23,7 @@ For training and case conferences with synthetic patients; not a medical device.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kdsupport.result import Reason, Status, all_of, at_least, compare
 
@@ -129,6 +129,26 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+def _disputed(
+    kb: KnowledgeBase, others: Any, level: float | None, unit: str
+) -> tuple[str, tuple[str, ...]]:
+    """A note naming another source's different minimum, and that source (spec 5.7)."""
+    notes, ids = [], []
+    for other in others:
+        src = kb.source_ids(other.source)
+        ver = ", ".join(f"{sid}, {kb.verification_of(sid)}" for sid in src)
+        verdict = ""
+        if level is not None:
+            verdict = (
+                "; this dose would meet it"
+                if level >= other.mg_per_day
+                else "; this dose would be below it"
+            )
+        notes.append(f"another source gives {_fmt(other.mg_per_day)} {unit} [{ver}]{verdict}")
+        ids += src
+    return ("" if not notes else " (" + "; ".join(notes) + ")"), tuple(ids)
+
+
 def evaluate_trial(
     trial: Trial, index: int, kb: KnowledgeBase, definition: str | None = None
 ) -> TrialVerdict:
@@ -207,6 +227,8 @@ def evaluate_trial(
         what = "dose"
     assert need is not None  # the knowledge-base check guarantees one of the two
     status = compare(level, ">=", need)
+    disputed, dispute_src = _disputed(kb, minimum.disputed_by, level, unit)
+    dose_src = tuple(dict.fromkeys(dose_src + dispute_src))
     if status is Status.UNKNOWN:
         crit.append(
             (
@@ -214,7 +236,7 @@ def evaluate_trial(
                 Reason(
                     "trd.trial.dose_unknown",
                     f"{what} not recorded; {trial.drug} needs >= {_fmt(need)} {unit} "
-                    f"({table.title})",
+                    f"({table.title}){disputed}",
                     (f"{path}.{field}",),
                     dose_src,
                     (f"{path}.{field}",),
@@ -227,7 +249,8 @@ def evaluate_trial(
                 status,
                 Reason(
                     "trd.trial.dose_adequate",
-                    f"{what} {_fmt(level)} {unit} >= minimum {_fmt(need)} {unit} for {trial.drug}",
+                    f"{what} {_fmt(level)} {unit} >= minimum {_fmt(need)} {unit} for {trial.drug}"
+                    f"{disputed}",
                     (f"{path}.{field}",),
                     dose_src,
                 ),
@@ -240,7 +263,7 @@ def evaluate_trial(
                 Reason(
                     "trd.trial.dose_low",
                     f"{what} {_fmt(level)} {unit} is below the minimum {_fmt(need)} {unit} for "
-                    f"{trial.drug}",
+                    f"{trial.drug}{disputed}",
                     (f"{path}.{field}",),
                     dose_src,
                 ),

@@ -39,7 +39,7 @@ KB_FILES = (
     "evidence.yaml",
 )
 
-Verification = Literal["verified", "secondary", "unverified"]
+Verification = Literal["verified", "secondary", "unverified", "project_contract"]
 
 
 class _KB(BaseModel):
@@ -119,10 +119,18 @@ class LabelledSource(_KB):
     source: Refs
 
 
+class OtherValue(_KB):
+    """Another source's different value for the same fact (case-record spec 5.7)."""
+
+    mg_per_day: float
+    source: Refs
+
+
 class MinAdequate(_KB):
     mg_per_day: float | None = None
     serum_level_mmol_l: float | None = None
     source: Refs
+    disputed_by: list[OtherValue] = []
 
 
 class Range(_KB):
@@ -378,18 +386,35 @@ class SuicideFile(_KB):
 
 
 # ------------------------------------------------------------------ screening
+DERIVED_ITEMS = (
+    "suicide_risk_high",
+    "urgent_suicide_evaluation",
+    "predose_bp_severe",
+    "age_under_18",
+    "age_65_or_over",
+    "outside_indication",
+)
+# Severities from the strictest down (case-record spec 5.1).
+SEVERITIES = ("contraindication", "not_recommended", "warning")
+Severity = Literal["contraindication", "not_recommended", "warning"]
+
+
 class ScreeningItem(_KB):
     label: str
     field: str
     present_when: bool | None = None
-    derived: Literal["suicide_risk_high"] | None = None
+    derived: Literal[DERIVED_ITEMS] | None = None  # type: ignore[valid-type]
+    threshold: Value | None = None
     not_applicable_for_sex: list[str] = []
     related_codes: list[Code] = []
 
 
 class ModalityItem(_KB):
-    severity: Literal["contraindication", "warning"]
+    severity: Severity
     source: Refs
+    note: str | None = None
+    label: str | None = None
+    derivation: Literal["labelled_indications", "diagnosis_mdd"] | None = None
 
 
 class Modality(_KB):
@@ -397,6 +422,7 @@ class Modality(_KB):
     regulatory_status: str
     regulatory_status_source: Refs
     source: Refs
+    inherits: str | None = None
     items: dict[str, ModalityItem]
 
 
@@ -404,8 +430,58 @@ class ScreeningFile(_KB):
     items: dict[str, ScreeningItem]
     modalities: dict[str, Modality]
 
+    def resolved(self) -> ScreeningFile:
+        """Each modality with the items it inherits merged in (spec 5.8.10).
+
+        An item given in both keeps the stricter severity and the sources of both; it is listed
+        once, in the parent's place. The result no longer inherits from anything.
+        """
+        mods: dict[str, Modality] = {}
+        for name, mod in self.modalities.items():
+            if mod.inherits is None or mod.inherits not in self.modalities:
+                mods[name] = mod
+                continue
+            merged = dict(self.modalities[mod.inherits].items)
+            for iname, own in mod.items.items():
+                base = merged.get(iname)
+                if base is None:
+                    merged[iname] = own
+                    continue
+                strict = min(base.severity, own.severity, key=SEVERITIES.index)
+                refs = list({(r.id, r.locator): r for r in [*base.source, *own.source]}.values())
+                merged[iname] = own.model_copy(
+                    update={
+                        "severity": strict,
+                        "source": refs,
+                        "note": own.note or base.note,
+                        "label": own.label or base.label,
+                        "derivation": own.derivation or base.derivation,
+                    }
+                )
+            mods[name] = mod.model_copy(update={"items": merged, "inherits": None})
+        return self.model_copy(update={"modalities": mods})
+
 
 # ------------------------------------------------------------------ vitals
+class SevereDefinition(_KB):
+    title: str
+    systolic_above_mmhg: Value
+    diastolic_above_mmhg: Value
+
+
+class SevereTier(_KB):
+    status: str
+    default: str
+    definitions: dict[str, SevereDefinition]
+    meaning: str
+    source: Refs
+
+
+class Message(_KB):
+    message: str
+    source: Refs
+
+
 class BPGuide(_KB):
     title: str
     systolic_above_mmhg: Value
@@ -415,6 +491,13 @@ class BPGuide(_KB):
     meaning: str
     source: Refs
     modality_sources: dict[str, SourceRef]
+    severe: SevereTier
+    screening_mismatch: Message
+
+    def severe_definition(self, name: str | None = None) -> tuple[str, SevereDefinition]:
+        """The severe-tier definition by name (the default when ``name`` is None)."""
+        key = name or self.severe.default
+        return key, self.severe.definitions[key]
 
 
 class Window(_KB):
@@ -424,6 +507,7 @@ class Window(_KB):
 
 
 class Check(_KB):
+    kind: Literal["compliance", "finding"]
     title: str
     description: str
     source: Refs | None = None
@@ -433,17 +517,26 @@ class Check(_KB):
     min_observation_minutes: Value | None = None
     window_before_end_minutes: Value | None = None
     alert_score: Value | None = None
+    spo2_below_percent: Value | None = None
+    max_score: Value | None = None
 
 
-# The session checks of the case-record spec (section 2), in the order they are reported.
+# The session checks of the case-record spec (sections 2 and 5.5), in the order they are
+# reported: blood pressure, observation and discharge, oxygen, sedation and dissociation.
 SESSION_CHECKS = (
     "predose_bp",
     "bp_rechecked",
     "bp_rise",
+    "bp_severe",
     "observed_2h",
     "bp_predischarge",
+    "bp_acceptable_at_discharge",
     "spo2_monitored",
+    "desaturation",
     "sedation_resolved",
+    "deep_sedation",
+    "loss_of_consciousness",
+    "dissociation_resolved",
 )
 
 
@@ -689,7 +782,7 @@ class KnowledgeBase:
         self.staging: StagingFile = models["staging.yaml"]
         self.scales: ScalesFile = models["scales.yaml"]
         self.suicide: SuicideFile = models["suicide_risk.yaml"]
-        self.screening: ScreeningFile = models["screening.yaml"]
+        self.screening: ScreeningFile = models["screening.yaml"].resolved()
         self.vitals: VitalsFile = models["vitals.yaml"]
         self.synthetic: SyntheticFile = models["synthetic.yaml"]
         self.evidence: EvidenceFile = models["evidence.yaml"]

@@ -94,6 +94,26 @@ def raw_checks(raw: dict[str, Any]) -> list[Problem]:
     for sid in sorted({i for i in ids if ids.count(i) > 1}, key=str):
         problems.append(Problem(f"sources.yaml: {sid}", "duplicate source id"))
     for i, s in enumerate(source_entries):
+        if isinstance(s, dict) and (s.get("kind") == "specification") != (
+            s.get("verification") == "project_contract"
+        ):
+            problems.append(
+                Problem(
+                    f"sources.yaml: sources[{i}] ({s.get('id')})",
+                    "the project's own contract (kind specification), and only it, is tagged "
+                    "project_contract (spec 5.7)",
+                )
+            )
+        if (
+            isinstance(s, dict)
+            and s.get("kind") == "assumption"
+            and s.get("verification") != ("unverified")
+        ):
+            problems.append(
+                Problem(
+                    f"sources.yaml: sources[{i}] ({s.get('id')})", "an assumption is unverified"
+                )
+            )
         if isinstance(s, dict) and s.get("kind") == "assumption" and not s.get("rationale"):
             problems.append(
                 Problem(
@@ -346,13 +366,32 @@ def _screening_checks(screening: Any) -> list[Problem]:
         where = f"screening.yaml: items.{name}"
         if (it.derived is None) == (it.present_when is None):
             p.append(Problem(where, "give exactly one of present_when or derived"))
-        if it.field.split(".")[0] not in {"screening", "patient", "suicide_risk"}:
+        if it.field.split(".")[0] not in {
+            "screening",
+            "patient",
+            "suicide_risk",
+            "diagnosis",
+            "vitals",
+        }:
             p.append(Problem(where, f"field {it.field!r} is not a record or derived path"))
+        if it.derived in ("age_under_18", "age_65_or_over") and it.threshold is None:
+            p.append(Problem(where, f"{it.derived} needs a sourced threshold"))
     for mname, mod in screening.modalities.items():
-        for iname in mod.items:
+        if mod.inherits is not None and mod.inherits not in screening.modalities:
+            p.append(
+                Problem(f"screening.yaml: modalities.{mname}", f"inherits unknown {mod.inherits!r}")
+            )
+        for iname, mi in mod.items.items():
             if iname not in items:
                 p.append(
                     Problem(f"screening.yaml: modalities.{mname}.items", f"unknown item {iname!r}")
+                )
+            elif (items[iname].derived == "outside_indication") != (mi.derivation is not None):
+                p.append(
+                    Problem(
+                        f"screening.yaml: modalities.{mname}.items.{iname}",
+                        "outside_indication, and only it, needs a derivation",
+                    )
                 )
     return p
 
@@ -374,7 +413,27 @@ def _vitals_checks(vitals: Any, screening: Any) -> list[Problem]:
         "observed_2h": ("min_observation_minutes",),
         "bp_predischarge": ("window_before_end_minutes",),
         "sedation_resolved": ("alert_score",),
+        "desaturation": ("spo2_below_percent",),
+        "deep_sedation": ("max_score",),
+        "loss_of_consciousness": ("max_score",),
     }
+    severe = vitals.predose_bp_guide.severe
+    if severe.default not in severe.definitions:
+        p.append(
+            Problem("vitals.yaml: predose_bp_guide.severe.default", f"unknown {severe.default!r}")
+        )
+    guide = vitals.predose_bp_guide
+    for dname, d in severe.definitions.items():
+        if (
+            d.systolic_above_mmhg.value <= guide.systolic_above_mmhg.value
+            or d.diastolic_above_mmhg.value <= guide.diastolic_above_mmhg.value
+        ):
+            p.append(
+                Problem(
+                    f"vitals.yaml: predose_bp_guide.severe.definitions.{dname}",
+                    "the severe tier must lie above the guide",
+                )
+            )
     checks = vitals.session_monitoring.checks
     for name, fields in needs.items():
         if name not in checks:
