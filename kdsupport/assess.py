@@ -322,7 +322,7 @@ def _alerts(kb: KnowledgeBase, risk: Any, bp: Any) -> list[dict[str, Any]]:
         out.append(
             {
                 "code": "urgent_suicide_evaluation",
-                "message": f"{item.label}: {esk.note}",
+                "message": (esk.note or item.label)[:1].upper() + (esk.note or item.label)[1:],
                 "sources": list(kb.source_ids(esk.source)),
             }
         )

@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kdsupport.knowledge import SEVERITIES
+from kdsupport.monitoring import bp_tiers
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -205,6 +208,7 @@ def screen_tables(
     kb: KnowledgeBase | None = None,
     definition: str | None = None,
     patients: tuple[int, int] | None = None,
+    severe_bp: str | None = None,
 ) -> pd.DataFrame:
     """Screen every patient of a cohort's tables; one row per patient (see :func:`screen_row`).
 
@@ -419,16 +423,11 @@ def screen_tables(
     # ---- suicide risk
     level, action = _suicide(tables, codes, n, kb)
 
-    # ---- modalities
-    statuses = _modalities(tables, codes, n, kb, level)
+    # ---- pre-dose BP (three tiers, spec 5.4)
+    bp = bp_tiers(_flt(pats["systolic_mmhg"]), _flt(pats["diastolic_mmhg"]), kb, severe=severe_bp)
 
-    # ---- pre-dose BP
-    g = kb.vitals.predose_bp_guide
-    above = _or(
-        _compare(_flt(pats["systolic_mmhg"]), ">", g.systolic_above_mmhg.value),
-        _compare(_flt(pats["diastolic_mmhg"]), ">", g.diastolic_above_mmhg.value),
-    )
-    bp = np.where(above == MET, g.above_status, np.where(above == NOT, g.within_status, "unknown"))
+    # ---- modalities
+    statuses = _modalities(tables, codes, n, kb, level, action=action, tier=bp, trd=trd)
 
     out = pd.DataFrame(
         {
@@ -537,14 +536,61 @@ def _suicide(
     return level, action
 
 
+def _from_bool(mask: np.ndarray) -> np.ndarray:
+    return mask.astype(np.int8)
+
+
+def _derived_present(
+    name: str,
+    tables: dict[str, pd.DataFrame],
+    kb: KnowledgeBase,
+    level: np.ndarray,
+    action: np.ndarray,
+    tier: np.ndarray,
+) -> np.ndarray:
+    """Three-valued presence of a derived item that does not depend on the modality."""
+    item = kb.screening.items[name]
+    if name == "suicide_risk_high":
+        return np.where(level == "unknown", UNK, level == "high").astype(np.int8)
+    if name == "urgent_suicide_evaluation":
+        return _from_bool(action == "urgent_evaluation")
+    if name == "predose_bp_severe":
+        return _from_bool(tier == kb.vitals.predose_bp_guide.severe.status)
+    assert item.threshold is not None
+    age = _flt(tables["patients"]["age_years"])
+    op = "<" if name == "age_under_18" else ">="
+    return _compare(age, op, item.threshold.value)
+
+
+def _indicated(
+    derivation: str, primary: np.ndarray, level: np.ndarray, trd: np.ndarray
+) -> np.ndarray:
+    """Column-wise twin of :func:`kdsupport.screening._indicated` (Kleene)."""
+    mdd = np.where(primary == None, UNK, primary == "mdd").astype(np.int8)  # noqa: E711
+    if derivation == "diagnosis_mdd":
+        return mdd
+    ideation = np.where(
+        level == "unknown", UNK, np.isin(level, ["low", "moderate", "high"])
+    ).astype(np.int8)
+    return _and(mdd, _or(trd.astype(np.int8), ideation))
+
+
 def _modalities(
     tables: dict[str, pd.DataFrame],
     codes: dict[str, np.ndarray],
     n: int,
     kb: KnowledgeBase,
     level: np.ndarray,
+    *,
+    action: np.ndarray,
+    tier: np.ndarray,
+    trd: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Each modality's status from the screening table, sex and pregnancy, and suicide risk."""
+    """Each modality's status from the screening table, patients, risk, BP tier and TRD.
+
+    The column-wise twin of :func:`kdsupport.screening.screen_modality`: contraindicated,
+    incomplete, not_recommended, caution, clear (spec 5.1).
+    """
     sc = tables["screening"]
     scodes = codes["screening"]
     fields = [
@@ -556,12 +602,15 @@ def _modalities(
     values = _tri(sc["value"])
     pats = tables["patients"]
     sex = _txt(pats["sex"])
+    primary = _txt(pats["primary"])
     present: dict[str, np.ndarray] = {}
     for name, item in kb.screening.items.items():
         head, _, field = item.field.partition(".")
         col = np.full(n, UNK, np.int8)
-        if item.derived == "suicide_risk_high":
-            col = np.where(level == "unknown", UNK, level == "high").astype(np.int8)
+        if item.derived == "outside_indication":
+            continue  # depends on the modality: below
+        if item.derived is not None:
+            col = _derived_present(name, tables, kb, level, action, tier)
         elif head == "screening":
             sel = item_codes == fields.index(field)
             v = values[sel]
@@ -578,15 +627,31 @@ def _modalities(
         present[name] = col
     out = {}
     for m, mod in kb.screening.modalities.items():
-        ci = [present[i] for i, s in mod.items.items() if s.severity == "contraindication"]
-        warn = [present[i] for i, s in mod.items.items() if s.severity == "warning"]
-        ci_present = np.vstack(ci).__eq__(MET).any(0)
-        gaps = np.vstack(ci + warn).__eq__(UNK).any(0)
-        warn_present = np.vstack(warn).__eq__(MET).any(0)
+        by: dict[str, list[np.ndarray]] = {s: [] for s in SEVERITIES}
+        for iname, spec in mod.items.items():
+            if kb.screening.items[iname].derived == "outside_indication":
+                col = _not(_indicated(spec.derivation or "diagnosis_mdd", primary, level, trd))
+            else:
+                col = present[iname]
+            by[spec.severity].append(col)
+        everything = np.vstack([c for cols in by.values() for c in cols])
+
+        def any_present(severity: str, by: dict[str, list[np.ndarray]] = by) -> np.ndarray:
+            cols = by[severity]
+            return np.vstack(cols).__eq__(MET).any(0) if cols else np.zeros(n, bool)
+
         out[m] = np.where(
-            ci_present,
+            any_present("contraindication"),
             "contraindicated",
-            np.where(gaps, "incomplete", np.where(warn_present, "caution", "clear")),
+            np.where(
+                (everything == UNK).any(0),
+                "incomplete",
+                np.where(
+                    any_present("not_recommended"),
+                    "not_recommended",
+                    np.where(any_present("warning"), "caution", "clear"),
+                ),
+            ),
         )
     return out
 

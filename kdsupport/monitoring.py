@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kdsupport.knowledge import SESSION_CHECKS
 from kdsupport.result import Reason, RuleResult, Status, all_of, any_of, compare
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "evaluate_predose_bp",
     "bp_tier",
+    "bp_tiers",
     "evaluate_session",
     "evaluate_sessions",
     "SessionChecks",
@@ -86,6 +87,31 @@ def bp_tier(
     else:
         tier = "unknown"
     return tier, above, sev
+
+
+def bp_tiers(systolic: Any, diastolic: Any, kb: KnowledgeBase, *, severe: str | None = None) -> Any:
+    """The column-wise twin of :func:`bp_tier`: one tier per element of two float arrays.
+
+    NaN is a missing value. Returns an object array of ``severe``, ``consider_delay``, ``ok`` or
+    ``unknown`` (used by batch screening and the cohort generator).
+    """
+    import numpy as np
+
+    g = kb.vitals.predose_bp_guide
+    s_sev, d_sev = _severe(kb, severe)
+    s, d = np.asarray(systolic, dtype=float), np.asarray(diastolic, dtype=float)
+    known_s, known_d = ~np.isnan(s), ~np.isnan(d)
+    with np.errstate(invalid="ignore"):
+        sev = (known_s & (s > s_sev)) | (known_d & (d > d_sev))
+        above = (known_s & (s > g.systolic_above_mmhg.value)) | (
+            known_d & (d > g.diastolic_above_mmhg.value)
+        )
+    within = known_s & known_d & ~above
+    return np.where(
+        sev,
+        g.severe.status,
+        np.where(above, g.above_status, np.where(within, g.within_status, "unknown")),
+    ).astype(object)
 
 
 def evaluate_predose_bp(
@@ -344,9 +370,10 @@ def _bp_severe(c: _Ctx) -> RuleResult:
     if vitals is None:
         return c.no_vitals("bp_severe", src)
     limit = f"{d.systolic_above_mmhg.value:g}/{d.diastolic_above_mmhg.value:g}"
-    rows = [
-        (r, bp_tier(r.systolic_mmhg, r.diastolic_mmhg, c.kb, severe=c.severe)[2]) for r in vitals
-    ]
+    rows = []
+    for r in vitals:
+        _, _, severe = bp_tier(r.systolic_mmhg, r.diastolic_mmhg, c.kb, severe=c.severe)
+        rows.append((r, severe))
     st = any_of(s for _, s in rows) if rows else Status.UNKNOWN
     if st is Status.MET:
         r = next(r for r, s in rows if s is Status.MET)
@@ -492,7 +519,12 @@ def _desaturation(c: _Ctx) -> RuleResult:
             "(respiratory depression is in the boxed warning)"
         )
         return c.result("desaturation", Status.MET, msg, (c.vpath,), src)
-    msg = f"lowest SpO2 {low.spo2_percent:g} % at minute {low.minute:g}; none below {below:g} %"
+    gaps = len(c.session.vitals or ()) - len(values)
+    gap = f"; {gaps} reading(s) have no SpO2 value" if gaps else ""
+    msg = (
+        f"lowest recorded SpO2 {low.spo2_percent:g} % at minute {low.minute:g}; none below "
+        f"{below:g} %{gap}"
+    )
     return c.result("desaturation", Status.NOT_MET, msg, (c.vpath,), src)
 
 

@@ -395,7 +395,16 @@ def generate_cohort(
     answers = _cssrs_answers(rng, level)
 
     # treatment ------------------------------------------------------------------
-    modality = _assign_modality(rng, kb, n, primary, present, assessed, level)
+    modality = _assign_modality(
+        rng,
+        kb,
+        n,
+        primary,
+        present,
+        assessed,
+        level,
+        blocked_all=_blocked_by_patient(kb, age, sys_, dia),
+    )
     tick("treatment", n)
     sess, vit, moa, later = _courses(rng, kb, modality, madrs0, sys_, dia, hr, spo2)
     tick("sessions", n)
@@ -493,6 +502,21 @@ def _cssrs_answers(rng: np.random.Generator, level: np.ndarray) -> dict[str, np.
     return a
 
 
+def _blocked_by_patient(
+    kb: KnowledgeBase, age: np.ndarray, sys_: np.ndarray, dia: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The derived contraindication items that depend on the patient (the rules' thresholds)."""
+    from kdsupport.monitoring import bp_tiers
+
+    items = kb.screening.items
+    out = {"predose_bp_severe": bp_tiers(sys_, dia, kb) == kb.vitals.predose_bp_guide.severe.status}
+    for name, op in (("age_under_18", np.less), ("age_65_or_over", np.greater_equal)):
+        threshold = items[name].threshold
+        assert threshold is not None
+        out[name] = op(age, threshold.value)
+    return out
+
+
 def _assign_modality(
     rng: np.random.Generator,
     kb: KnowledgeBase,
@@ -501,6 +525,8 @@ def _assign_modality(
     present: dict[str, np.ndarray],
     assessed: dict[str, np.ndarray],
     level: np.ndarray,
+    *,
+    blocked_all: dict[str, np.ndarray],
 ) -> np.ndarray:
     """A modality for treated patients, never one their screening contraindicates."""
     T = kb.synthetic.treatment
@@ -513,10 +539,14 @@ def _assign_modality(
         for item, spec in mod.items.items():
             if spec.severity != "contraindication":
                 continue
+            derived = kb.screening.items[item].derived
+            if derived in ("suicide_risk_high", "urgent_suicide_evaluation"):
+                b |= level == "high"  # the C-SSRS action is urgent exactly when the level is high
+            elif derived is not None:
+                b |= blocked_all.get(item, np.zeros(n, bool))
+                continue
             field = kb.screening.items[item].field.split(".")[1]
-            if item == "suicide_risk_high":
-                b |= level == "high"
-            elif field == "support_person_available":
+            if field == "support_person_available":
                 b |= assessed[field] & ~present[field]
             elif field in present:
                 b |= assessed[field] & present[field]

@@ -48,7 +48,7 @@ def test_no_command_prints_help_and_exits_2(capsys):
 def test_json_has_the_spec_keys():
     data = json.loads(kdsupport("assess", str(CASES / "tr-001.yaml")).stdout)
     assert SPEC_KEYS <= set(data)
-    assert data["format"] == "kdsupport-assessment/1"
+    assert data["format"] == "kdsupport-assessment/2"
     t = data["trd"]
     assert {
         "status",
@@ -79,15 +79,21 @@ def test_json_has_the_spec_keys():
     assert {"item", "severity", "present", "sources"} <= set(
         data["modalities"]["esketamine_nasal"]["findings"][0]
     )
-    assert {"number", "checks"} <= set(data["sessions"][0])
-    # every cited source is in the bibliography with its verification status
+    assert {"number", "checks", "check_kinds"} <= set(data["sessions"][0])
+    assert set(data["sessions"][0]["check_kinds"]) == set(data["sessions"][0]["checks"])
+    assert set(data["sessions"][0]["check_kinds"].values()) == {"compliance", "finding"}
+    assert isinstance(data["alerts"], list)
+    # every cited source is in the bibliography with its verification status; the project's
+    # own contract is project_contract, never verified (spec 5.7)
     cited = {s for section in ("trd",) for r in data[section]["reasons"] for s in r["sources"]}
     assert cited <= set(data["sources"])
     assert {v["verification"] for v in data["sources"].values()} <= {
         "verified",
         "secondary",
         "unverified",
+        "project_contract",
     }
+    assert data["sources"]["case_record_spec_v1"]["verification"] == "project_contract"
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.glob("*.yaml")))

@@ -210,7 +210,8 @@ def test_every_assumption_has_a_rationale(kb):
             assert s.verification == "unverified", s.id
 
 
-def test_spravato_contraindications_are_the_label_three(kb):
+def test_spravato_label_contraindications_are_the_label_four_plus_the_bp_warning(kb):
+    # spec 5.2: the label's section 4 (four items) and, from its BP warning, three more
     esk = kb.screening.modalities["esketamine_nasal"].items
     ci = sorted(k for k, v in esk.items() if v.severity == "contraindication")
     assert ci == [
@@ -218,36 +219,162 @@ def test_spravato_contraindications_are_the_label_three(kb):
         "arteriovenous_malformation",
         "intracerebral_hemorrhage_history",
         "ketamine_hypersensitivity",
+        "predose_bp_severe",
+        "raised_intracranial_pressure",
+        "uncontrolled_hypertension",
+        "unstable_cardiovascular_disease",
     ]
-
-
-def test_modality_severities_follow_the_spec(kb):
-    items = set(kb.screening.items)
-    mods = kb.screening.modalities
-    base4 = {
+    label_four = {
         "aneurysmal_vascular_disease",
         "arteriovenous_malformation",
         "intracerebral_hemorrhage_history",
         "ketamine_hypersensitivity",
     }
-    iv_ci = base4 | {"uncontrolled_hypertension", "unstable_cardiovascular_disease"}
-    home_ci = iv_ci | {
+    for item in label_four:
+        assert "spravato_uspi_contraindications" in kb.source_ids(esk[item].source)
+    for item in ("uncontrolled_hypertension", "unstable_cardiovascular_disease"):
+        assert "spravato_label_bp_2021" in kb.source_ids(esk[item].source)
+        assert "clinician confirms" in (esk[item].note or "")
+
+
+# The mapping of case-record spec section 5.2 / 5.3 (5.8), written out from the spec text.
+BASE4 = {
+    "aneurysmal_vascular_disease",
+    "arteriovenous_malformation",
+    "intracerebral_hemorrhage_history",
+    "ketamine_hypersensitivity",
+}
+BP3 = {
+    "uncontrolled_hypertension",
+    "unstable_cardiovascular_disease",
+    "raised_intracranial_pressure",
+}
+SPEC_MAPPING = {
+    "esketamine_nasal": {
+        "contraindication": BASE4 | BP3 | {"predose_bp_severe"},
+        "not_recommended": {
+            "pregnant",
+            "breastfeeding",
+            "severe_hepatic_impairment",
+            "age_under_18",
+            "outside_indication",
+        },
+        "warning": {
+            "moderate_hepatic_impairment",
+            "psychosis_history",
+            "current_psychosis_or_mania",
+            "substance_use_disorder_active",
+            "ketamine_misuse_history",
+            "interstitial_cystitis",
+            "cns_depressant_use",
+            "maoi_or_psychostimulant_use",
+            "age_65_or_over",
+            "urgent_suicide_evaluation",
+        },
+    },
+    "iv_ketamine": {
+        "contraindication": BASE4 | BP3 | {"predose_bp_severe"},
+        "not_recommended": {
+            "pregnant",
+            "breastfeeding",
+            "severe_hepatic_impairment",
+            "age_under_18",
+        },
+        "warning": {
+            "moderate_hepatic_impairment",
+            "psychosis_history",
+            "current_psychosis_or_mania",
+            "substance_use_disorder_active",
+            "ketamine_misuse_history",
+            "interstitial_cystitis",
+            "cns_depressant_use",
+            "maoi_or_psychostimulant_use",
+            "outside_indication",
+            "urgent_suicide_evaluation",
+        },
+    },
+}
+SPEC_MAPPING["at_home_ketamine"] = {
+    "contraindication": SPEC_MAPPING["iv_ketamine"]["contraindication"]
+    | {
+        "age_under_18",
         "no_support_person",
         "substance_use_disorder_active",
         "ketamine_misuse_history",
         "suicide_risk_high",
+        "urgent_suicide_evaluation",
+    },
+    "not_recommended": {"pregnant", "breastfeeding", "severe_hepatic_impairment"},
+    "warning": {
+        "moderate_hepatic_impairment",
+        "psychosis_history",
+        "current_psychosis_or_mania",
+        "interstitial_cystitis",
+        "cns_depressant_use",
+        "maoi_or_psychostimulant_use",
+        "outside_indication",
+    },
+}
+
+
+@pytest.mark.parametrize("modality", sorted(SPEC_MAPPING))
+def test_modality_severities_follow_spec_section_5(kb, modality):
+    items = kb.screening.modalities[modality].items
+    for severity, want in SPEC_MAPPING[modality].items():
+        got = {k for k, v in items.items() if v.severity == severity}
+        assert got == want, (modality, severity, got ^ want)
+    assert set(items) == set().union(*SPEC_MAPPING[modality].values())
+
+
+def test_outside_indication_derivation_differs_by_modality(kb):
+    mods = kb.screening.modalities
+    assert mods["esketamine_nasal"].items["outside_indication"].derivation == (
+        "labelled_indications"
+    )
+    for m in ("iv_ketamine", "at_home_ketamine"):
+        assert mods[m].items["outside_indication"].derivation == "diagnosis_mdd"
+
+
+def test_the_project_contract_is_never_tagged_verified(kb):
+    for s in kb.sources.values():
+        assert (s.kind == "specification") == (s.verification == "project_contract"), s.id
+        if s.kind == "assumption":
+            assert s.verification == "unverified" and s.rationale, s.id
+    # spec 5.7: a calculator site's Thase-Rush and a review's MGH-S panel are secondary digests
+    assert kb.sources["medicalalgorithms_trsm"].verification == "secondary"
+    assert kb.sources["plosone2020_panel1"].verification == "secondary"
+
+
+def test_disputed_minimum_doses_name_the_other_value(kb):
+    for drug, other in (("mirtazapine", 30), ("fluvoxamine", 100)):
+        (dispute,) = kb.drugs.drugs[drug].min_adequate["atrq"].disputed_by
+        assert dispute.mg_per_day == other
+        assert kb.source_ids(dispute.source) == ("recalled_minimum_doses",)
+
+
+def test_new_thresholds_are_sourced_and_site_defaults_are_assumptions(kb):
+    g = kb.vitals.predose_bp_guide
+    assert g.severe.default == "acc_aha_2017"
+    d = g.severe.definitions["acc_aha_2017"]
+    assert (d.systolic_above_mmhg.value, d.diastolic_above_mmhg.value) == (180, 120)
+    assert g.severe.definitions["urgency_180_110"].diastolic_above_mmhg.value == 110
+    checks = kb.vitals.session_monitoring.checks
+    assert checks["desaturation"].spo2_below_percent.value == 90
+    assert "assumption_desaturation_threshold" in kb.source_ids(
+        checks["desaturation"].spo2_below_percent.source
+    )
+    assert checks["deep_sedation"].max_score.value == 2
+    assert checks["loss_of_consciousness"].max_score.value == 0
+    kinds = {n: c.kind for n, c in checks.items()}
+    assert {n for n, k in kinds.items() if k == "finding"} == {
+        "bp_rise",
+        "bp_severe",
+        "desaturation",
+        "deep_sedation",
+        "loss_of_consciousness",
     }
-    for name, want in (
-        ("esketamine_nasal", base4),
-        ("iv_ketamine", iv_ci),
-        ("at_home_ketamine", home_ci),
-    ):
-        got = {k for k, v in mods[name].items.items() if v.severity == "contraindication"}
-        assert got == want, name
-    # every record screening item except the at-home-only support person is screened for all
-    common = items - {"no_support_person", "suicide_risk_high"}
-    for name in mods:
-        assert common <= set(mods[name].items), name
+    for name in ("assumption_severe_bp_site_default", "assumption_discharge_bp_acceptable"):
+        assert kb.sources[name].kind == "assumption"
 
 
 def test_screening_items_match_the_case_record_fields(kb):

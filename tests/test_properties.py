@@ -44,7 +44,7 @@ SETTINGS = dict(
 )
 
 KNOWN_TRIAL = {"adequacy": ("adequate", "not_adequate"), "outcome": ("failed", "not_failed")}
-KNOWN_MODALITY = ("contraindicated", "caution", "clear")
+KNOWN_MODALITY = ("contraindicated", "not_recommended", "caution", "clear")
 KNOWN_CHECK = ("met", "not_met")
 TRD_ORDER = {"not_met": 0, "unknown": 1, "met": 2}
 
@@ -82,23 +82,34 @@ def _check_not_flipped(P: dict[str, Any], F: dict[str, Any], partial: dict[str, 
             for key, known in KNOWN_TRIAL.items():
                 if pt[key] in known:
                     assert ft[key] == pt[key], f"trials[{i}].{key}"
-    # pre-dose BP
-    if P["predose_bp"]["status"] != "unknown":
-        assert F["predose_bp"]["status"] == P["predose_bp"]["status"], "predose_bp"
+    # pre-dose BP: a known tier never goes down; consider_delay with a missing value may still
+    # become severe (spec 5.8.7), and then every modality carries predose_bp_severe (5.8.2)
+    p_tier, f_tier = P["predose_bp"]["status"], F["predose_bp"]["status"]
+    became_severe = p_tier != "severe" and f_tier == "severe"
+    if p_tier == "consider_delay":
+        assert f_tier in ("consider_delay", "severe"), "predose_bp"
+    elif p_tier != "unknown":
+        assert f_tier == p_tier, "predose_bp"
     # suicide-risk level (not the action: an unknown PHQ-9 item 9 counts as positive)
     if P["suicide_risk"]["level"] != "unknown":
         assert F["suicide_risk"]["level"] == P["suicide_risk"]["level"], "suicide_risk.level"
     # modalities
     for m, pm in P["modalities"].items():
-        if pm["status"] in KNOWN_MODALITY:
+        if became_severe:
+            assert F["modalities"][m]["status"] == "contraindicated", f"modalities.{m}"
+        elif pm["status"] in KNOWN_MODALITY:
             assert F["modalities"][m]["status"] == pm["status"], f"modalities.{m}"
     # session checks, by index
     if isinstance(partial.get("sessions"), list):
         assert len(P["sessions"]) == len(F["sessions"])
         for i, (ps, fs) in enumerate(zip(P["sessions"], F["sessions"], strict=True)):
             for name, status in ps["checks"].items():
-                if status in KNOWN_CHECK:
+                # desaturation is unknown only when a session has no SpO2 value at all (spec
+                # 5.8.5), so a filled-in SpO2 may still turn not_met into met
+                if status in KNOWN_CHECK and name != "desaturation":
                     assert fs["checks"][name] == status, f"sessions[{i}].{name}"
+            if ps["checks"]["desaturation"] == "met":
+                assert fs["checks"]["desaturation"] == "met", f"sessions[{i}].desaturation"
     # outcome: nulling values never removes an administration, so the instrument is the same
     po, fo = P["outcome"], F["outcome"]
     if po is not None:

@@ -154,14 +154,25 @@ def test_label_contraindications_contraindicate_every_modality(item):
     )
 
 
-@pytest.mark.parametrize("item", ["uncontrolled_hypertension", "unstable_cardiovascular_disease"])
-def test_bp_hazards_contraindicate_racemic_ketamine_only(item):
-    status, _ = modalities({item: True})
-    assert status == {
-        "esketamine_nasal": "caution",
-        "iv_ketamine": "contraindicated",
-        "at_home_ketamine": "contraindicated",
-    }
+@pytest.mark.parametrize(
+    "item",
+    [
+        "uncontrolled_hypertension",
+        "unstable_cardiovascular_disease",
+        "raised_intracranial_pressure",
+    ],
+)
+def test_bp_hazards_contraindicate_every_modality(item):
+    # spec 5.2: the label's BP warning says esketamine "is contraindicated in patients for whom an
+    # increase in BP or intracranial pressure poses a serious risk"
+    status, out = modalities({item: True})
+    assert set(status.values()) == {"contraindicated"}
+    reason = next(
+        r for r in out["esketamine_nasal"]["reasons"] if r["code"].endswith(".contraindication")
+    )
+    assert "is contraindicated in patients for whom an increase in BP" in reason["message"]
+    assert "the clinician confirms" in reason["message"]
+    assert "spravato_label_bp_2021" in reason["sources"]
 
 
 @pytest.mark.parametrize("item", ["substance_use_disorder_active", "ketamine_misuse_history"])
@@ -177,10 +188,8 @@ def test_misuse_contraindicates_at_home_only(item):
 @pytest.mark.parametrize(
     "item",
     [
-        "raised_intracranial_pressure",
         "psychosis_history",
         "current_psychosis_or_mania",
-        "severe_hepatic_impairment",
         "moderate_hepatic_impairment",
         "interstitial_cystitis",
         "cns_depressant_use",
@@ -231,9 +240,15 @@ def test_no_screening_section_is_incomplete():
     assert set(status.values()) == {"incomplete"}
 
 
+def test_severe_hepatic_impairment_is_not_recommended_everywhere():
+    status, out = modalities({"severe_hepatic_impairment": True})
+    assert set(status.values()) == {"not_recommended"}
+    assert out["esketamine_nasal"]["findings"][0]["severity"] == "not_recommended"
+
+
 def test_pregnancy():
     status, _ = modalities(patient={"pregnant": True})
-    assert set(status.values()) == {"caution"}
+    assert set(status.values()) == {"not_recommended"}
     status, _ = modalities(patient={"pregnant": None})
     assert set(status.values()) == {"incomplete"}
     status, _ = modalities(patient={"sex": "male", "pregnant": None, "breastfeeding": None})
@@ -243,12 +258,18 @@ def test_pregnancy():
 
 
 def test_suicide_risk_and_at_home():
-    status, _ = modalities(answers={"active_thoughts": True, "plan": True})
+    # spec 5.6: urgent evaluation is a warning for esketamine and IV, a contraindication at home
+    status, out = modalities(answers={"active_thoughts": True, "plan": True})
     assert status == {
-        "esketamine_nasal": "clear",
-        "iv_ketamine": "clear",
+        "esketamine_nasal": "caution",
+        "iv_ketamine": "caution",
         "at_home_ketamine": "contraindicated",
     }
+    assert out["esketamine_nasal"]["findings"][0]["item"] == "urgent_suicide_evaluation"
+    assert [f["item"] for f in out["at_home_ketamine"]["findings"][:2]] == [
+        "urgent_suicide_evaluation",
+        "suicide_risk_high",
+    ]
     status, _ = modalities(answers={"active_thoughts": None})
     assert status["at_home_ketamine"] == "incomplete" and status["esketamine_nasal"] == "clear"
 
@@ -311,6 +332,7 @@ GOOD_SESSION = {
     "moaas": [{"minute": 40, "score": 4}, {"minute": 120, "score": 5}],
     "cadss_total": 14,
     "observation_minutes": 120,
+    "dissociation_resolved": True,
 }
 
 
@@ -324,10 +346,16 @@ def test_good_session():
         "predose_bp": "met",
         "bp_rechecked": "met",
         "bp_rise": "not_met",
+        "bp_severe": "not_met",
         "observed_2h": "met",
         "bp_predischarge": "met",
+        "bp_acceptable_at_discharge": "met",
         "spo2_monitored": "met",
+        "desaturation": "not_met",
         "sedation_resolved": "met",
+        "deep_sedation": "not_met",
+        "loss_of_consciousness": "not_met",
+        "dissociation_resolved": "met",
     }
 
 
