@@ -70,14 +70,25 @@ DERIVED_RULES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "trd.failed_adequate_trials": lambda a: _drugs(a, outcome="failed"),
     "trd.failed_antidepressants": lambda a: sorted(a["trd"]["failed_drugs"]),
     "modalities.contraindicated": lambda a: _modalities(a, "contraindicated"),
+    "modalities.not_recommended": lambda a: _modalities(a, "not_recommended"),
     "modalities.caution": lambda a: _modalities(a, "caution"),
     "modalities.incomplete": lambda a: _modalities(a, "incomplete"),
     "modalities.clear": lambda a: _modalities(a, "clear"),
     "sessions.bp_rise": _sessions_where("bp_rise", "met"),
+    "sessions.bp_severe": _sessions_where("bp_severe", "met"),
+    "sessions.desaturation": _sessions_where("desaturation", "met"),
+    "sessions.deep_sedation": _sessions_where("deep_sedation", "met"),
+    "sessions.loss_of_consciousness": _sessions_where("loss_of_consciousness", "met"),
+    "sessions.bp_not_acceptable_at_discharge": _sessions_where(
+        "bp_acceptable_at_discharge", "not_met"
+    ),
+    "sessions.dissociation_not_resolved": _sessions_where("dissociation_resolved", "not_met"),
     "sessions.not_observed_2h": _sessions_where("observed_2h", "not_met"),
     "sessions.no_predischarge_bp": _sessions_where("bp_predischarge", "not_met"),
     "sessions.sedation_not_resolved": _sessions_where("sedation_resolved", "not_met"),
     "sessions.predose_above_guide": _sessions_where("predose_bp", "not_met"),
+    "alerts.codes": lambda a: sorted(x["code"] for x in a["alerts"]),
+    "predose_bp.reason_codes": lambda a: sorted(r["code"] for r in a["predose_bp"]["reasons"]),
     "unknowns.fields": lambda a: [u["field"] for u in a["unknowns"]],
 }
 

@@ -3,8 +3,10 @@
 :func:`branches_of` lists the branch labels one assessment reaches; :func:`required_branches`
 lists every branch the curated cases must cover together: TRD met / not met / unknown and the
 reasons a trial is not adequate or not failed, every Thase-Rush stage, every Maudsley band,
-every contraindication and warning of every modality, incomplete screening, a raised pre-dose
-blood pressure, every suicide-risk level, response, remission and non-response.
+every contraindication, not-recommended item and warning of every modality, incomplete and
+not-recommended statuses, every pre-dose tier and the screening-mismatch reason, both alerts,
+every finding check happening and every discharge check failing, every suicide-risk level,
+response, remission and non-response (case-record spec sections 2 and 5).
 
 For training with synthetic patients; not a medical device.
 """
@@ -46,6 +48,8 @@ def branches_of(a: dict[str, Any]) -> set[str]:
             if f["present"] is True:
                 out.add(f"{m}.{f['severity']}.{f['item']}")
     out.add(f"predose_bp.{a['predose_bp']['status']}")
+    out |= {f"predose_bp.reason.{r['code']}" for r in a["predose_bp"]["reasons"]}
+    out |= {f"alert.{x['code']}" for x in a["alerts"]}
     out.add(f"suicide_risk.{a['suicide_risk']['level']}")
     o = a["outcome"]
     if o is not None:
@@ -67,7 +71,14 @@ def required_branches(kb: KnowledgeBase) -> set[str]:
     for m, mod in kb.screening.modalities.items():
         req |= {f"{m}.{i.severity}.{name}" for name, i in mod.items.items()}
         req.add(f"{m}.incomplete")
-    req |= {"predose_bp.consider_delay", "predose_bp.ok"}
+    req |= {"predose_bp.consider_delay", "predose_bp.ok", "predose_bp.severe"}
+    req |= {"predose_bp.reason.predose_bp.screening_mismatch"}
+    req |= {"alert.urgent_suicide_evaluation", "alert.predose_bp_severe"}
+    req |= {f"{m}.not_recommended" for m in kb.screening.modalities}
+    # every finding check happened somewhere, and every new discharge check failed somewhere
+    checks = kb.vitals.session_monitoring.checks
+    req |= {f"session.{n}.met" for n, c in checks.items() if c.kind == "finding"}
+    req |= {"session.bp_acceptable_at_discharge.not_met", "session.dissociation_resolved.not_met"}
     req |= {f"suicide_risk.{t.level}" for t in kb.suicide.cssrs_screener.tiers}
     req |= {f"suicide_risk.{kb.suicide.cssrs_screener.none_level}", "suicide_risk.unknown"}
     req |= {"response.yes", "response.no", "remission.yes", "remission.no"}
