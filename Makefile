@@ -14,7 +14,10 @@ PYTEST_ARGS ?=
 # Jupyter refuses to run as root unless told; the course machine may well be a root container.
 ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help venv test app instructor lab lint bench clean
+COHORT_SEED ?= 20261126
+COHORT_N ?= 500
+
+.PHONY: help venv test app instructor lab lint bench cohort clean
 
 help:
 	@echo "make test   - create $(VENV) if needed, install kdsupport[test], run the whole test suite"
@@ -23,6 +26,7 @@ help:
 	@echo "make lab    - open JupyterLab on notebooks/ (for instructors and authors)"
 	@echo "make bench  - benchmark: import, assess latency, batch screening, notebooks (writes benchmarks/results.json)"
 	@echo "make lint   - ruff check"
+	@echo "make cohort - regenerate the committed synthetic cohort (data/synthetic/cohort)"
 	@echo "make clean  - remove $(VENV) and caches"
 
 $(BIN)/python:
@@ -50,6 +54,11 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The committed cohort is a generated artefact: regenerate it whenever the generator or the
+# knowledge base changes (a test checks it regenerates byte for byte).
+cohort: $(STAMP)
+	$(BIN)/kdsupport generate --n $(COHORT_N) --seed $(COHORT_SEED) --out data/synthetic/cohort --quiet
 
 lint: $(STAMP)
 	$(BIN)/ruff check kdsupport tests

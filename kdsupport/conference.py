@@ -62,21 +62,30 @@ def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str
             alt="Deepest MOAA/S and CADSS total for each session",
         ),
     ]
+    from kdsupport.knowledge import load
+
+    titles = {n: c.title for n, c in load().vitals.session_monitoring.checks.items()}
     rows = []
     for s in assessment["sessions"]:
-        cells = "".join(f"<td>{H.badge(v)}</td>" for v in s["checks"].values())
-        rows.append(
-            f"<tr><th scope='row'>{s['number']}</th><td>{H.esc(s['modality'])}</td>{cells}</tr>"
+        cells = "".join(
+            f"<td>{H.check_badge(v, s['check_kinds'][k])}</td>" for k, v in s["checks"].items()
         )
+        rows.append(
+            f"<tr><th scope='row'>{s['number']}</th>"
+            f"<td>{H.esc(s['modality'].replace('_', ' '))}</td>{cells}</tr>"
+        )
+    first = assessment["sessions"][0]
     head = "".join(
-        f"<th scope='col'>{H.esc(k.replace('_', ' '))}</th>"
-        for k in assessment["sessions"][0]["checks"]
+        f"<th scope='col'>{H.esc(titles[k])}"
+        f"{' (finding)' if first['check_kinds'][k] == 'finding' else ''}</th>"
+        for k in first["checks"]
     )
     parts.append(
         "<table border='1' style='border-collapse:collapse;font-size:90%'><caption "
         "style='text-align:left'>"
-        "Monitoring checks by session (for 'bp rise', met means a large rise "
-        "occurred)</caption><thead><tr>"
+        "Monitoring by session: a check is 'done' when done as required; a finding that "
+        "HAPPENED is a hazard (a large or severe BP reading, desaturation, deep sedation, loss "
+        "of consciousness)</caption><thead><tr>"
         "<th scope='col'>#</th><th "
         f"scope='col'>modality</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )

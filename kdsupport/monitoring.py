@@ -349,7 +349,7 @@ def _bp_rise(c: _Ctx) -> RuleResult:
     if st is Status.MET:
         r, _, ds, dd = next(x for x in rows if x[1] is Status.MET)
         msg = (
-            f"FINDING: a rise of {_g(ds)}/{_g(dd)} mmHg at minute {r.minute:g}, the size the label "
+            f"a rise of {_g(ds)}/{_g(dd)} mmHg at minute {r.minute:g}, the size the label "
             f"reports (>= {s_rise:g} systolic or >= {d_rise:g} diastolic); the label advises "
             "re-checking until values are stable at a safe level"
         )
@@ -378,7 +378,7 @@ def _bp_severe(c: _Ctx) -> RuleResult:
     if st is Status.MET:
         r = next(r for r, s in rows if s is Status.MET)
         msg = (
-            f"FINDING: {_g(r.systolic_mmhg)}/{_g(r.diastolic_mmhg)} mmHg at minute {r.minute:g} "
+            f"{_g(r.systolic_mmhg)}/{_g(r.diastolic_mmhg)} mmHg at minute {r.minute:g} "
             f"is in the severe range (above {limit}, {name}): a clinician reassesses; the label "
             "sends symptoms of hypertensive crisis to emergency care"
         )
@@ -448,10 +448,13 @@ def _bp_acceptable_at_discharge(c: _Ctx) -> RuleResult:
         msg = "needs the vitals and the observation time"
         return c.result(name, Status.UNKNOWN, msg, fields, src, _window_missing(c))
     lo, hi = win
-    inwin = [r for r in c.session.vitals if lo <= r.minute <= hi and _has_bp(r)]
-    if not inwin:
+    inwin = [r for r in c.session.vitals if lo <= r.minute <= hi]
+    if not any(_has_bp(r) for r in inwin):
         msg = f"no BP reading between minutes {lo:g} and {hi:g} to judge"
         return c.result(name, Status.UNKNOWN, msg, fields, src, (c.vpath,))
+    # The window's last reading decides (5.8.1). A later row without a BP value is still the
+    # last reading, and its missing values make the check unknown: the protective reading, so that
+    # an earlier, better value never stands in for a later one that was not recorded.
     last = max(inwin, key=lambda r: r.minute)
     s, d = last.systolic_mmhg, last.diastolic_mmhg
     _, above, severe = bp_tier(s, d, c.kb, severe=c.severe)
@@ -515,7 +518,7 @@ def _desaturation(c: _Ctx) -> RuleResult:
     low = min(values, key=lambda r: r.spo2_percent or 0)
     if (low.spo2_percent or 0) < below:
         msg = (
-            f"FINDING: SpO2 {low.spo2_percent:g} % at minute {low.minute:g}, below {below:g} % "
+            f"SpO2 {low.spo2_percent:g} % at minute {low.minute:g}, below {below:g} % "
             "(respiratory depression is in the boxed warning)"
         )
         return c.result("desaturation", Status.MET, msg, (c.vpath,), src)
@@ -538,7 +541,7 @@ def _moaas_any(c: _Ctx, name: str, at_most: float, what: str) -> RuleResult:
     st = any_of(compare(r.score, "<=", at_most) for r in c.session.moaas)
     if st is Status.MET:
         r = next(r for r in c.session.moaas if r.score is not None and r.score <= at_most)
-        msg = f"FINDING: MOAA/S {r.score} at minute {r.minute:g}: {what}"
+        msg = f"MOAA/S {r.score} at minute {r.minute:g}: {what}"
     elif st is Status.NOT_MET:
         low = min(r.score for r in c.session.moaas if r.score is not None)
         msg = f"lowest MOAA/S {low}; none at or below {at_most:g}"

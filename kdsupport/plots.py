@@ -526,8 +526,22 @@ def symptom_trajectory_figure(
 
 
 # ---------------------------------------------------------------- cohort figures
+# The generator's outcome shares per modality are anchored on studies of different design
+# (synthetic.yaml, treatment.outcome): RCTs for esketamine and IV ketamine, an uncontrolled
+# open-label study for at-home ketamine. A figure that shows the at-home modality says so.
+_AT_HOME = "at_home_ketamine"
+_ANCHOR_NOTE = (
+    "Not comparable across modalities: esketamine and IV ketamine are anchored on RCTs\n"
+    "(ESCAPE-TRD, ELEKT-D), at-home ketamine on an uncontrolled open-label study (Hull 2022)"
+)
+
+
 def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None = None) -> Figure:
-    """Rates with 95 % intervals per group (error bars), optionally split by a second column."""
+    """Rates with 95 % intervals per group (error bars), optionally split by a second column.
+
+    When the at-home modality is shown, a note under the title says that its anchor is an
+    uncontrolled open-label study while the others are RCTs, so the modalities are not comparable.
+    """
     fig, ax = _figure(7.5, 3.6)
     if rates.empty:
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
@@ -559,7 +573,21 @@ def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None
     ax.set_ylim(0, 100)
     ax.set_ylabel("patients (%) with 95 % interval")
     ax.set_xlabel(group.replace("_", " "))
-    ax.set_title(title)
+    if _AT_HOME in groups + hues:
+        ax.set_title(title, pad=30)
+        ax.annotate(
+            _ANCHOR_NOTE,
+            (0.5, 1.0),
+            xycoords="axes fraction",
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="#333333",
+        )
+    else:
+        ax.set_title(title)
     if hue:
         ax.legend(title=hue.replace("_", " "), fontsize=8)
     return fig

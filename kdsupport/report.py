@@ -19,20 +19,18 @@ __all__ = ["to_text"]
 
 WIDTH = 100
 _TRI = {"met": "MET", "not_met": "NOT MET", "unknown": "UNKNOWN"}
-_CHECK_MARK = {"met": "yes", "not_met": "NO", "unknown": "?"}
 ROMAN = ["0", "I", "II", "III", "IV", "V"]
-_CHECK_TITLES = {
-    "predose_bp": ("pre-BP", "pre-dose BP within the guide"),
-    "bp_rechecked": ("recheck", "BP re-checked between minutes 30 and 60"),
-    "bp_rise": (
-        "rise",
-        "large BP rise after dosing ('yes' = it happened: review, not a stop rule)",
-    ),
-    "observed_2h": (">=2h", "observed for at least 2 hours"),
-    "bp_predischarge": ("BP-out", "BP in the last 30 minutes before discharge"),
-    "spo2_monitored": ("SpO2", "SpO2 recorded after dosing"),
-    "sedation_resolved": ("alert", "sedation resolved (last MOAA/S 5)"),
-}
+# How a session check reads in the worksheet, by its kind and result (case-record spec 5.5): a
+# finding that happened is listed first, in capitals, never with the words of a check passed.
+_CHECK_GROUPS = (
+    (("finding", "met"), "!! FINDINGS THAT HAPPENED"),
+    (("compliance", "not_met"), "CHECKS NOT DONE"),
+    (("finding", "unknown"), "findings that cannot be ruled out (data missing)"),
+    (("compliance", "unknown"), "checks not recorded"),
+    (("compliance", "met"), "checks done"),
+    (("finding", "not_met"), "findings not observed"),
+)
+_DETAILED = {("finding", "met"), ("compliance", "not_met"), ("finding", "unknown")}
 
 
 class _Doc:
@@ -87,11 +85,21 @@ class _Doc:
         )
 
 
-def _mark(check: str, status: str) -> str:
-    """Capitals flag the result that needs attention: NO for a missed check, YES for a rise."""
-    if check == "bp_rise":
-        return {"met": "YES", "not_met": "no", "unknown": "?"}[status]
-    return _CHECK_MARK[status]
+def _check_titles() -> dict[str, str]:
+    """Each session check's title from the knowledge base (thresholds live there)."""
+    from kdsupport.knowledge import load
+
+    return {n: c.title for n, c in load().vitals.session_monitoring.checks.items()}
+
+
+def _alerts(doc: _Doc, a: dict[str, Any]) -> None:
+    """What must be seen before anything else, in capitals (spec 5.6)."""
+    if not a.get("alerts"):
+        return
+    doc.add()
+    doc.add("!! FIRST, BEFORE ANY WAY OF GIVING KETAMINE:", 0)
+    for x in a["alerts"]:
+        doc.add(f"!! {x['message']} {doc.cite(x['sources'])}", 3, 3)
 
 
 def _g(x: Any, unit: str = "") -> str:
@@ -125,6 +133,7 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
     )
     doc.lines.append("=" * WIDTH)
     doc.add(a["disclaimer"])
+    _alerts(doc, a)
     doc.add()
     doc.add(f"TRD definition: {d['name']} - {d['title']}")
     doc.add(
@@ -296,45 +305,56 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
 
     # 7. screening
     doc.heading(7, "Screening by way of giving ketamine")
+    _alerts(doc, a)
     for name, mod in a["modalities"].items():
-        doc.add(f"{mod['title']} ({name}): {mod['status'].upper()}", 3)
+        status = mod["status"].upper().replace("_", " ")
+        doc.add(f"{mod['title']} ({name}): {status}", 3)
         doc.add(mod["regulatory_status"], 5)
         present = [f for f in mod["findings"] if f["present"] is True]
         gaps = [f for f in mod["findings"] if f["present"] is None]
         for f in present:
-            doc.add(f"- present, {f['severity']}: {f['label']} {doc.cite(f['sources'])}", 5, 2)
+            word = f["severity"].replace("_", " ")
+            note = f": {f['note']}" if f.get("note") else ""
+            doc.add(f"- present, {word}: {f['label']}{note} {doc.cite(f['sources'])}", 5, 2)
         for f in gaps:
-            doc.add(f"- NOT ASSESSED ({f['severity']} item): {f['label']} ({f['field']})", 5, 2)
-        absent = sum(1 for f in mod["findings"] if f["present"] is False)
+            word = f["severity"].replace("_", " ")
+            doc.add(f"- NOT ASSESSED ({word} item): {f['label']} ({f['field']})", 5, 2)
+        absent = mod.get("items_assessed", 0) - len(present) - len(gaps)
         doc.add(f"{absent} item(s) assessed and absent or not applicable.", 5)
 
     # 8. sessions
-    doc.heading(8, "Treatment sessions: monitoring checks")
+    happened = sum(
+        1
+        for x in a["sessions"]
+        for n, st in x["checks"].items()
+        if (x["check_kinds"][n], st) == ("finding", "met")
+    )
+    doc.heading(
+        8,
+        "Treatment sessions: monitoring",
+        f"{happened} FINDING(S) HAPPENED" if happened else "",
+    )
     if a["sessions"]:
-        names = list(_CHECK_TITLES)
-        rows = [
-            [str(x["number"]), x["modality"]] + [_mark(n, x["checks"][n]) for n in names]
-            for x in a["sessions"]
-        ]
-        _table(doc, ["#", "modality"] + [_CHECK_TITLES[n][0] for n in names], rows)
+        titles = _check_titles()
+        for x in a["sessions"]:
+            doc.add(f"Session {x['number']} ({x['modality'].replace('_', ' ')})", 3)
+            for key, heading in _CHECK_GROUPS:
+                names = [n for n, st in x["checks"].items() if (x["check_kinds"][n], st) == key]
+                if not names:
+                    continue
+                if key in _DETAILED:
+                    doc.add(f"{heading}:", 5)
+                    for n in names:
+                        for r in x["details"][n]:
+                            doc.reason({**r, "message": f"{titles[n]}: {r['message']}"}, 7)
+                else:
+                    doc.add(f"{heading}: " + "; ".join(titles[n] for n in names), 5, 4)
         doc.add(
-            "Capitals need attention: NO = a check not met, YES = a large rise; ? = unknown. "
-            + "; ".join(f"{short}: {long}" for short, long in _CHECK_TITLES.values())
-            + ".",
+            "A check is done when it was done as required; a finding is a hazard that "
+            "happened (a large or severe blood-pressure reading, desaturation, deep sedation, "
+            "loss of consciousness): it calls for a clinician's review, whatever else was done.",
             3,
         )
-        for x in a["sessions"]:
-            # show the basis of every check that is not the reassuring result
-            notes = [
-                (n, r)
-                for n in names
-                for r in x["details"][n]
-                if x["checks"][n] != ("not_met" if n == "bp_rise" else "met")
-            ]
-            if notes:
-                doc.add(f"Session {x['number']}:", 3)
-                for n, r in notes:
-                    doc.reason({**r, "message": f"{_CHECK_TITLES[n][0]}: {r['message']}"}, indent=5)
     else:
         doc.add("No treatment sessions recorded.", 3)
 

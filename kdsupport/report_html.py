@@ -30,6 +30,8 @@ __all__ = [
     "figure_html",
     "notice_html",
     "save_status_html",
+    "check_badge",
+    "alerts_html",
     "vignette_html",
     "CAVEAT_HTML",
 ]
@@ -41,23 +43,46 @@ CAVEAT_HTML = (
     "clinician can check it; decisions remain the clinician's.</div>"
 )
 
+# Colours only repeat what the words say; each has at least 4.5:1 contrast on white and on the
+# light grey of table rows (WCAG 2.1 AA). Success green is used for compliance met and nothing else
+# that could be a hazard: a finding that happened never takes it (case-record spec 5.5).
+SUCCESS = "#1b7837"
+HAZARD = "#a50f15"
+WARNING = "#8a4500"
+NOT_RECOMMENDED = "#7a1f5c"
+UNKNOWN = "#5e3c99"
+NEUTRAL = "#4d4d4d"
 _STATUS_COLOURS = {
-    "met": "#1b7837",
-    "ok": "#1b7837",
-    "clear": "#1b7837",
-    "yes": "#1b7837",
-    "not_met": "#b2182b",
-    "consider_delay": "#b35806",
-    "contraindicated": "#b2182b",
-    "no": "#b2182b",
-    "caution": "#b35806",
-    "incomplete": "#5e3c99",
-    "unknown": "#5e3c99",
+    "met": SUCCESS,
+    "ok": SUCCESS,
+    "clear": SUCCESS,
+    "yes": SUCCESS,
+    "not_met": HAZARD,
+    "no": HAZARD,
+    "consider_delay": WARNING,
+    "severe": HAZARD,
+    "contraindicated": HAZARD,
+    "not_recommended": NOT_RECOMMENDED,
+    "caution": WARNING,
+    "incomplete": UNKNOWN,
+    "unknown": UNKNOWN,
 }
+# Words and colours of a session check by its kind (compliance: met = done as required;
+# finding: met = a hazard happened).
+_CHECK_STYLE = {
+    ("compliance", "met"): ("done", SUCCESS, "&#10003; "),
+    ("compliance", "not_met"): ("NOT done", HAZARD, "&#10007; "),
+    ("compliance", "unknown"): ("not recorded", UNKNOWN, "? "),
+    ("finding", "met"): ("HAPPENED", HAZARD, "&#9888; "),
+    ("finding", "not_met"): ("not observed", NEUTRAL, ""),
+    ("finding", "unknown"): ("cannot tell", UNKNOWN, "? "),
+}
+_HAZARD_STATUSES = {"severe", "contraindicated", "not_recommended", "consider_delay", "caution"}
 _VERIFICATION = {
-    "verified": ("verified", "#1b7837"),
-    "secondary": ("secondary", "#b35806"),
-    "unverified": ("UNVERIFIED", "#b2182b"),
+    "verified": ("verified", SUCCESS),
+    "secondary": ("secondary", WARNING),
+    "unverified": ("UNVERIFIED", HAZARD),
+    "project_contract": ("project contract", NEUTRAL),
 }
 
 
@@ -67,19 +92,53 @@ def esc(x: Any) -> str:
 
 
 def badge(status: str) -> str:
-    """A status word in a coloured, bordered box (the word itself carries the meaning)."""
-    colour = _STATUS_COLOURS.get(status, "#444")
+    """A status word in a coloured, bordered box (the word itself carries the meaning).
+
+    Hazard statuses (severe, contraindicated, not recommended, caution, consider delay) carry a
+    warning sign, so they never look like a pass.
+    """
+    colour = _STATUS_COLOURS.get(status, NEUTRAL)
     word = status.replace("_", " ")
+    sign = "&#9888; " if status in _HAZARD_STATUSES else ""
     return (
-        f'<span style="border:1px solid {colour};color:{colour};border-radius:3px;'
-        f'padding:0 4px;font-weight:600">{esc(word)}</span>'
+        f'<span class="kd-badge kd-{esc(status)}" style="border:1px solid {colour};'
+        f'color:{colour};border-radius:3px;padding:0 4px;font-weight:600">{sign}{esc(word)}</span>'
+    )
+
+
+def check_badge(status: str, kind: str) -> str:
+    """A session check's result in the words and colour of its kind (spec 5.5).
+
+    A met *finding* (a hazard that happened) is shown as a warning, never in the success style.
+    """
+    word, colour, sign = _CHECK_STYLE[(kind, status)]
+    return (
+        f'<span class="kd-check kd-{esc(kind)}-{esc(status)}" style="border:1px solid {colour};'
+        f'color:{colour};border-radius:3px;padding:0 4px;font-weight:600">{sign}{esc(word)}</span>'
+    )
+
+
+def alerts_html(a: dict[str, Any]) -> str:
+    """What must be seen before anything else (urgent suicide evaluation, a severe pre-dose BP)."""
+    if not a.get("alerts"):
+        return ""
+    items = "".join(
+        f"<li><b>{esc(x['message'])}</b> <span style='color:{NEUTRAL}'>"
+        f"[{esc(', '.join(x['sources']))}]</span></li>"
+        for x in a["alerts"]
+    )
+    return (
+        f'<div role="alert" class="kd-alerts" style="border:3px solid {HAZARD};border-radius:6px;'
+        f'padding:6px 12px;margin:6px 0;background:#fff5f5"><b style="color:{HAZARD}">'
+        f"&#9888; First, before any way of giving ketamine:</b><ul style='margin:4px 0 2px 18px'>"
+        f"{items}</ul></div>"
     )
 
 
 def _verification_tag(src: dict[str, Any]) -> str:
     if src.get("kind") == "assumption":
         return '<em style="color:#b2182b">assumption, unverified</em>'
-    if src.get("kind") == "specification":
+    if src.get("kind") == "specification" or src.get("verification") == "project_contract":
         return "<em>project contract</em>"
     word, colour = _VERIFICATION.get(src.get("verification", ""), ("?", "#444"))
     return f'<em style="color:{colour}">{esc(word)}</em>'
@@ -215,7 +274,7 @@ def glance_html(a: dict[str, Any]) -> str:
         )
         for k, v in rows
     )
-    return f"<table style='border-collapse:collapse'>{body}</table>"
+    return f"{alerts_html(a)}<table style='border-collapse:collapse'>{body}</table>"
 
 
 def _result_word(correct: bool) -> str:
@@ -336,17 +395,20 @@ def dose_table_html(kb: Any, table: str = "atrq") -> str:
 def screening_matrix_html(kb: Any) -> str:
     """Each screening item's severity for each modality, side by side."""
     mods = list(kb.screening.modalities)
+    words = {
+        "contraindication": "contraindicated",
+        "not_recommended": "not_recommended",
+        "warning": "caution",
+    }
     rows = []
     for name, item in kb.screening.items.items():
         cells = []
         for m in mods:
             spec = kb.screening.modalities[m].items.get(name)
             cells.append(
-                badge("contraindicated")
-                if spec and spec.severity == "contraindication"
-                else badge("caution")
+                badge(words[spec.severity])
                 if spec
-                else "<span style='color:#777'>not screened</span>"
+                else f"<span style='color:{NEUTRAL}'>not screened</span>"
             )
         rows.append([esc(item.label), *cells])
     header = ["Item", *[kb.screening.modalities[m].title for m in mods]]
@@ -354,8 +416,8 @@ def screening_matrix_html(kb: Any) -> str:
         header,
         rows,
         (
-            "Severity by way of giving ketamine (contraindicated = contraindication; caution = "
-            "warning)"
+            "Severity by way of giving ketamine (contraindicated = contraindication; not "
+            "recommended = the label's own words; caution = warning)"
         ),
     )
 
@@ -497,22 +559,18 @@ def staging_html(a: dict[str, Any]) -> str:
 
 
 def modalities_html(a: dict[str, Any]) -> str:
-    """Each modality's status with the findings present or not assessed."""
-    parts = []
+    """The alerts, then each modality's status with the findings present or not assessed."""
+    parts = [alerts_html(a)]
     for mod in a["modalities"].values():
-        present = [f for f in mod["findings"] if f["present"] is True]
-        gaps = [f for f in mod["findings"] if f["present"] is None]
-        lis = "".join(
-            (
-                f"<li>{esc(f['severity'])}: {esc(f['label'])} <span "
-                f"style='color:#555'>[{esc(', '.join(f['sources']))}]</span></li>"
-            )
-            for f in present
-        )
-        lis += "".join(
-            f"<li><b>not assessed</b> ({esc(f['severity'])} item): {esc(f['label'])}</li>"
-            for f in gaps
-        )
+        lis = ""
+        for f in mod["findings"]:
+            sources = f"<span style='color:{NEUTRAL}'>[{esc(', '.join(f['sources']))}]</span>"
+            word = esc(f["severity"].replace("_", " "))
+            if f["present"] is True:
+                note = f": {esc(f['note'])}" if f.get("note") else ""
+                lis += f"<li>&#9888; {word}: <b>{esc(f['label'])}</b>{note} {sources}</li>"
+            else:
+                lis += f"<li><b>not assessed</b> ({word} item): {esc(f['label'])}</li>"
         parts.append(
             f"<div style='border:1px solid #ccc;border-radius:6px;padding:6px 10px;margin:4px 0'>"
             f"<b>{esc(mod['title'])}</b>: {badge(mod['status'])}<br><span "
@@ -524,7 +582,7 @@ def modalities_html(a: dict[str, Any]) -> str:
 
 
 def predose_html(a: dict[str, Any]) -> str:
-    """The pre-dose blood pressure against the label's guide."""
+    """The pre-dose blood pressure in its tier, with the reasons (and any screening mismatch)."""
     bp = a["predose_bp"]
     return (
         f"<p><b>Pre-dose blood pressure:</b> {badge(bp['status'])}</p>{reasons_html(bp['reasons'])}"
@@ -541,12 +599,26 @@ def suicide_html(a: dict[str, Any]) -> str:
 
 
 def session_checks_html(a: dict[str, Any], index: int) -> str:
-    """The seven monitoring checks of one session with their basis."""
+    """Every monitoring check of one session, in the words and colour of its kind."""
+    from kdsupport.knowledge import load
+
+    checks = load().vitals.session_monitoring.checks
     s = a["sessions"][index]
     rows = []
     for name, status in s["checks"].items():
-        note = " (met = a large rise occurred)" if name == "bp_rise" else ""
+        kind = s["check_kinds"][name]
+        label = "finding" if kind == "finding" else "check"
         rows.append(
-            [esc(name.replace("_", " ")) + note, badge(status), reasons_html(s["details"][name])]
+            [
+                f"{esc(checks[name].title)} <span style='color:{NEUTRAL};font-size:85%'>"
+                f"({label})</span>",
+                check_badge(status, kind),
+                reasons_html(s["details"][name]),
+            ]
         )
-    return _table(["Check", "Result", "Basis"], rows, f"Session {s['number']} ({s['modality']})")
+    return _table(
+        ["Check", "Result", "Basis"],
+        rows,
+        f"Session {s['number']} ({s['modality'].replace('_', ' ')}): a finding that HAPPENED is a "
+        "hazard; 'done' means a check was done as required",
+    )

@@ -31,7 +31,13 @@ def test_conference_report_for_every_case(case_id, tmp_path):
     # the case's TRD status and every modality status are in the report
     assert f">{a['trd']['status'].replace('_', ' ')}</span>" in html
     for mod in a["modalities"].values():
-        assert mod["title"] in html and f">{mod['status'].replace('_', ' ')}</span>" in html
+        word = mod["status"].replace("_", " ")
+        assert mod["title"] in html and f"kd-badge kd-{mod['status']}" in html
+        assert f"{word}</span>" in html
+    # every session check is shown in the words of its kind; a hazard that happened is a warning
+    for s in a["sessions"]:
+        for name, status in s["checks"].items():
+            assert f"kd-{s['check_kinds'][name]}-{status}" in html
     assert html.count('<img src="data:image/png;base64,') == expected_figures(record)
     # code-free and self-contained
     assert "<script" not in html and "import " not in html and "display(" not in html

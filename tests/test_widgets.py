@@ -164,7 +164,8 @@ def test_safety_explorer_recomputes_statuses():
 def test_session_monitor_plots_and_checks():
     m = build_session_monitor("tr-011", session=2)
     assert m.figure.value.count("data:image/png;base64,") == 1
-    assert "Session 2" in m.checks.value and "not met" in m.checks.value
+    assert "Session 2" in m.checks.value and "NOT done" in m.checks.value
+    assert "Observed for at least 2 hours" in m.checks.value  # titles from the knowledge base
     m.session_picker.value = 3
     assert "no vitals recorded" in m.checks.value
 
