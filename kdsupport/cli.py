@@ -3,6 +3,7 @@
 Commands::
 
     kdsupport assess CASE [--format json|text] [--definition NAME] [--madrs-remission NAME]
+                          [--severe-bp NAME]
     kdsupport validate CASE [CASE ...]
     kdsupport schema
     kdsupport generate --n N --seed S --out DIR [--format csv|parquet]
@@ -46,6 +47,12 @@ def _kb_choices() -> tuple[list[str], list[str]]:
     return sorted(kb.trd.definitions), sorted(kb.scales.outcome.remission["madrs"].definitions)
 
 
+def _severe_choices() -> list[str]:
+    from kdsupport.knowledge import load
+
+    return sorted(load().vitals.predose_bp_guide.severe.definitions)
+
+
 def _add_definition(parser: argparse.ArgumentParser, definitions: list[str]) -> None:
     parser.add_argument(
         "--definition",
@@ -79,11 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("json", "text"),
         default="json",
         help=(
-            "json (the kdsupport-assessment/1 object) or text (a clinician's worksheet); default "
+            "json (the kdsupport-assessment/2 object) or text (a clinician's worksheet); default "
             "json"
         ),
     )
     _add_definition(a, definitions)
+    severe = _severe_choices()
+    a.add_argument(
+        "--severe-bp",
+        choices=severe,
+        default=None,
+        metavar="NAME",
+        help=f"severe blood-pressure tier: {', '.join(severe)} (default: the knowledge base's)",
+    )
     a.add_argument(
         "--madrs-remission",
         choices=remissions,
@@ -227,7 +242,12 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     from kdsupport.report import to_text
 
     record = load_case(args.case)
-    result = assess(record, definition=args.definition, madrs_remission=args.madrs_remission)
+    result = assess(
+        record,
+        definition=args.definition,
+        madrs_remission=args.madrs_remission,
+        severe_bp=args.severe_bp,
+    )
     out = (
         json.dumps(result, indent=2, ensure_ascii=False) + "\n"
         if args.format == "json"

@@ -43,6 +43,8 @@ __all__ = [
     "evaluate_session",
     "evaluate_sessions",
     "SessionChecks",
+    "ReadingFlags",
+    "reading_flags",
     "CHECK_ORDER",
     "PREDOSE_TIERS",
 ]
@@ -214,6 +216,55 @@ def evaluate_predose_bp(
 
 
 @dataclass(frozen=True)
+class ReadingFlags:
+    """What the rules find in one vitals reading of a session (for checks and figures)."""
+
+    reading: VitalReading
+    large_rise: Status  # at least the label's large-rise size above minute 0 (post-dose only)
+    severe: Status  # in the severe tier
+    desaturated: Status  # SpO2 below the desaturation threshold
+
+
+def reading_flags(
+    session: Session, kb: KnowledgeBase, *, severe: str | None = None
+) -> list[ReadingFlags]:
+    """Each vitals reading of a session with the findings the rules see in it.
+
+    The one place where a reading is judged: the ``bp_rise``, ``bp_severe`` and ``desaturation``
+    checks and the session figures all use it.
+    """
+    checks = kb.vitals.session_monitoring.checks
+    rise = checks["bp_rise"]
+    desat = checks["desaturation"].spo2_below_percent
+    assert rise.systolic_rise_mmhg is not None and rise.diastolic_rise_mmhg is not None
+    assert desat is not None
+    vitals = list(session.vitals or ())
+    base = next((r for r in vitals if r.minute == 0), None)
+    out = []
+    for r in vitals:
+        if base is None or r.minute <= 0:
+            big = Status.NOT_MET if r.minute <= 0 else Status.UNKNOWN
+        else:
+            big = any_of(
+                [
+                    compare(
+                        _rise(r.systolic_mmhg, base.systolic_mmhg),
+                        ">=",
+                        rise.systolic_rise_mmhg.value,
+                    ),
+                    compare(
+                        _rise(r.diastolic_mmhg, base.diastolic_mmhg),
+                        ">=",
+                        rise.diastolic_rise_mmhg.value,
+                    ),
+                ]
+            )
+        _, _, sev = bp_tier(r.systolic_mmhg, r.diastolic_mmhg, kb, severe=severe)
+        out.append(ReadingFlags(r, big, sev, compare(r.spo2_percent, "<", desat.value)))
+    return out
+
+
+@dataclass(frozen=True)
 class SessionChecks:
     """Every monitoring check of one session, with its kind (compliance or finding)."""
 
@@ -338,24 +389,26 @@ def _bp_rise(c: _Ctx) -> RuleResult:
     if base is None or not post:
         what = "no minute-0 reading to compare with" if base is None else "no post-dose reading"
         return c.result("bp_rise", Status.UNKNOWN, what, (c.vpath,), src, (c.vpath,))
-    rows = []
-    for r in post:
-        ds, dd = (
-            _rise(r.systolic_mmhg, base.systolic_mmhg),
-            _rise(r.diastolic_mmhg, base.diastolic_mmhg),
+    rows = [f for f in reading_flags(c.session, c.kb, severe=c.severe) if f.reading.minute > 0]
+    st = any_of(f.large_rise for f in rows)
+
+    def rise(f: ReadingFlags) -> tuple[float | None, float | None]:
+        return (
+            _rise(f.reading.systolic_mmhg, base.systolic_mmhg),
+            _rise(f.reading.diastolic_mmhg, base.diastolic_mmhg),
         )
-        rows.append((r, any_of([compare(ds, ">=", s_rise), compare(dd, ">=", d_rise)]), ds, dd))
-    st = any_of(s for _, s, _, _ in rows)
+
     if st is Status.MET:
-        r, _, ds, dd = next(x for x in rows if x[1] is Status.MET)
+        f = next(x for x in rows if x.large_rise is Status.MET)
+        ds, dd = rise(f)
         msg = (
-            f"a rise of {_g(ds)}/{_g(dd)} mmHg at minute {r.minute:g}, the size the label "
+            f"a rise of {_g(ds)}/{_g(dd)} mmHg at minute {f.reading.minute:g}, the size the label "
             f"reports (>= {s_rise:g} systolic or >= {d_rise:g} diastolic); the label advises "
             "re-checking until values are stable at a safe level"
         )
     elif st is Status.NOT_MET:
-        top_s = max(ds for _, _, ds, _ in rows if ds is not None)
-        top_d = max(dd for _, _, _, dd in rows if dd is not None)
+        top_s = max(v for v, _ in map(rise, rows) if v is not None)
+        top_d = max(v for _, v in map(rise, rows) if v is not None)
         msg = f"no large rise: largest {top_s:g}/{top_d:g} mmHg, below {s_rise:g}/{d_rise:g}"
     else:
         msg = "a reading lacks a BP value, so a large rise cannot be ruled out"
@@ -366,17 +419,13 @@ def _bp_severe(c: _Ctx) -> RuleResult:
     chk = c.kb.vitals.session_monitoring.checks["bp_severe"]
     name, d = c.kb.vitals.predose_bp_guide.severe_definition(c.severe)
     src = c.kb.source_ids(chk.source) + c.kb.source_ids(d.systolic_above_mmhg.source)
-    vitals = c.session.vitals
-    if vitals is None:
+    if c.session.vitals is None:
         return c.no_vitals("bp_severe", src)
     limit = f"{d.systolic_above_mmhg.value:g}/{d.diastolic_above_mmhg.value:g}"
-    rows = []
-    for r in vitals:
-        _, _, severe = bp_tier(r.systolic_mmhg, r.diastolic_mmhg, c.kb, severe=c.severe)
-        rows.append((r, severe))
-    st = any_of(s for _, s in rows) if rows else Status.UNKNOWN
+    rows = reading_flags(c.session, c.kb, severe=c.severe)
+    st = any_of(f.severe for f in rows) if rows else Status.UNKNOWN
     if st is Status.MET:
-        r = next(r for r, s in rows if s is Status.MET)
+        r = next(f.reading for f in rows if f.severe is Status.MET)
         msg = (
             f"{_g(r.systolic_mmhg)}/{_g(r.diastolic_mmhg)} mmHg at minute {r.minute:g} "
             f"is in the severe range (above {limit}, {name}): a clinician reassesses; the label "

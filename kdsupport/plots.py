@@ -27,6 +27,7 @@ __all__ = [
     "attempts_by_trainee_figure",
 ]
 
+_FINDING = "#a50f15"  # a hazard that happened: the warning colour, never a pass
 _PALETTE = {
     "systolic": "#b2182b",
     "diastolic": "#2166ac",
@@ -51,31 +52,6 @@ def _values(readings: list[Any], name: str) -> list[float]:
     return [float("nan") if getattr(r, name) is None else getattr(r, name) for r in readings]
 
 
-def _large_rises(readings: list[Any], kb: KnowledgeBase) -> list[Any]:
-    """Post-dose readings whose rise from minute 0 reaches the label's large-rise size."""
-    rise = kb.vitals.session_monitoring.checks["bp_rise"]
-    base = next((r for r in readings if r.minute == 0), None)
-    if base is None:
-        return []
-    out = []
-    for r in readings:
-        if r.minute <= 0:
-            continue
-        big_s = (
-            r.systolic_mmhg is not None
-            and base.systolic_mmhg is not None
-            and r.systolic_mmhg - base.systolic_mmhg >= rise.systolic_rise_mmhg.value
-        )
-        big_d = (
-            r.diastolic_mmhg is not None
-            and base.diastolic_mmhg is not None
-            and r.diastolic_mmhg - base.diastolic_mmhg >= rise.diastolic_rise_mmhg.value
-        )
-        if big_s or big_d:
-            out.append(r)
-    return out
-
-
 def _style(ax: Any) -> None:
     """A white, lightly gridded axes (what seaborn's whitegrid looks like), set locally."""
     ax.set_facecolor("white")
@@ -85,23 +61,50 @@ def _style(ax: Any) -> None:
         spine.set_color("#bbbbbb")
 
 
+def _outside_legend(ax: Any, handles: list[Any], labels: list[str]) -> None:
+    """A legend beside the axes, never on top of the data."""
+    if handles:
+        ax.legend(
+            handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False
+        )
+
+
 def session_vitals_figure(
     record: CaseRecord, session: Session, kb: KnowledgeBase | None = None
 ) -> Figure:
-    """Blood pressure, heart rate and SpO2 by minute for one session, against the guide.
+    """Blood pressure, heart rate and SpO2 by minute for one session, against the thresholds.
 
-    Draws the label's pre-dose guide (dotted), marks post-dose readings whose rise from minute 0
-    reaches the label's large-rise size, and notes the MOAA/S readings.
+    Draws the label's pre-dose guide (dotted) and the severe range (dashed), circles readings the
+    rules find a large rise in, marks readings in the severe range and SpO2 readings below the
+    desaturation line (both findings: hazards that happened), and notes the MOAA/S readings.
+    SpO2 has a fixed clinical axis, so a 1-point change never looks like a collapse. Legends
+    sit beside the axes.
     """
+    from kdsupport.monitoring import reading_flags
+    from kdsupport.result import Status
+
     if kb is None:
         from kdsupport.knowledge import load
 
         kb = load()
-    fig, (ax_bp, ax_hr) = _figure(7.5, 5.2, rows=2, sharex=True)
-    vitals = list(session.vitals or ())
+    from matplotlib.figure import Figure as _Fig
+
+    fig = _Fig(figsize=(9.0, 6.8), layout="constrained")
+    ax_bp, ax_hr, ax_mo = fig.subplots(
+        3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2.2, 1.4]}
+    )
+    for ax in (ax_bp, ax_hr, ax_mo):
+        _style(ax)
+    flags = reading_flags(session, kb)
+    vitals = [f.reading for f in flags]
     minutes = [r.minute for r in vitals]
     g = kb.vitals.predose_bp_guide
-    rise = kb.vitals.session_monitoring.checks["bp_rise"]
+    sev_name, sev = g.severe_definition()
+    checks = kb.vitals.session_monitoring.checks
+    rise, desat = checks["bp_rise"], checks["desaturation"].spo2_below_percent
+    assert rise.systolic_rise_mmhg is not None and rise.diastolic_rise_mmhg is not None
+    assert desat is not None
+    spo2_axis = kb.vitals.plot_ranges.spo2_percent
     if not vitals:
         ax_bp.text(
             0.5,
@@ -126,32 +129,45 @@ def session_vitals_figure(
             color=_PALETTE["diastolic"],
             label="diastolic",
         )
+        for value, colour, what in (
+            (g.systolic_above_mmhg.value, _PALETTE["systolic"], "systolic"),
+            (g.diastolic_above_mmhg.value, _PALETTE["diastolic"], "diastolic"),
+        ):
+            ax_bp.axhline(
+                value, color=colour, ls=":", lw=1, label=f"pre-dose guide, {what} {value:g}"
+            )
         ax_bp.axhline(
-            g.systolic_above_mmhg.value,
-            color=_PALETTE["systolic"],
-            ls=":",
+            sev.systolic_above_mmhg.value,
+            color=_FINDING,
+            ls="--",
             lw=1,
-            label=f"pre-dose guide, systolic {g.systolic_above_mmhg.value:g}",
+            label=f"severe range ({sev_name}): above {sev.systolic_above_mmhg.value:g}/"
+            f"{sev.diastolic_above_mmhg.value:g}",
         )
-        ax_bp.axhline(
-            g.diastolic_above_mmhg.value,
-            color=_PALETTE["diastolic"],
-            ls=":",
-            lw=1,
-            label=f"pre-dose guide, diastolic {g.diastolic_above_mmhg.value:g}",
-        )
-        big = _large_rises(vitals, kb)
+        ax_bp.axhline(sev.diastolic_above_mmhg.value, color=_FINDING, ls="--", lw=1)
+        big = [f.reading for f in flags if f.large_rise is Status.MET]
         if big:
             size = f"{rise.systolic_rise_mmhg.value:g}/{rise.diastolic_rise_mmhg.value:g}"
             ax_bp.scatter(
                 [r.minute for r in big],
                 _values(big, "systolic_mmhg"),
-                s=160,
+                s=170,
                 facecolors="none",
                 edgecolors="black",
                 linewidths=2,
                 zorder=5,
-                label=f"rise of {size} mmHg or more",
+                label=f"FINDING: a rise of {size} mmHg or more",
+            )
+        severe = [f.reading for f in flags if f.severe is Status.MET]
+        if severe:
+            ax_bp.scatter(
+                [r.minute for r in severe],
+                _values(severe, "systolic_mmhg"),
+                marker="X",
+                s=140,
+                color=_FINDING,
+                zorder=6,
+                label="FINDING: in the severe range",
             )
         ax_hr.plot(
             minutes,
@@ -164,28 +180,84 @@ def session_vitals_figure(
         ax_sp.plot(
             minutes, _values(vitals, "spo2_percent"), "d:", color=_PALETTE["SpO2"], label="SpO2 (%)"
         )
+        ax_sp.axhline(
+            desat.value,
+            color=_FINDING,
+            ls="--",
+            lw=1,
+            label=f"desaturation: below {desat.value:g} %",
+        )
+        low = [f.reading for f in flags if f.desaturated is Status.MET]
+        if low:
+            ax_sp.scatter(
+                [r.minute for r in low],
+                _values(low, "spo2_percent"),
+                marker="X",
+                s=140,
+                color=_FINDING,
+                zorder=6,
+                label="FINDING: desaturation",
+            )
+        ax_sp.set_ylim(spo2_axis.min, spo2_axis.max)
         ax_sp.set_ylabel("SpO2 (%)")
         ax_sp.grid(False)
         h1, l1 = ax_hr.get_legend_handles_labels()
         h2, l2 = ax_sp.get_legend_handles_labels()
-        ax_hr.legend(h1 + h2, l1 + l2, loc="lower right", fontsize=8)
-    for m in session.moaas or ():
-        ax_bp.annotate(
-            f"MOAA/S {m.score if m.score is not None else '?'}",
-            (m.minute, ax_bp.get_ylim()[0]),
-            xytext=(0, 6),
-            textcoords="offset points",
-            ha="center",
-            fontsize=8,
-            color="#5e3c99",
+        ax_sp.legend(
+            h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.12, 1), fontsize=8, frameon=False
         )
+    _moaas_axis(ax_mo, session, kb)
     ax_bp.set_ylabel("blood pressure (mmHg)")
-    ax_bp.set_title(f"{record.id}, session {session.number} ({session.modality.replace('_', ' ')})")
-    if ax_bp.get_legend_handles_labels()[0]:
-        ax_bp.legend(loc="upper right", fontsize=8)
+    ax_bp.set_title(
+        plot_label(
+            f"{record.id}, session {session.number} ({session.modality.replace('_', ' ')})",
+            max_chars=80,
+        )
+    )
+    _outside_legend(ax_bp, *ax_bp.get_legend_handles_labels())
     ax_hr.set_ylabel("heart rate (bpm)")
-    ax_hr.set_xlabel("minutes from the start of the dose")
+    ax_mo.set_xlabel("minutes from the start of the dose")
     return fig
+
+
+def _moaas_axis(ax: Any, session: Session, kb: KnowledgeBase) -> None:
+    """MOAA/S readings on their own 0-5 axis, with the deep-sedation band (a finding)."""
+    scale = kb.scales.instruments["moaas"].total
+    deep = kb.vitals.session_monitoring.checks["deep_sedation"].max_score
+    assert scale is not None and deep is not None
+    readings = [m for m in session.moaas or () if m.score is not None]
+    ax.axhspan(
+        scale.min - 0.5,
+        deep.value + 0.5,
+        color=_FINDING,
+        alpha=0.08,
+        label=f"deep sedation: MOAA/S {deep.value:g} or less",
+    )
+    if readings:
+        ax.plot(
+            [m.minute for m in readings],
+            [m.score for m in readings],
+            "o-",
+            color="#5e3c99",
+            label="MOAA/S",
+        )
+        low = [m for m in readings if m.score is not None and m.score <= deep.value]
+        if low:
+            ax.scatter(
+                [m.minute for m in low],
+                [m.score for m in low],
+                marker="X",
+                s=120,
+                color=_FINDING,
+                zorder=6,
+                label="FINDING: deep sedation",
+            )
+    else:
+        ax.text(0.5, 0.5, "no MOAA/S recorded", ha="center", va="center", transform=ax.transAxes)
+    ax.set_ylim(scale.min - 0.5, scale.max + 0.5)
+    ax.set_yticks(range(int(scale.min), int(scale.max) + 1))
+    ax.set_ylabel("MOAA/S")
+    _outside_legend(ax, *ax.get_legend_handles_labels())
 
 
 def attempts_by_question_figure(df: pd.DataFrame, *, top: int = 20) -> Figure:
@@ -377,6 +449,9 @@ def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = N
     axes = fig.subplots(rows, cols, sharey=True, squeeze=False)
     for ax in axes.flat:
         _style(ax)
+    from kdsupport.monitoring import reading_flags
+    from kdsupport.result import Status
+
     g = kb.vitals.predose_bp_guide
     rise = kb.vitals.session_monitoring.checks["bp_rise"]
     for k, ax in enumerate(axes.flat):
@@ -425,9 +500,32 @@ def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = N
         )
         ax.axhline(g.systolic_above_mmhg.value, color=_PALETTE["systolic"], ls=":", lw=0.8)
         ax.axhline(g.diastolic_above_mmhg.value, color=_PALETTE["diastolic"], ls=":", lw=0.8)
-        for r in _large_rises(v, kb):
-            ax.scatter(
-                [r.minute], [r.systolic_mmhg], s=120, facecolors="none", edgecolors="black", lw=1.5
+        flags = reading_flags(s, kb)
+        for f in flags:
+            if f.large_rise is Status.MET:
+                ax.scatter(
+                    [f.reading.minute],
+                    [f.reading.systolic_mmhg],
+                    s=120,
+                    facecolors="none",
+                    edgecolors="black",
+                    lw=1.5,
+                )
+            if f.severe is Status.MET:
+                ax.scatter(
+                    [f.reading.minute], [f.reading.systolic_mmhg], marker="X", s=90, color=_FINDING
+                )
+        hazards = [
+            word
+            for word, flag in (
+                ("severe BP", any(f.severe is Status.MET for f in flags)),
+                ("desaturation", any(f.desaturated is Status.MET for f in flags)),
+            )
+            if flag
+        ]
+        if hazards:
+            ax.set_title(
+                f"session {s.number}: FINDING {', '.join(hazards)}", fontsize=9, color=_FINDING
             )
         ax.tick_params(labelsize=8)
     for ax in axes[-1]:
@@ -440,23 +538,43 @@ def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = N
     fig.suptitle(
         f"Session vitals by minute (dotted: pre-dose guide {g.systolic_above_mmhg.value:g}/"
         f"{g.diastolic_above_mmhg.value:g} mmHg; circled: a rise of "
-        f"{rise.systolic_rise_mmhg.value:g}/{rise.diastolic_rise_mmhg.value:g} mmHg or more)",
+        f"{rise.systolic_rise_mmhg.value:g}/{rise.diastolic_rise_mmhg.value:g} mmHg or more; "
+        "X: a reading in the severe range; findings are hazards that happened)",
         fontsize=9,
     )
     return fig
 
 
-def sedation_dissociation_figure(record: CaseRecord) -> Figure:
-    """Deepest MOAA/S and the CADSS total for each session."""
+def sedation_dissociation_figure(record: CaseRecord, kb: KnowledgeBase | None = None) -> Figure:
+    """Deepest MOAA/S (with the deep-sedation band) and the CADSS total for each session."""
+    if kb is None:
+        from kdsupport.knowledge import load
+
+        kb = load()
     sessions = list(record.sessions or ())
     fig, (ax1, ax2) = _figure(7.5, 4.2, rows=2, sharex=True)
     nums = [s.number for s in sessions]
     lowest = [
         min((m.score for m in s.moaas or () if m.score is not None), default=None) for s in sessions
     ]
+    scale = kb.scales.instruments["moaas"].total
+    checks = kb.vitals.session_monitoring.checks
+    deep, loc = checks["deep_sedation"].max_score, checks["loss_of_consciousness"].max_score
+    alert = checks["sedation_resolved"].alert_score
+    assert scale is not None and deep is not None and loc is not None and alert is not None
     ax1.plot(nums, [x if x is not None else float("nan") for x in lowest], "o-", color="#5e3c99")
-    ax1.set_ylim(-0.3, 5.3)
-    ax1.set_ylabel("deepest MOAA/S\n(5 = alert, 0 = no response)")
+    ax1.axhspan(
+        scale.min - 0.5,
+        deep.value + 0.5,
+        color=_FINDING,
+        alpha=0.08,
+        label=f"FINDING: deep sedation (MOAA/S {deep.value:g} or less)",
+    )
+    ax1.set_ylim(scale.min - 0.5, scale.max + 0.5)
+    ax1.set_ylabel(
+        f"deepest MOAA/S\n({alert.value:g} = alert, {loc.value:g} = no response to pain)"
+    )
+    _outside_legend(ax1, *ax1.get_legend_handles_labels())
     ax1.set_title("Sedation and dissociation over the course")
     cadss = [s.cadss_total if s.cadss_total is not None else float("nan") for s in sessions]
     ax2.bar(nums, cadss, color="#4393c3", edgecolor="black")

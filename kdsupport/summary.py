@@ -63,6 +63,16 @@ def _words(code: str) -> str:
     return md(code.replace("_", " "))
 
 
+def _alert_lines(a: dict[str, Any]) -> list[str]:
+    """What must be read before anything else (urgent suicide evaluation, a severe BP)."""
+    if not a["alerts"]:
+        return []
+    lines = ["**First, before any way of giving ketamine:**", ""]
+    for x in a["alerts"]:
+        lines.append(f"- **{md(x['message'])}** \\[{md(', '.join(x['sources']))}\\]")
+    return [*lines, ""]
+
+
 def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
     """The referral summary as Markdown.
 
@@ -106,6 +116,7 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
         "advice; "
         "the criteria below are the cited sources' criteria, for a clinician to check.",
         "",
+        *_alert_lines(a),
         f"- **Patient:** {p.age_years}-year-old, sex {_cell(p.sex)}.",
         f"- **Diagnosis:** {primary}{icd}; current episode {months}; severity {sev}.",
         f"- **Definition applied:** {md_code(d['name'])} ({md(d['title'])}): at least "

@@ -178,6 +178,10 @@ def _uniform(rng: np.random.Generator, d: Any, size: int) -> np.ndarray:
     return rng.uniform(d.min, d.max, size)
 
 
+# The baseline administrations of every generated patient, in record order.
+_BASELINE = ("phq9", "madrs", "cssrs_screener")
+
+
 def _null(rng: np.random.Generator, values: np.ndarray, p: float) -> np.ndarray:
     """Object array with each value set to None with probability ``p``."""
     out = values.astype(object)
@@ -321,7 +325,9 @@ def generate_cohort(
         _uniform(rng, H.dose_multiplier_adequate, m),
         _uniform(rng, H.dose_multiplier_low, m),
     )
-    step = np.where(min_dose >= 20, 5.0, np.where(min_dose >= 1, 1.0, 0.005))
+    step = np.full(m, syn.details.dose_rounding[-1].step_mg)
+    for rule in reversed(syn.details.dose_rounding[:-1]):
+        step = np.where(min_dose >= rule.at_least_mg, rule.step_mg, step)
     dose = np.round(min_dose * mult / step) * step
     dose = np.where(adequate_dose, np.maximum(dose, min_dose), np.minimum(dose, min_dose - step))
     dose = np.where(dose <= 0, step, dose)
@@ -388,11 +394,19 @@ def generate_cohort(
 
     # baseline scales and C-SSRS --------------------------------------------------
     A = syn.assessments
-    phq = rng.choice(len(A.phq9_item_probabilities), size=(n, 9), p=A.phq9_item_probabilities)
-    phq[:, 8] = np.where(rng.random(n) < A.phq9_item9_positive, rng.integers(1, 4, n), 0)
+    phq9 = kb.scales.instruments["phq9"]
+    assert phq9.items is not None
+    n_items = phq9.items.count
+    item9 = next(f for f in phq9.flags if f.code == "item9_positive").item - 1
+    D = syn.details
+    phq = rng.choice(len(A.phq9_item_probabilities), size=(n, n_items), p=A.phq9_item_probabilities)
+    positive = rng.integers(
+        int(D.phq9_item9_positive_scores.min), int(D.phq9_item9_positive_scores.max) + 1, n
+    )
+    phq[:, item9] = np.where(rng.random(n) < A.phq9_item9_positive, positive, 0)
     madrs0 = _normal(rng, A.madrs_baseline, n).astype(int)
     level = _choice(rng, A.cssrs_level, n)
-    answers = _cssrs_answers(rng, level)
+    answers = _cssrs_answers(rng, level, D.cssrs_split)
 
     # treatment ------------------------------------------------------------------
     modality = _assign_modality(
@@ -412,11 +426,8 @@ def generate_cohort(
     # assessments table: PHQ-9 items, MADRS baseline, C-SSRS, then the course's MADRS
     a_rows: dict[str, list[Any]] = {k: [] for k in TABLES["assessments"]}
     for i in range(n):
-        entries = [
-            ("phq9", "baseline", None),
-            ("madrs", "baseline", int(madrs0[i])),
-            ("cssrs_screener", "baseline", None),
-        ]
+        totals = {"madrs": int(madrs0[i])}
+        entries = [(ins, "baseline", totals.get(ins)) for ins in _BASELINE]
         entries += later.get(i, [])
         for j, (ins, when, total) in enumerate(entries):
             a_rows["patient_id"].append(pid[i])
@@ -428,13 +439,14 @@ def generate_cohort(
     items = _frame(
         "assessment_items",
         {
-            "patient_id": np.repeat(pid, 9),
-            "index": np.zeros(9 * n, int),
-            "item": np.tile(np.arange(1, 10), n),
+            "patient_id": np.repeat(pid, n_items),
+            "index": np.zeros(n_items * n, int),
+            "item": np.tile(np.arange(1, n_items + 1), n),
             "score": phq.reshape(-1),
         },
     )
-    cssrs = _frame("cssrs", {"patient_id": pid, "index": np.full(n, 2), **answers})
+    cssrs_at = _BASELINE.index("cssrs_screener")  # the screener's place among the baselines
+    cssrs = _frame("cssrs", {"patient_id": pid, "index": np.full(n, cssrs_at), **answers})
 
     patients = _frame(
         "patients",
@@ -474,11 +486,13 @@ def generate_cohort(
     }
 
 
-def _cssrs_answers(rng: np.random.Generator, level: np.ndarray) -> dict[str, np.ndarray]:
+def _cssrs_answers(
+    rng: np.random.Generator, level: np.ndarray, split: float
+) -> dict[str, np.ndarray]:
     """Answers consistent with the screener's skip logic for each drawn level."""
     n = len(level)
     a = {k: np.full(n, False, dtype=object) for k in _CSSRS_KEYS}
-    coin = rng.random(n) < 0.5
+    coin = rng.random(n) < split
     low, mod, high, inc = (
         (level == "low"),
         (level == "moderate"),
@@ -573,6 +587,9 @@ def _courses(
     """Sessions, session vitals, MOAA/S and the MADRS trajectory of treated patients."""
     syn = kb.synthetic
     T, SV, SED, DIS = syn.treatment, syn.session_vitals, syn.sedation, syn.dissociation
+    D = syn.details
+    cadss_range = kb.scales.instruments["cadss"].total
+    assert cadss_range is not None
     treated = np.flatnonzero(modality != None)  # noqa: E711
     n_sess = np.array([T.sessions[modality[i]] for i in treated], dtype=int)
     s_pat = np.repeat(treated, n_sess)
@@ -598,10 +615,11 @@ def _courses(
     cadss0 = _normal(rng, DIS.cadss_first_session, len(treated))
     cadss = np.clip(
         np.round(
-            np.repeat(cadss0, n_sess) * DIS.decay_per_session ** (s_num - 1) + rng.normal(0, 2, S)
+            np.repeat(cadss0, n_sess) * DIS.decay_per_session ** (s_num - 1)
+            + rng.normal(0, D.cadss_noise, S)
         ),
-        0,
-        92,
+        cadss_range.min,
+        cadss_range.max,
     ).astype(int)
     events = []
     ae_draw = {k: rng.random(S) < p for k, p in T.adverse_events.items()}
@@ -628,10 +646,12 @@ def _courses(
     peak_d = np.maximum(rng.normal(mu_d, sd_d), 0)
     large = rng.random(S) < SV.large_rise_per_session
     peak_s = np.where(large, _uniform(rng, SV.large_rise_systolic_mmhg, S), peak_s)
-    peak_d = np.where(large, peak_s / 2, peak_d)
-    base_s = sys_[s_pat] + rng.normal(0, 5, S)
+    peak_d = np.where(large, peak_s * D.large_rise_diastolic_fraction, peak_d)
+    noise_bp = D.session_baseline_noise_mmhg
+    base_s = sys_[s_pat] + rng.normal(0, noise_bp["systolic"], S)
     base_d = np.minimum(
-        dia[s_pat] + rng.normal(0, 4, S), base_s - syn.vitals.min_pulse_pressure_mmhg
+        dia[s_pat] + rng.normal(0, noise_bp["diastolic"], S),
+        base_s - syn.vitals.min_pulse_pressure_mmhg,
     )
     minutes = [np.array(T.vitals_minutes[m], dtype=float) for m in s_mod]
     counts = np.array([len(x) for x in minutes], dtype=int)
@@ -643,14 +663,25 @@ def _courses(
     noise = SV.reading_noise_mmhg
     r_sys = np.round(base_s[r_sess] + peak_s[r_sess] * frac + rng.normal(0, noise, R))
     r_dia = np.round(
-        np.minimum(base_d[r_sess] + peak_d[r_sess] * frac + rng.normal(0, noise, R), r_sys - 10)
+        np.minimum(
+            base_d[r_sess] + peak_d[r_sess] * frac + rng.normal(0, noise, R),
+            r_sys - D.session_min_pulse_pressure_mmhg,
+        )
     )
     r_hr = np.round(hr[s_pat][r_sess] + rng.normal(*SV.heart_rate_rise_bpm, S)[r_sess] * frac)
-    r_spo2 = np.clip(np.round(spo2[s_pat][r_sess] + rng.normal(0, 0.7, R)), 85, 100)
+    lo_spo2, hi_spo2 = D.session_spo2_percent.min, D.session_spo2_percent.max
+    r_spo2 = np.clip(
+        np.round(spo2[s_pat][r_sess] + rng.normal(0, D.session_spo2_noise_percent, R)),
+        lo_spo2,
+        hi_spo2,
+    )
     r_spo2 = _null(rng, r_spo2, T.spo2_not_recorded)
-    r_spo2[r_min == 0] = np.clip(np.round(spo2[s_pat][r_sess][r_min == 0]), 85, 100)
+    r_spo2[r_min == 0] = np.clip(np.round(spo2[s_pat][r_sess][r_min == 0]), lo_spo2, hi_spo2)
     missed = np.repeat(rng.random(S) < T.missed_recheck, counts)
-    keep = ~(missed & (r_min >= 30) & (r_min <= 60)) & (r_min <= observation[r_sess])
+    w = kb.vitals.session_monitoring.checks["bp_rechecked"].window_minutes
+    assert w is not None
+    in_recheck = (r_min >= w.min) & (r_min <= w.max)  # the rules' own re-check window
+    keep = ~(missed & in_recheck) & (r_min <= observation[r_sess])
     vitals = {
         "patient_id": s_pat[r_sess][keep],
         "number": s_num[r_sess][keep],
@@ -662,35 +693,57 @@ def _courses(
     }
 
     # MOAA/S at 40 minutes and at the end of observation
+    alert_score = kb.vitals.session_monitoring.checks["sedation_resolved"].alert_score
+    assert alert_score is not None
     m40 = _choice(rng, SED.moaas_at_40, S).astype(int)
-    m_end = np.where(rng.random(S) < SED.alert_by_120, 5, 4)
+    m_end = np.where(
+        rng.random(S) < SED.alert_by_120, int(alert_score.value), D.moaas_end_if_not_alert
+    )
+    readings = (np.full(S, D.moaas_minute), observation)
     moaas = {
-        "patient_id": np.repeat(s_pat, 2),
-        "number": np.repeat(s_num, 2),
-        "minute": np.column_stack([np.full(S, 40.0), observation]).reshape(-1),
+        "patient_id": np.repeat(s_pat, len(readings)),
+        "number": np.repeat(s_num, len(readings)),
+        "minute": np.column_stack(readings).reshape(-1),
         "score": np.column_stack([m40, m_end]).reshape(-1),
     }
 
-    # MADRS trajectory: an outcome category, then every second session and the last one
+    # MADRS trajectory: an outcome category, then every n-th session and the last one; the
+    # response and remission cut-offs are the rules' own (knowledge/scales.yaml)
     later: dict[int, list[tuple[str, str, int]]] = {}
     outcome = T.outcome
+    madrs = kb.scales.instruments["madrs"].total
+    assert madrs is not None
+    remission = kb.scales.outcome.remission["madrs"]
+    cut = remission.definitions[remission.default]
+    remit_max = int(cut.value) if cut.comparison == "<=" else int(np.ceil(cut.value)) - 1
+    keep_share = (100 - kb.scales.outcome.response.min_reduction_percent) / 100
+    low = D.madrs_final_min
     for i, k in zip(treated, n_sess, strict=True):
         mod = modality[i]
         b = int(madrs0[i])
         u = rng.random()
-        half = b // 2
+        respond_max = int(np.floor(b * keep_share))  # the highest final score that is a response
         if u < outcome.remission[mod]:
-            final = int(rng.integers(2, min(12, half) + 1))
-        elif u < outcome.remission[mod] + outcome.response_without_remission[mod] and half >= 13:
-            final = int(rng.integers(13, half + 1))
+            final = int(rng.integers(low, min(remit_max, respond_max) + 1))
+        elif (
+            u < outcome.remission[mod] + outcome.response_without_remission[mod]
+            and respond_max > remit_max
+        ):
+            final = int(rng.integers(remit_max + 1, respond_max + 1))
         elif u < outcome.remission[mod] + outcome.response_without_remission[mod]:
-            final = int(rng.integers(2, min(12, half) + 1))
+            final = int(rng.integers(low, min(remit_max, respond_max) + 1))
         else:
-            final = int(rng.integers(half + 1, b + 4))
-        points = list(range(2, k, 2))
-        jitter = rng.normal(0, 2, len(points)).tolist()
+            final = int(rng.integers(respond_max + 1, b + D.madrs_worsening_up_to + 1))
+        step = D.madrs_every_nth_session
+        points = list(range(step, k, step))
+        jitter = rng.normal(0, D.madrs_trajectory_noise, len(points)).tolist()
+        shape = D.madrs_trajectory_exponent
         rows = [
-            ("madrs", f"session-{s}", min(60, max(0, round(b + (final - b) * (s / k) ** 0.7 + e))))
+            (
+                "madrs",
+                f"session-{s}",
+                int(min(madrs.max, max(madrs.min, round(b + (final - b) * (s / k) ** shape + e)))),
+            )
             for s, e in zip(points, jitter, strict=True)
         ]
         rows.append(("madrs", f"session-{k}", final))

@@ -60,6 +60,108 @@ def test_no_clinical_number_literals_in_rule_code():
     assert not offenders, "clinical numbers belong in the knowledge base:\n" + "\n".join(offenders)
 
 
+# Modules that render, generate or screen but hold no rule of their own: a clinical number in
+# them would restate a rule. They may use numbers for layout (figure sizes, indents), but never
+# in a comparison, a threshold line or an axis limit, and never inside text next to a clinical
+# unit (case-record spec 5, issue 10): those come from the knowledge base.
+RESTATING_MODULES = [
+    "report.py",
+    "report_html.py",
+    "plots.py",
+    "summary.py",
+    "conference.py",
+    "synthetic.py",
+    "cohort.py",
+    "batch.py",
+    "training/answers.py",
+    "training/grading.py",
+    "training/coverage.py",
+    *(f"widgets/{p.name}" for p in (ROOT / "kdsupport" / "widgets").glob("*.py")),
+]
+_THRESHOLD_CALLS = {"axhline", "axvline", "axhspan", "axvspan", "set_ylim", "set_xlim", "clip"}
+_UNIT = re.compile(
+    r"(?<![\w.])\d+(?:\.\d+)?\s?(?:mmHg|mg\b|mg/|minutes?\b|hours?\b|weeks?\b|mmol|months?\b)"
+    r"|(?<![\w.])\d+(?:\.\d+)? %(?! (?:confidence )?interval)|MOAA/S \d|SpO2 \d|minutes? [1-9]"
+)
+# Layout and bookkeeping numbers that sit in a comparison on purpose, by module and value.
+_NOT_CLINICAL = {
+    ("plots.py", 4): "at most four panels in a row",
+    ("plots.py", 2.5): "the smallest figure height (inches)",
+    ("plots.py", 2.2): "the smallest figure height (inches)",
+    ("report.py", 3): "the fewest dots of a leader line",
+    ("conference.py", 8): "how many unknown fields a discussion question names",
+    ("synthetic.py", 6): "the digits of a patient id",
+    ("synthetic.py", 500): "how often the progress bar moves",
+    ("batch.py", 2): "a worker pool needs at least two patients per worker",
+    ("training/grading.py", 1e-09): "float tolerance of a numeric answer",
+}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    out = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            if isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                out.add(id(body[0].value))
+    return out
+
+
+def test_no_rule_is_restated_in_renderers_generator_or_widgets():
+    offenders = []
+    for name in RESTATING_MODULES:
+        tree = ast.parse((ROOT / "kdsupport" / name).read_text())
+        docs = _docstrings(tree)
+
+        def flag(node, what, name=name):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if (name, value) not in _NOT_CLINICAL:
+                offenders.append(f"{name}:{node.lineno}: {what}")
+
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare):
+                for n in ast.walk(node):
+                    if isinstance(n, ast.Constant) and type(n.value) in (int, float):
+                        if n.value not in ALLOWED_NUMBERS:
+                            flag(n, f"{n.value!r} in a comparison")
+            elif isinstance(node, ast.Call):
+                f = node.func
+                fname = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                if fname in _THRESHOLD_CALLS | {"min", "max", "minimum", "maximum"}:
+                    for arg in node.args:
+                        if isinstance(arg, ast.Constant) and type(arg.value) in (int, float):
+                            if arg.value not in ALLOWED_NUMBERS:
+                                flag(arg, f"{fname}({arg.value!r})")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if id(node) not in docs and _UNIT.search(node.value):
+                    flag(node, f"clinical number in text: {_UNIT.search(node.value).group()!r}")
+    assert not offenders, "restated rules belong in the knowledge base:\n" + "\n".join(offenders)
+
+
+def test_the_hygiene_check_catches_what_it_is_for(tmp_path):
+    # a restated threshold in each form the check looks for is found
+    samples = {
+        "x >= 140": "comparison",
+        "ax.axhline(90)": "axhline",
+        "ax.set_ylim(80, 100)": "set_ylim",
+        "msg = 'a reading between minutes 30 and 60'": "text",
+        "msg = 'last MOAA/S 5'": "text",
+        "msg = 'observed for 2 hours'": "text",
+    }
+    for code in samples:
+        tree = ast.parse(code)
+        found = False
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare) or (
+                isinstance(node, ast.Call) and getattr(node.func, "attr", "") in _THRESHOLD_CALLS
+            ):
+                found = True
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found = found or bool(_UNIT.search(node.value))
+        assert found, code
+    assert not _UNIT.search("font-size:90%") and not _UNIT.search("mean and 95 % interval")
+
+
 def test_import_is_light():
     code = "import sys, kdsupport; print(sorted(m for m in ('pandas', 'pydantic', 'yaml', 'numpy') if m in sys.modules))"
     out = subprocess.run(

@@ -207,3 +207,127 @@ def test_corrupted_records_are_invalid_input(kind, rec, data, fmt):
     code, err = _cli_exit_code(bad, fmt)
     assert "Traceback" not in err
     assert code == 2, err
+
+
+# ---------------------------------------------------------------- e. safety (spec section 5)
+# A modality status is never better after a reading got worse; from better to worse:
+MODALITY_RANK = {
+    "clear": 0,
+    "caution": 1,
+    "not_recommended": 2,
+    "incomplete": 3,
+    "contraindicated": 4,
+}
+# How good a check result is, by its kind (a finding that happened is the worst result).
+GOODNESS = {
+    "compliance": {"met": 2, "unknown": 1, "not_met": 0},
+    "finding": {"not_met": 2, "unknown": 1, "met": 0},
+}
+
+
+def _worse_reading(reading: dict[str, Any], data: Any) -> dict[str, Any]:
+    """The same reading, worse: higher BP, lower SpO2 (values that exist stay known)."""
+    out = dict(reading)
+    for key in ("systolic_mmhg", "diastolic_mmhg"):
+        if out.get(key) is not None:
+            out[key] = min(
+                300 if key == "systolic_mmhg" else 200,
+                out[key] + data.draw(st.integers(0, 80), label=f"raise {key}"),
+            )
+    if out.get("systolic_mmhg") is not None and out.get("diastolic_mmhg") is not None:
+        if out["diastolic_mmhg"] >= out["systolic_mmhg"]:
+            out["diastolic_mmhg"] = out["systolic_mmhg"] - 1
+    if out.get("spo2_percent") is not None:
+        out["spo2_percent"] = max(50, out["spo2_percent"] - data.draw(st.integers(0, 15)))
+    return out
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(rec=valid_records(), data=st.data())
+def test_a_worse_reading_never_makes_a_status_or_a_check_better(rec, data):
+    worse = copy.deepcopy(rec)
+    if isinstance(worse.get("vitals"), dict):
+        worse["vitals"] = _worse_reading(worse["vitals"], data)
+    for s in worse.get("sessions") or []:
+        # post-dose readings only: a higher minute-0 reading would make a later rise smaller
+        s["vitals"] = [
+            _worse_reading(r, data) if r["minute"] > 0 else r for r in s.get("vitals") or []
+        ] or s.get("vitals")
+        for m in s.get("moaas") or []:
+            if m.get("score") is not None:
+                m["score"] = max(0, m["score"] - data.draw(st.integers(0, 5), label="lower MOAA/S"))
+    B, W = assess(validate_case(rec)), assess(validate_case(worse))
+    note(f"worse record:\n{_show(worse)}")
+    for m in B["modalities"]:
+        assert (
+            MODALITY_RANK[W["modalities"][m]["status"]]
+            >= MODALITY_RANK[B["modalities"][m]["status"]]
+        ), m
+    tiers = {"ok": 0, "consider_delay": 1, "severe": 2}
+    if B["predose_bp"]["status"] in tiers:
+        assert tiers[W["predose_bp"]["status"]] >= tiers[B["predose_bp"]["status"]]
+    for bs, ws in zip(B["sessions"], W["sessions"], strict=True):
+        for name, status in bs["checks"].items():
+            goodness = GOODNESS[bs["check_kinds"][name]]
+            assert goodness[ws["checks"][name]] <= goodness[status], (bs["number"], name)
+
+
+@settings(max_examples=120, **SETTINGS)
+@given(rec=valid_records(), data=st.data())
+def test_a_present_contraindication_item_always_gives_contraindicated(rec, data):
+    from kdsupport.knowledge import load
+
+    kb = load()
+    modality = data.draw(st.sampled_from(sorted(kb.screening.modalities)), label="modality")
+    items = kb.screening.modalities[modality].items
+    candidates = sorted(
+        name
+        for name, spec in items.items()
+        if spec.severity == "contraindication"
+        and kb.screening.items[name].field.startswith("screening.")
+    )
+    name = data.draw(st.sampled_from(candidates), label="item")
+    item = kb.screening.items[name]
+    rec = copy.deepcopy(rec)
+    rec.setdefault("screening", {})
+    if rec["screening"] is None:
+        rec["screening"] = {}
+    rec["screening"][item.field.split(".")[1]] = item.present_when
+    a = assess(validate_case(rec))
+    assert a["modalities"][modality]["status"] == "contraindicated"
+    assert any(f["item"] == name and f["present"] for f in a["modalities"][modality]["findings"])
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(rec=valid_records())
+def test_a_met_finding_never_renders_in_the_success_style(rec):
+    from kdsupport import report_html as H
+
+    a = assess(validate_case(rec))
+    text = to_text(a, record=validate_case(rec))
+    for i, s in enumerate(a["sessions"]):
+        html = H.session_checks_html(a, i)
+        rows = html.split("<tr>")[2:]  # after the header row
+        for (name, status), row in zip(s["checks"].items(), rows, strict=True):
+            kind = s["check_kinds"][name]
+            assert f"kd-{kind}-{status}" in row
+            if kind == "finding" and status == "met":
+                event("a finding happened")
+                assert H.SUCCESS not in row and "&#10003;" not in row and ">done<" not in row
+                assert "HAPPENED" in row
+    # in the worksheet, findings that happened are listed under their own warning heading
+    happened = [
+        n
+        for s in a["sessions"]
+        for n, st_ in s["checks"].items()
+        if (s["check_kinds"][n], st_) == ("finding", "met")
+    ]
+    if happened:
+        assert (
+            "!! FINDINGS THAT HAPPENED" in text
+            and "checks done: " not in text.split("!! FINDINGS THAT HAPPENED")[1].split("\n")[0]
+        )
+    for status in ("met", "not_met", "unknown"):
+        assert H.SUCCESS not in H.check_badge("met", "finding")
+        assert "HAPPENED" in H.check_badge("met", "finding")
+        assert H.check_badge(status, "finding") != H.check_badge("met", "compliance")

@@ -200,3 +200,33 @@ def test_builders_return_widgets_and_do_not_display():
     for widget in (build_staging_comparison("tr-001"), build_trial_history_builder(None)):
         assert isinstance(widget, W.Widget)
     assert load_case_by_id("tr-001").teaching is not None
+
+
+def test_the_support_person_control_reads_as_the_record_does():
+    # tr-024 records support_person_available: true. The control must say "available" and show
+    # "yes"; choosing "no" (no support person) is what makes at-home ketamine contraindicated.
+    x = build_safety_explorer("tr-024")
+    control = x.items["support_person_available"]
+    assert control.description == "Support person available for at-home dosing"
+    assert control.value is True and dict((v, k) for k, v in control.options)[True] == "yes"
+    assert "at_home_ketamine" not in _contraindicated(x)
+    control.value = False
+    assert "No support person available for at-home dosing" in x.screening_result.value
+    assert "contraindicated" in x.screening_result.value
+
+
+def _contraindicated(x):
+    html = x.screening_result.value
+    return {m for m in ("at_home_ketamine",) if "At-home" in html and "kd-contraindicated" in html}
+
+
+def test_every_screening_control_is_labelled_by_its_record_field(kb):
+    x = build_safety_explorer("tr-001")
+    for item in kb.screening.items.values():
+        head, _, field = item.field.partition(".")
+        if head != "screening":
+            continue
+        want = item.field_label or item.label
+        assert x.items[field].description == want
+        if item.present_when is False:  # the item is the negation of the field
+            assert x.items[field].description != item.label

@@ -401,6 +401,7 @@ Severity = Literal["contraindication", "not_recommended", "warning"]
 
 class ScreeningItem(_KB):
     label: str
+    field_label: str | None = None  # how a control that edits the record field reads
     field: str
     present_when: bool | None = None
     derived: Literal[DERIVED_ITEMS] | None = None  # type: ignore[valid-type]
@@ -547,9 +548,15 @@ class SessionMonitoring(_KB):
     checks: dict[Literal[SESSION_CHECKS], Check]  # type: ignore[valid-type]
 
 
+class PlotRanges(_KB):
+    source: Refs
+    spo2_percent: Uniform
+
+
 class VitalsFile(_KB):
     predose_bp_guide: BPGuide
     session_monitoring: SessionMonitoring
+    plot_ranges: PlotRanges
 
 
 # ------------------------------------------------------------------ synthetic cohort model
@@ -697,9 +704,37 @@ class SynExpected(_KB):
     cadss_last_over_first: list[float]
 
 
+class DoseStep(_KB):
+    at_least_mg: float
+    step_mg: float
+
+
+class SynDetails(_KB):
+    """The generator's remaining modelling constants (noise, rounding, trajectory shape)."""
+
+    source: Refs
+    dose_rounding: list[DoseStep]
+    session_baseline_noise_mmhg: dict[str, float]
+    session_min_pulse_pressure_mmhg: float
+    large_rise_diastolic_fraction: float
+    session_spo2_noise_percent: float
+    session_spo2_percent: Uniform
+    cadss_noise: float
+    moaas_minute: float
+    moaas_end_if_not_alert: int
+    phq9_item9_positive_scores: Uniform
+    cssrs_split: float
+    madrs_final_min: int
+    madrs_trajectory_exponent: float
+    madrs_trajectory_noise: float
+    madrs_worsening_up_to: int
+    madrs_every_nth_session: int
+
+
 class SyntheticFile(_KB):
     generator_version: str
     source: Refs
+    details: SynDetails
     patients: SynPatients
     diagnosis: SynDiagnosis
     history: SynHistory

@@ -374,6 +374,10 @@ def _screening_checks(screening: Any) -> list[Problem]:
             "vitals",
         }:
             p.append(Problem(where, f"field {it.field!r} is not a record or derived path"))
+        if it.present_when is False and not it.field_label:
+            p.append(
+                Problem(where, "present when the field is false: give the field's own field_label")
+            )
         if it.derived in ("age_under_18", "age_65_or_over") and it.threshold is None:
             p.append(Problem(where, f"{it.derived} needs a sourced threshold"))
     for mname, mod in screening.modalities.items():

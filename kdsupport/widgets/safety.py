@@ -21,16 +21,6 @@ from kdsupport.widgets._common import LABEL, case_picker, tri_dropdown
 
 __all__ = ["SafetyExplorer", "build_safety_explorer"]
 
-_CSSRS = [
-    ("wish_to_be_dead", "1. Wish to be dead"),
-    ("active_thoughts", "2. Active suicidal thoughts"),
-    ("method", "3. Thoughts with a method"),
-    ("intent", "4. Intent without a plan"),
-    ("plan", "5. Plan and intent"),
-    ("behavior", "6. Suicidal behaviour, ever"),
-    ("behavior_past_3_months", "6b. ... in the past 3 months"),
-]
-
 
 class SafetyExplorer(W.VBox):
     """See :func:`build_safety_explorer`."""
@@ -41,8 +31,10 @@ class SafetyExplorer(W.VBox):
         self.kb = load()
         self.data_dir = data_dir
         self.case_picker = case_picker(case_id, data_dir=data_dir)
+        # each control edits a record field, so it is labelled by the field (for the support
+        # person: "available", the field's own meaning, not the item "no support person")
         fields = [
-            (i.field.split(".")[1], i.label)
+            (i.field.split(".")[1], i.field_label or i.label)
             for i in self.kb.screening.items.values()
             if i.field.startswith("screening.")
         ]
@@ -66,7 +58,9 @@ class SafetyExplorer(W.VBox):
         self.diastolic = W.Text(
             description="Diastolic (mmHg)", style=LABEL, layout=W.Layout(width="16em")
         )
-        self.answers = {k: tri_dropdown(label, None) for k, label in _CSSRS}
+        # the screener's questions, numbered and worded as in the knowledge base
+        questions = self.kb.suicide.cssrs_screener.questions
+        self.answers = {q.key: tri_dropdown(f"{q.number}. {q.text}", None) for q in questions}
         self.screening_result = W.HTML()
         self.bp_result = W.HTML()
         self.cssrs_result = W.HTML()
