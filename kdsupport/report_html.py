@@ -321,7 +321,10 @@ def figure_html(fig: Any, *, alt: str, width: int | None = None) -> str:
 # ---------------------------------------------------------------- knowledge-base tables
 def _src_ids(kb: Any, refs: Any) -> str:
     ids = kb.source_ids(refs)
-    return ", ".join(f"{esc(i)} ({esc(kb.verification_of(i))})" for i in ids)
+    words = {"unverified": "UNVERIFIED", "project_contract": "project contract"}
+    return ", ".join(
+        f"{esc(i)} ({esc(words.get(kb.verification_of(i), kb.verification_of(i)))})" for i in ids
+    )
 
 
 def _table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
