@@ -119,3 +119,42 @@ def test_record_many_is_one_transaction(tmp_path):
     with pytest.raises(TypeError):
         store.record_many(broken)
     assert len(store.attempts()) == 3  # nothing half-written
+
+
+def test_a_foreign_database_is_refused_without_being_changed(tmp_path):
+    import sqlite3
+
+    from kdsupport.training.attempts import AttemptStoreError, open_store
+
+    path = tmp_path / "other-program.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE users (id INTEGER, name TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(AttemptStoreError, match="not a kdsupport attempt log"):
+        open_store(path)
+    assert path.read_bytes() == before  # not switched to WAL, nothing written
+    assert not (tmp_path / "other-program.sqlite-wal").exists()
+
+
+def test_servers_opening_one_new_log_at_once_all_succeed(tmp_path):
+    """Two apps started together used to refuse the log with 'database is locked'."""
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "new.sqlite"
+    start = time.time() + 1.5
+    code = (
+        "import time,sys\n"
+        f"while time.time() < {start}: pass\n"
+        "from kdsupport.training.attempts import SQLiteAttemptStore\n"
+        f"s = SQLiteAttemptStore({str(path)!r}); s.check(); print('ok')\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [o.strip() for o, _ in outs] == ["ok"] * 6, [e for _, e in outs]

@@ -44,7 +44,6 @@ _ASSETS = (
     rf"/api/kernels/{_KERNEL}/channels",
     rf"/voila/api/shutdown/{_KERNEL}",
     r"/login",
-    r"/logout",
     r"/favicon\.ico",
 )
 _NAVIGATIONS = {"navigate", "nested-navigate"}

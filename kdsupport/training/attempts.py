@@ -30,6 +30,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,10 +167,8 @@ class SQLiteAttemptStore(AttemptStore):
             self._conn = sqlite3.connect(
                 self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
             )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
-            self._migrate()
+            self._open_when_unlocked(timeout_s)
         except sqlite3.DatabaseError as exc:
             raise AttemptStoreError(
                 str(self.path), f"not a usable SQLite attempt log ({exc}); refused"
@@ -177,38 +176,50 @@ class SQLiteAttemptStore(AttemptStore):
         except OSError as exc:
             raise AttemptStoreError(str(self.path), f"cannot be opened ({exc})") from None
 
-    def _migrate(self) -> None:
-        with self._lock:
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise AttemptStoreError(
-                    str(self.path),
-                    f"schema version {version} is newer than this kdsupport's "
-                    f"({SCHEMA_VERSION}); refused",
-                )
-            tables = {
-                r[0]
-                for r in self._conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
-                )
-            }
-            if version < SCHEMA_VERSION:
-                if tables:
-                    raise AttemptStoreError(
-                        str(self.path),
-                        "holds tables that are not a kdsupport attempt log "
-                        f"({', '.join(sorted(tables)[:3])}); refused",
-                    )
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for stmt in _SCHEMA:
-                        self._conn.execute(stmt)
-                    self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
+    def _open_when_unlocked(self, timeout_s: float) -> None:
+        """Refuse a foreign file untouched, then switch to WAL and create the schema.
+
+        Nothing is written before the file is known to be empty or a kdsupport attempt log, so
+        another program's database is refused unchanged. Two servers opening one new log at once
+        can deadlock on the journal-mode switch; SQLite then answers "database is locked" at
+        once instead of waiting, so we retry here until the timeout.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with self._lock:
+                    self._refuse_foreign()
+                    self._conn.execute("PRAGMA journal_mode=WAL")
+                    self._conn.execute("PRAGMA synchronous=FULL")
+                    self._create_schema_if_new()
                 return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _refuse_foreign(self) -> None:
+        """Raise unless the file is empty or an attempt log of this schema (reads only)."""
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise AttemptStoreError(
+                str(self.path),
+                f"schema version {version} is newer than this kdsupport's "
+                f"({SCHEMA_VERSION}); refused",
+            )
+        tables = {
+            r[0]
+            for r in self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        if version < SCHEMA_VERSION and tables:
+            raise AttemptStoreError(
+                str(self.path),
+                "holds tables that are not a kdsupport attempt log "
+                f"({', '.join(sorted(tables)[:3])}); refused",
+            )
+        if version == SCHEMA_VERSION:
             columns = [r[1] for r in self._conn.execute("PRAGMA table_info(attempts)")]
             if columns != ["id", *COLUMNS]:
                 raise AttemptStoreError(
@@ -216,6 +227,19 @@ class SQLiteAttemptStore(AttemptStore):
                     "the attempts table does not have the expected columns "
                     f"(found {', '.join(columns) or 'no attempts table'}); refused",
                 )
+
+    def _create_schema_if_new(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            # another process may have created it since we looked
+            if self._conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                for stmt in _SCHEMA:
+                    self._conn.execute(stmt)
+                self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
 
     def check(self) -> None:
         """Verify the database's integrity (``PRAGMA quick_check``); raise if damaged.
@@ -341,9 +365,18 @@ def default_export_dir() -> Path:
 
 
 def default_store_path() -> Path:
-    """``$KDSUPPORT_ATTEMPTS`` if set, else ``~/.kdsupport/attempts.sqlite``."""
+    """The one default attempt log, shared by the app, JupyterLab and the CLI.
+
+    ``$KDSUPPORT_ATTEMPTS`` if set; else, in a source checkout (``make app``, ``make lab``),
+    ``var/attempts.sqlite`` in the checkout; else ``~/.kdsupport/attempts.sqlite``.
+    """
     env = os.environ.get("KDSUPPORT_ATTEMPTS")
-    return Path(env) if env else Path.home() / ".kdsupport" / "attempts.sqlite"
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "notebooks").is_dir():
+        return checkout / "var" / "attempts.sqlite"
+    return Path.home() / ".kdsupport" / "attempts.sqlite"
 
 
 def open_store(location: str | Path | None = None) -> AttemptStore:
