@@ -53,6 +53,10 @@ CHECK_ORDER = SESSION_CHECKS
 PREDOSE_TIERS = ("ok", "consider_delay", "severe", "unknown")
 
 
+# Record field names in the words a reason uses.
+_FIELD_WORDS = {"systolic_mmhg": "systolic", "diastolic_mmhg": "diastolic"}
+
+
 def _g(x: float | None) -> str:
     return "not recorded" if x is None else f"{x:g}"
 
@@ -147,10 +151,11 @@ def evaluate_predose_bp(
     )
     reading = f"{_g(systolic)}/{_g(diastolic)} mmHg"
     guide = f"the label's guide (consider a delay above {s_lim:g} systolic or {d_lim:g} diastolic)"
-    crisis = f"the severe range ({sev_def.title}; site default {sev_name})"
+    crisis = f"the severe range ({sev_def.title}; site default: {sev_def.label})"
     missing = tuple(f for f, v in zip(fields, (systolic, diastolic), strict=True) if v is None)
     could = (
-        f" The missing {' and '.join(f.rsplit('.', 1)[-1] for f in missing)} could change the tier."
+        f" The missing {' and '.join(_FIELD_WORDS.get(f.rsplit('.', 1)[-1], f) for f in missing)}"
+        " value could change the tier."
         if missing
         else ""
     )
@@ -417,7 +422,7 @@ def _bp_rise(c: _Ctx) -> RuleResult:
 
 def _bp_severe(c: _Ctx) -> RuleResult:
     chk = c.kb.vitals.session_monitoring.checks["bp_severe"]
-    name, d = c.kb.vitals.predose_bp_guide.severe_definition(c.severe)
+    _, d = c.kb.vitals.predose_bp_guide.severe_definition(c.severe)
     src = c.kb.source_ids(chk.source) + c.kb.source_ids(d.systolic_above_mmhg.source)
     if c.session.vitals is None:
         return c.no_vitals("bp_severe", src)
@@ -428,11 +433,11 @@ def _bp_severe(c: _Ctx) -> RuleResult:
         r = next(f.reading for f in rows if f.severe is Status.MET)
         msg = (
             f"{_g(r.systolic_mmhg)}/{_g(r.diastolic_mmhg)} mmHg at minute {r.minute:g} "
-            f"is in the severe range (above {limit}, {name}): a clinician reassesses; the label "
+            f"is in the severe range (above {limit}, {d.label}): a clinician reassesses; the label "
             "sends symptoms of hypertensive crisis to emergency care"
         )
     elif st is Status.NOT_MET:
-        msg = f"no reading in the severe range (above {limit}, {name})"
+        msg = f"no reading in the severe range (above {limit}, {d.label})"
     else:
         msg = f"a reading lacks a BP value: a reading above {limit} cannot be ruled out"
     return c.result("bp_severe", st, msg, (c.vpath,), src, (c.vpath,))

@@ -187,7 +187,8 @@ def evaluate_trial(
                 Status.NOT_MET,
                 Reason(
                     "trd.trial.previous_episode",
-                    f"previous episode: {def_name} counts trials in the current episode only",
+                    f"previous episode: the {defn.label} definition counts trials in the current "
+                    "episode only",
                     (f"{path}.episode",),
                     kb.source_ids(defn.min_failed_antidepressants.source),
                 ),
@@ -280,7 +281,8 @@ def evaluate_trial(
                 status,
                 Reason(
                     "trd.trial.duration_unknown",
-                    f"weeks at that dose not recorded; {def_name} needs >= {_fmt(wk)} weeks",
+                    f"weeks at that dose not recorded; the {defn.label} definition needs "
+                    f">= {_fmt(wk)} weeks",
                     (f"{path}.weeks",),
                     wk_src,
                     (f"{path}.weeks",),
@@ -305,8 +307,8 @@ def evaluate_trial(
                 status,
                 Reason(
                     "trd.trial.duration_short",
-                    f"{_fmt(trial.weeks)} weeks is shorter than the {_fmt(wk)} weeks {def_name} "
-                    "needs",
+                    f"{_fmt(trial.weeks)} weeks is shorter than the {_fmt(wk)} weeks the "
+                    f"{defn.label} definition needs",
                     (f"{path}.weeks",),
                     wk_src,
                 ),
@@ -518,7 +520,7 @@ def evaluate_trd(record: CaseRecord, kb: KnowledgeBase, definition: str | None =
         drugs_txt = ", ".join(failed) if failed else "none"
         msg = (
             f"{len(failed)} distinct antidepressant(s) with a failed adequate trial ({drugs_txt}); "
-            f"{def_name} needs >= {need}"
+            f"the {defn.label} definition needs >= {need}"
         )
         if unknown:
             msg += (

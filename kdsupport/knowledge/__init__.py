@@ -19,7 +19,14 @@ import functools
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from kdsupport.errors import KnowledgeBaseError, Problem
 
@@ -80,6 +87,8 @@ class Source(_KB):
         "assumption",
     ]
     citation: str
+    # The short citation shown beside a conclusion: author or body, year (the section follows).
+    short: Annotated[str, StringConstraints(min_length=2, max_length=48)]
     section: str | None
     year: int | None
     url: str | None
@@ -170,6 +179,7 @@ class Failure(_KB):
 
 
 class Definition(_KB):
+    label: Annotated[str, StringConstraints(min_length=2, max_length=32)]  # a few words, for pages
     title: str
     summary: str
     dose_table: str
@@ -218,6 +228,7 @@ class TRStage(_KB):
 
 class ThaseRush(_KB):
     title: str
+    component_labels: dict[str, str]
     source: Refs
     stages: list[TRStage]
 
@@ -231,6 +242,7 @@ class MGHSPoints(_KB):
 
 class MGHS(_KB):
     title: str
+    component_labels: dict[str, str]
     source: Refs
     points: MGHSPoints
     register_trd_threshold: Value
@@ -253,6 +265,7 @@ class Points(_KB):
 
 class MSM(_KB):
     title: str
+    component_labels: dict[str, str]
     source: Refs
     duration_months: BandTable
     severity: SeverityPoints
@@ -419,6 +432,7 @@ class ModalityItem(_KB):
 
 
 class Modality(_KB):
+    label: Annotated[str, StringConstraints(min_length=2, max_length=32)]
     title: str
     regulatory_status: str
     regulatory_status_source: Refs
@@ -465,6 +479,7 @@ class ScreeningFile(_KB):
 
 # ------------------------------------------------------------------ vitals
 class SevereDefinition(_KB):
+    label: Annotated[str, StringConstraints(min_length=2, max_length=32)]  # a few words, for pages
     title: str
     systolic_above_mmhg: Value
     diastolic_above_mmhg: Value
@@ -849,6 +864,7 @@ class KnowledgeBase:
         s = self.sources[source_id]
         entry: dict[str, Any] = {
             "citation": s.citation,
+            "short": s.short,
             "section": s.section,
             "year": s.year,
             "url": s.url,
@@ -862,6 +878,23 @@ class KnowledgeBase:
     def verification_of(self, source_id: str) -> str:
         """Verified / secondary / unverified for a source id."""
         return self.sources[source_id].verification
+
+
+def source_refs_in(model: Any) -> list[SourceRef]:
+    """Every source reference inside a knowledge-base model (its own and its values'), in order."""
+    out: list[SourceRef] = []
+    if isinstance(model, SourceRef):
+        return [model]
+    if isinstance(model, BaseModel):
+        for field in type(model).model_fields:
+            out += source_refs_in(getattr(model, field))
+    elif isinstance(model, list | tuple):
+        for x in model:
+            out += source_refs_in(x)
+    elif isinstance(model, dict):
+        for x in model.values():
+            out += source_refs_in(x)
+    return out
 
 
 # ------------------------------------------------------------------ loading

@@ -93,6 +93,11 @@ def raw_checks(raw: dict[str, Any]) -> list[Problem]:
     known = set(ids)
     for sid in sorted({i for i in ids if ids.count(i) > 1}, key=str):
         problems.append(Problem(f"sources.yaml: {sid}", "duplicate source id"))
+    shorts: list[str] = [s.get("short") for s in source_entries if isinstance(s, dict)]
+    for short in sorted({x for x in shorts if x and shorts.count(x) > 1}, key=str):
+        problems.append(
+            Problem(f"sources.yaml: short {short!r}", "two sources share one short citation")
+        )
     for i, s in enumerate(source_entries):
         if isinstance(s, dict) and (s.get("kind") == "specification") != (
             s.get("verification") == "project_contract"

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["answer_for", "DERIVED_RULES", "is_known_rule", "resolve"]
+__all__ = ["answer_for", "DERIVED_RULES", "SESSION_RULE_CHECKS", "is_known_rule", "resolve"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
 
@@ -62,6 +62,21 @@ def _sessions_where(check: str, status: str) -> Callable[[dict[str, Any]], list[
 
     return rule
 
+
+# The session check behind each derived session rule (its reasons are the feedback's basis).
+SESSION_RULE_CHECKS: dict[str, str] = {
+    "sessions.bp_rise": "bp_rise",
+    "sessions.bp_severe": "bp_severe",
+    "sessions.desaturation": "desaturation",
+    "sessions.deep_sedation": "deep_sedation",
+    "sessions.loss_of_consciousness": "loss_of_consciousness",
+    "sessions.bp_not_acceptable_at_discharge": "bp_acceptable_at_discharge",
+    "sessions.dissociation_not_resolved": "dissociation_resolved",
+    "sessions.not_observed_2h": "observed_2h",
+    "sessions.no_predischarge_bp": "bp_predischarge",
+    "sessions.sedation_not_resolved": "sedation_resolved",
+    "sessions.predose_above_guide": "predose_bp",
+}
 
 DERIVED_RULES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "trd.adequate_trials": lambda a: _drugs(a, adequacy="adequate"),

@@ -12,6 +12,7 @@ For training with synthetic patients; not a medical device.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ def normalise_answer(question: Question, given: Any) -> Any:
             value = float(given)
         except (TypeError, ValueError):
             return None
-        return None if math.isnan(value) else value
+        return value if math.isfinite(value) else None
     return None if given is None else str(given)
 
 
@@ -67,6 +68,8 @@ def _matches(question: Question, given: Any, expected: Any) -> bool:
 
 def reasons_for_rule(assessment: dict[str, Any], rule: str) -> list[dict[str, Any]]:
     """The rule's own reasons behind the value a question asks about."""
+    from kdsupport.wording import check_title, modality_label
+
     a = assessment
     head = rule.split(".")[0].split("[")[0]
     if head == "trd":
@@ -84,7 +87,10 @@ def reasons_for_rule(assessment: dict[str, Any], rule: str) -> list[dict[str, An
         out = []
         for name, mod in a["modalities"].items():
             if rule.startswith(f"modalities.{name}") or rule.count(".") == 1:
-                out += [{**r, "message": f"{name}: {r['message']}"} for r in mod["reasons"]]
+                out += [
+                    {**r, "message": f"{modality_label(name)}: {r['message']}"}
+                    for r in mod["reasons"]
+                ]
         return out
     if head == "suicide_risk":
         return list(a["suicide_risk"]["details"])
@@ -93,12 +99,21 @@ def reasons_for_rule(assessment: dict[str, Any], rule: str) -> list[dict[str, An
     if head == "outcome":
         return list(a["outcome"]["reasons"]) if a["outcome"] else []
     if head == "sessions":
+        from kdsupport.training.answers import SESSION_RULE_CHECKS
+
+        wanted = SESSION_RULE_CHECKS.get(rule) or rule.rsplit(".", 1)[-1]
+        one = re.match(r"sessions\[(\d+)\]", rule)
+        sessions = a["sessions"] if one is None else a["sessions"][int(one.group(1)) :][:1]
         out = []
-        for s in a["sessions"]:
+        for s in sessions:
             for check, rs in s["details"].items():
-                if check in rule or rule.count(".") == 1 or rule.startswith("sessions["):
+                if check == wanted:
                     out += [
-                        {**r, "message": f"session {s['number']}, {check}: {r['message']}"}
+                        {
+                            **r,
+                            "message": f"session {s['number']}, {check_title(check)}: "
+                            f"{r['message']}",
+                        }
                         for r in rs
                     ]
         return out
