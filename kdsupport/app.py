@@ -34,6 +34,8 @@ from pathlib import Path
 __all__ = ["main", "ROLES", "pages_of"]
 
 ROOT = Path(__file__).resolve().parents[1]
+# kdsupport's Voila template lives in the package, in Jupyter's data-directory layout.
+TEMPLATES = Path(__file__).resolve().parent / "server" / "share" / "jupyter"
 ROLES = {
     "trainee": ("course", "00_start_here", 8866),
     "instructor": ("instructor", "08_instructor_dashboard", 8867),
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     from kdsupport.escaping import one_line
     from kdsupport.server.guard import RequestGuard
     from kdsupport.server.voila import voila_class
+    from kdsupport.training.attempts import default_store_path
 
     args = _parser().parse_args(argv)
     folder_name, start, default_port = ROLES[args.role]
@@ -123,11 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         problems.append("--idle-minutes and --unconnected-seconds must be > 0")
     if not (notebooks / f"{start}.ipynb").is_file():
         problems.append(f"no start page {start}.ipynb in {notebooks}")
-    attempts = (
-        args.attempts
-        or os.environ.get("KDSUPPORT_ATTEMPTS")
-        or str(ROOT / "var" / "attempts.sqlite")
-    )
+    attempts = args.attempts or str(default_store_path())
     why = _check_store(attempts)
     if why is not None:
         problems.append(f"{why}. Move the file away or choose another with --attempts.")
@@ -161,8 +160,13 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     manager = "kdsupport.server.kernels.CappedKernelManager"
+    # our Voila template (no CDN, a <main> landmark, focus and reflow styles) comes first
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(TEMPLATES), os.environ.get("JUPYTER_PATH", "")) if p
+    )
     voila_argv = [
         str(notebooks),
+        "--template=kdsupport",
         f"--port={port}",
         "--Voila.port_retries=0",
         "--no-browser",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.escaping import plot_label
+from kdsupport.wording import check_title, modality_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,7 +71,11 @@ def _outside_legend(ax: Any, handles: list[Any], labels: list[str]) -> None:
 
 
 def session_vitals_figure(
-    record: CaseRecord, session: Session, kb: KnowledgeBase | None = None
+    record: CaseRecord,
+    session: Session,
+    kb: KnowledgeBase | None = None,
+    *,
+    marked: bool = True,
 ) -> Figure:
     """Blood pressure, heart rate and SpO2 by minute for one session, against the thresholds.
 
@@ -79,6 +84,9 @@ def session_vitals_figure(
     desaturation line (both findings: hazards that happened), and notes the MOAA/S readings.
     SpO2 has a fixed clinical axis, so a 1-point change never looks like a collapse. Legends
     sit beside the axes.
+
+    With ``marked=False`` the figure shows the recorded data only, on the same axes: no
+    thresholds and no findings, so that a trainee reads the chart before the rules answer.
     """
     from kdsupport.monitoring import reading_flags
     from kdsupport.result import Status
@@ -99,7 +107,7 @@ def session_vitals_figure(
     vitals = [f.reading for f in flags]
     minutes = [r.minute for r in vitals]
     g = kb.vitals.predose_bp_guide
-    sev_name, sev = g.severe_definition()
+    _, sev = g.severe_definition()
     checks = kb.vitals.session_monitoring.checks
     rise, desat = checks["bp_rise"], checks["desaturation"].spo2_below_percent
     assert rise.systolic_rise_mmhg is not None and rise.diastolic_rise_mmhg is not None
@@ -114,6 +122,8 @@ def session_vitals_figure(
             va="center",
             transform=ax_bp.transAxes,
         )
+    elif not marked:
+        _data_only_axes(ax_bp, ax_hr, vitals, minutes, spo2_axis)
     else:
         ax_bp.plot(
             minutes,
@@ -141,7 +151,7 @@ def session_vitals_figure(
             color=_FINDING,
             ls="--",
             lw=1,
-            label=f"severe range ({sev_name}): above {sev.systolic_above_mmhg.value:g}/"
+            label=f"severe range ({sev.label}): above {sev.systolic_above_mmhg.value:g}/"
             f"{sev.diastolic_above_mmhg.value:g}",
         )
         ax_bp.axhline(sev.diastolic_above_mmhg.value, color=_FINDING, ls="--", lw=1)
@@ -206,11 +216,11 @@ def session_vitals_figure(
         ax_sp.legend(
             h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.12, 1), fontsize=8, frameon=False
         )
-    _moaas_axis(ax_mo, session, kb)
+    _moaas_axis(ax_mo, session, kb, marked=marked)
     ax_bp.set_ylabel("blood pressure (mmHg)")
     ax_bp.set_title(
         plot_label(
-            f"{record.id}, session {session.number} ({session.modality.replace('_', ' ')})",
+            f"{record.id}, session {session.number} ({modality_label(session.modality)})",
             max_chars=80,
         )
     )
@@ -220,19 +230,59 @@ def session_vitals_figure(
     return fig
 
 
-def _moaas_axis(ax: Any, session: Session, kb: KnowledgeBase) -> None:
+def _data_only_axes(
+    ax_bp: Any, ax_hr: Any, vitals: list[Any], minutes: list[float], spo2_axis: Any
+) -> None:
+    """The recorded BP, heart rate and SpO2 without thresholds or findings (the chart view)."""
+    ax_bp.plot(
+        minutes,
+        _values(vitals, "systolic_mmhg"),
+        "o-",
+        color=_PALETTE["systolic"],
+        label="systolic",
+    )
+    ax_bp.plot(
+        minutes,
+        _values(vitals, "diastolic_mmhg"),
+        "s--",
+        color=_PALETTE["diastolic"],
+        label="diastolic",
+    )
+    ax_hr.plot(
+        minutes,
+        _values(vitals, "heart_rate_bpm"),
+        "^-",
+        color=_PALETTE["heart rate"],
+        label="heart rate (bpm)",
+    )
+    ax_sp = ax_hr.twinx()
+    ax_sp.plot(
+        minutes, _values(vitals, "spo2_percent"), "d:", color=_PALETTE["SpO2"], label="SpO2 (%)"
+    )
+    ax_sp.set_ylim(spo2_axis.min, spo2_axis.max)
+    ax_sp.set_ylabel("SpO2 (%)")
+    ax_sp.grid(False)
+    h1, l1 = ax_hr.get_legend_handles_labels()
+    h2, l2 = ax_sp.get_legend_handles_labels()
+    ax_sp.legend(
+        h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.12, 1), fontsize=8, frameon=False
+    )
+
+
+def _moaas_axis(ax: Any, session: Session, kb: KnowledgeBase, *, marked: bool = True) -> None:
     """MOAA/S readings on their own 0-5 axis, with the deep-sedation band (a finding)."""
     scale = kb.scales.instruments["moaas"].total
     deep = kb.vitals.session_monitoring.checks["deep_sedation"].max_score
     assert scale is not None and deep is not None
     readings = [m for m in session.moaas or () if m.score is not None]
-    ax.axhspan(
-        scale.min - 0.5,
-        deep.value + 0.5,
-        color=_FINDING,
-        alpha=0.08,
-        label=f"deep sedation: MOAA/S {deep.value:g} or less",
-    )
+    if marked:
+        ax.axhspan(
+            scale.min - 0.5,
+            deep.value + 0.5,
+            color=_FINDING,
+            alpha=0.08,
+            label=f"deep sedation: MOAA/S {deep.value:g} or less",
+        )
     if readings:
         ax.plot(
             [m.minute for m in readings],
@@ -242,7 +292,7 @@ def _moaas_axis(ax: Any, session: Session, kb: KnowledgeBase) -> None:
             label="MOAA/S",
         )
         low = [m for m in readings if m.score is not None and m.score <= deep.value]
-        if low:
+        if low and marked:
             ax.scatter(
                 [m.minute for m in low],
                 [m.score for m in low],
@@ -260,58 +310,62 @@ def _moaas_axis(ax: Any, session: Session, kb: KnowledgeBase) -> None:
     _outside_legend(ax, *ax.get_legend_handles_labels())
 
 
-def attempts_by_question_figure(df: pd.DataFrame, *, top: int = 20) -> Figure:
-    """Share of correct answers for the ``top`` hardest questions (a bar per case and question)."""
+def attempts_by_question_figure(by_question: pd.DataFrame, *, top: int = 20) -> Figure:
+    """Percent of first answers correct for the ``top`` hardest questions.
+
+    ``by_question`` is the dashboard's table (:func:`kdsupport.widgets.dashboard.dashboard_tables`):
+    columns ``case``, ``question``, ``trainees``, ``first answers correct``, ``percent correct``.
+    """
     import seaborn as sns
 
-    if df.empty:
+    if by_question.empty:
         fig, ax = _figure(7.5, 2.5)
         ax.text(0.5, 0.5, "no attempts yet", ha="center", va="center", transform=ax.transAxes)
         return fig
     by = (
-        df.assign(question=(df["case_id"] + " " + df["question_id"]).map(plot_label))
-        .groupby("question", as_index=False)["correct"]
-        .mean()
-        .sort_values(["correct", "question"])
+        by_question.assign(
+            label=(by_question["case"] + " " + by_question["question"]).map(plot_label)
+        )
+        .sort_values(["percent correct", "trainees", "label"], ascending=[True, False, True])
         .head(top)
     )
-    by["percent correct"] = by["correct"] * 100
     fig, ax = _figure(7.5, max(2.5, 0.28 * len(by) + 1))
-    sns.barplot(data=by, y="question", x="percent correct", ax=ax, color="#4393c3")
+    sns.barplot(data=by, y="label", x="percent correct", ax=ax, color="#4393c3")
     ax.set_xlim(0, 100)
-    ax.set_xlabel("answers correct (%)")
+    ax.set_xlabel("first answers correct (%)")
     ax.set_ylabel("case and question")
-    ax.set_title(f"Correct answers by question: the {len(by)} hardest")
+    ax.set_title(f"First answers correct by question: the {len(by)} hardest")
     return fig
 
 
-def attempts_by_trainee_figure(df: pd.DataFrame) -> Figure:
-    """Answers per trainee, split into correct and not correct."""
+def attempts_by_trainee_figure(by_trainee: pd.DataFrame) -> Figure:
+    """Percent of first answers correct per trainee, with the number of questions answered.
+
+    ``by_trainee`` is the dashboard's table: columns ``trainee``, ``questions answered``,
+    ``first answers correct``, ``percent correct``.
+    """
     import seaborn as sns
 
-    fig, ax = _figure(7.5, max(2.5, 0.35 * df["trainee_id"].nunique() + 1))
-    if df.empty:
+    fig, ax = _figure(7.5, max(2.5, 0.35 * len(by_trainee) + 1))
+    if by_trainee.empty:
         ax.text(0.5, 0.5, "no attempts yet", ha="center", va="center", transform=ax.transAxes)
         return fig
-    counts = (
-        df.assign(
-            result=df["correct"].map({True: "correct", False: "not correct"}),
-            trainee_id=df["trainee_id"].map(plot_label),  # ids are drawn as plain text
-        )
-        .groupby(["trainee_id", "result"], as_index=False)
-        .size()
+    data = by_trainee.assign(
+        label=[
+            plot_label(f"{t} ({c} of {n})")  # ids as plain text
+            for t, n, c in zip(
+                by_trainee["trainee"],
+                by_trainee["questions answered"],
+                by_trainee["first answers correct"],
+                strict=True,
+            )
+        ]
     )
-    sns.barplot(
-        data=counts,
-        y="trainee_id",
-        x="size",
-        hue="result",
-        ax=ax,
-        palette={"correct": "#1b7837", "not correct": "#b2182b"},
-    )
-    ax.set_xlabel("answers (count)")
-    ax.set_ylabel("trainee")
-    ax.set_title("Answers by trainee")
+    sns.barplot(data=data, y="label", x="percent correct", ax=ax, color="#1b7837")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("first answers correct (%)")
+    ax.set_ylabel("trainee (first answers correct of questions answered)")
+    ax.set_title("First answers correct by trainee")
     return fig
 
 
@@ -639,7 +693,7 @@ def symptom_trajectory_figure(
     ax.set_ylabel(f"{ins.upper()} total (points)")
     ax.set_xlabel("administration")
     ax.set_title(f"Symptom trajectory ({spec.title})")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper right", title="way of giving ketamine")
     return fig
 
 
@@ -652,6 +706,24 @@ _ANCHOR_NOTE = (
     "Not comparable across modalities: esketamine and IV ketamine are anchored on RCTs\n"
     "(ESCAPE-TRD, ELEKT-D), at-home ketamine on an uncontrolled open-label study (Hull 2022)"
 )
+
+
+# Column names of the cohort tables in words.
+_COLUMN_WORDS = {
+    "modality": "way of giving ketamine",
+    "age_group": "age group",
+    "sex": "sex",
+    "severity": "baseline severity",
+}
+
+
+def _value_words(column: str, value: Any) -> str:
+    """A cohort table value in words (modality and check codes by their knowledge-base labels)."""
+    if column == "modality":
+        return modality_label(str(value))
+    if column == "check":
+        return check_title(str(value))
+    return str(value).replace("_", " ")
 
 
 def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None = None) -> Figure:
@@ -684,13 +756,13 @@ def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None
             fmt=markers[j % 6],
             color=colours[j % 6],
             capsize=4,
-            label=h if h is not None else None,
+            label=_value_words(hue, h) if hue and h is not None else None,
         )
     ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels([g.replace("_", " ") for g in groups])
+    ax.set_xticklabels([_value_words(group, g) for g in groups])
     ax.set_ylim(0, 100)
     ax.set_ylabel("patients (%) with 95 % interval")
-    ax.set_xlabel(group.replace("_", " "))
+    ax.set_xlabel(_COLUMN_WORDS.get(group, group.replace("_", " ")))
     if _AT_HOME in groups + hues:
         ax.set_title(title, pad=30)
         ax.annotate(
@@ -707,7 +779,7 @@ def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None
     else:
         ax.set_title(title)
     if hue:
-        ax.legend(title=hue.replace("_", " "), fontsize=8)
+        ax.legend(title=_COLUMN_WORDS.get(hue, hue.replace("_", " ")), fontsize=8)
     return fig
 
 
@@ -720,7 +792,10 @@ def bp_rise_figure(rises: pd.DataFrame, kb: KnowledgeBase | None = None) -> Figu
 
         kb = load()
     fig, ax = _figure(8, 3.8)
-    data = rises[rises["minute"] > 0].assign(minute=lambda d: d["minute"].astype(int))
+    data = rises[rises["minute"] > 0].assign(
+        minute=lambda d: d["minute"].astype(int),
+        modality=lambda d: d["modality"].map(modality_label),
+    )
     sns.boxplot(
         data=data,
         x="minute",
@@ -736,7 +811,7 @@ def bp_rise_figure(rises: pd.DataFrame, kb: KnowledgeBase | None = None) -> Figu
     ax.set_xlabel("minutes from the start of the dose")
     ax.set_ylabel("systolic rise from minute 0 (mmHg)")
     ax.set_title("Blood-pressure rise by minute")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper right", title="way of giving ketamine")
     return fig
 
 
@@ -745,6 +820,7 @@ def cadss_course_figure(cadss: pd.DataFrame) -> Figure:
     import seaborn as sns
 
     fig, ax = _figure(7.5, 3.6)
+    cadss = cadss.assign(modality=cadss["modality"].map(modality_label))
     sns.lineplot(
         data=cadss,
         x="number",
@@ -759,6 +835,7 @@ def cadss_course_figure(cadss: pd.DataFrame) -> Figure:
     ax.set_xlabel("session number")
     ax.set_ylabel("CADSS total (points)")
     ax.set_title("Dissociation over a course (mean and 95 % interval)")
+    ax.legend(title="way of giving ketamine", fontsize=8)
     return fig
 
 
@@ -767,6 +844,10 @@ def crossings_figure(crossings: pd.DataFrame) -> Figure:
     import seaborn as sns
 
     fig, ax = _figure(8, 3.8)
+    crossings = crossings.assign(
+        check=crossings["check"].map(check_title),
+        modality=crossings["modality"].map(modality_label),
+    )
     sns.barplot(
         data=crossings,
         y="check",
@@ -778,4 +859,5 @@ def crossings_figure(crossings: pd.DataFrame) -> Figure:
     ax.set_xlabel("sessions (%) needing attention")
     ax.set_ylabel("monitoring check")
     ax.set_title("Sessions that crossed a monitoring threshold or missed a check")
+    ax.legend(title="way of giving ketamine", fontsize=8)
     return fig

@@ -33,6 +33,7 @@ __all__ = [
     "check_badge",
     "alerts_html",
     "vignette_html",
+    "cite_html",
     "CAVEAT_HTML",
 ]
 
@@ -123,9 +124,7 @@ def alerts_html(a: dict[str, Any]) -> str:
     if not a.get("alerts"):
         return ""
     items = "".join(
-        f"<li><b>{esc(x['message'])}</b> <span style='color:{NEUTRAL}'>"
-        f"[{esc(', '.join(x['sources']))}]</span></li>"
-        for x in a["alerts"]
+        f"<li><b>{esc(x['message'])}</b> {cite_html(x['sources'])}</li>" for x in a["alerts"]
     )
     return (
         f'<div role="alert" class="kd-alerts" style="border:3px solid {HAZARD};border-radius:6px;'
@@ -133,6 +132,27 @@ def alerts_html(a: dict[str, Any]) -> str:
         f"&#9888; First, before any way of giving ketamine:</b><ul style='margin:4px 0 2px 18px'>"
         f"{items}</ul></div>"
     )
+
+
+def cite_html(source_ids: Any) -> str:
+    """Short citations ``(Author or body year, section (status); ...)``, ids in tooltips only.
+
+    Each citation says whether its source is verified, secondary, UNVERIFIED, an assumption or
+    the project's contract (principle 2); the knowledge-base id is the tooltip.
+    """
+    from kdsupport.wording import citations
+
+    parts = []
+    for c in citations(source_ids or ()):
+        colour = HAZARD if (c.assumption or c.verification == "unverified") else NEUTRAL
+        section = f", {esc(c.section)}" if c.section else ""
+        parts.append(
+            f'<span class="kd-cite" title="source id: {esc(c.id)}">{esc(c.short)}{section} '
+            f'<em style="color:{colour}">({esc(c.status_words)})</em></span>'
+        )
+    if not parts:
+        return ""
+    return f'<span class="kd-cites" style="color:{NEUTRAL}">({"; ".join(parts)})</span>'
 
 
 def _verification_tag(src: dict[str, Any]) -> str:
@@ -152,9 +172,10 @@ def sources_html(sources: list[dict[str, Any]]) -> str:
     for s in sources:
         year = s.get("year") or "year not stated"
         section = f", {esc(s['section'])}" if s.get("section") else ""
+        short = s.get("short") or s.get("id")
         items.append(
-            f"<li><code>{esc(s.get('id'))}</code> ({_verification_tag(s)}): "
-            f"{esc(s.get('citation'))}{section} ({esc(year)})</li>"
+            f'<li><b title="source id: {esc(s.get("id"))}">{esc(short)}</b> '
+            f"({_verification_tag(s)}): {esc(s.get('citation'))}{section} ({esc(year)})</li>"
         )
     return f'<ul style="margin:2px 0 2px 18px;font-size:90%">{"".join(items)}</ul>'
 
@@ -163,10 +184,7 @@ def reasons_html(reasons: list[dict[str, Any]], sources: dict[str, Any] | None =
     """The rule's reasons, each with its source ids."""
     if not reasons:
         return ""
-    items = []
-    for r in reasons:
-        ids = ", ".join(esc(s) for s in r.get("sources", []))
-        items.append(f"<li>{esc(r['message'])} <span style='color:#555'>[{ids}]</span></li>")
+    items = [f"<li>{esc(r['message'])} {cite_html(r.get('sources', []))}</li>" for r in reasons]
     return f'<ul style="margin:2px 0 2px 18px">{"".join(items)}</ul>'
 
 
@@ -218,7 +236,7 @@ def save_status_html(error: str | None, pending: int) -> str:
 def vignette_html(record: CaseRecord) -> str:
     """Case title and vignette for trainees."""
     return (
-        f"<h3 style='margin:4px 0'>{esc(record.title or record.id)}</h3>"
+        f"<h2 style='margin:4px 0'>{esc(record.title or record.id)}</h2>"
         f"<p style='max-width:60em;line-height:1.45'>{esc(record.vignette or '')}</p>"
         f"<p style='color:#555;font-size:90%'>Case {esc(record.id)} (synthetic patient)</p>"
     )
@@ -227,13 +245,14 @@ def vignette_html(record: CaseRecord) -> str:
 def glance_html(a: dict[str, Any]) -> str:
     """An assessment at a glance: the headline conclusions with their status words."""
     from kdsupport.report import msm_text
+    from kdsupport.wording import definition_label, status_words
 
     s = a["staging"]
     msm = s["msm"]
     msm_txt = msm_text(msm)
     rows = [
         (
-            "TRD (" + esc(a["trd"]["definition"]) + ")",
+            "TRD (" + esc(definition_label(a["trd"]["definition"])) + ")",
             badge(a["trd"]["status"])
             + f" {a['trd']['failed_adequate_antidepressants']} failed adequate antidepressant(s)",
         ),
@@ -252,7 +271,7 @@ def glance_html(a: dict[str, Any]) -> str:
             "Suicide risk",
             badge(a["suicide_risk"]["level"])
             + " &rarr; "
-            + esc(a["suicide_risk"]["action"].replace("_", " ")),
+            + esc(status_words(a["suicide_risk"]["action"])),
         ),
         ("Pre-dose BP", badge(a["predose_bp"]["status"])),
     ]
@@ -299,12 +318,12 @@ def summary_html(
     )
     return (
         f"<div class='kd-summary' role='region' aria-label='Case summary'>"
-        f"<h3>Summary: {n_ok} of {len(answered)} correct</h3>"
+        f"<h2>Summary: {n_ok} of {len(answered)} correct</h2>"
         "<table style='border-collapse:collapse' border='1'>"
         "<thead><tr><th scope='col'>Question</th><th scope='col'>Your answer</th>"
         "<th scope='col'>Answer from the rules</th><th scope='col'>Result</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
-        f"<h4>The assessment at a glance (knowledge base {esc(assessment['kb_version'])})</h4>"
+        f"<h3>The assessment at a glance (knowledge base {esc(assessment['kb_version'])})</h3>"
         f"{glance_html(assessment)}</div>"
     )
 
@@ -320,11 +339,7 @@ def figure_html(fig: Any, *, alt: str, width: int | None = None) -> str:
 
 # ---------------------------------------------------------------- knowledge-base tables
 def _src_ids(kb: Any, refs: Any) -> str:
-    ids = kb.source_ids(refs)
-    words = {"unverified": "UNVERIFIED", "project_contract": "project contract"}
-    return ", ".join(
-        f"{esc(i)} ({esc(words.get(kb.verification_of(i), kb.verification_of(i)))})" for i in ids
-    )
+    return cite_html(kb.source_ids(refs))
 
 
 def _table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
@@ -342,9 +357,15 @@ def _table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
         if caption
         else ""
     )
-    return (
+    table = (
         "<table style='border-collapse:collapse' "
         f"border='1'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+    # a wide table scrolls inside its own focusable region, never the page (WCAG 1.4.10, 2.1.1)
+    label = esc(f"{caption} (table)" if caption else "Table")
+    return (
+        f"<div class='kd-scroll' role='region' tabindex='0' aria-label='{label}' "
+        f"style='max-width:100%;overflow-x:auto'>{table}</div>"
     )
 
 
@@ -355,11 +376,10 @@ def definitions_html(kb: Any) -> str:
         default = " (default)" if name == kb.trd.default else ""
         rows.append(
             [
-                f"<b>{esc(name)}</b>{default}<br>{esc(d.title)}",
+                f"<b>{esc(d.label)}</b>{default}<br>{esc(d.title)}",
                 f"{d.min_failed_antidepressants.value:g}",
                 f"{d.min_weeks.value:g}",
                 f"improvement {esc(d.failure.comparison)} {d.failure.percent:g} %",
-                esc(d.dose_table),
                 _src_ids(kb, d.min_weeks.source + d.failure.source),
             ]
         )
@@ -369,7 +389,6 @@ def definitions_html(kb: Any) -> str:
             "Failed antidepressants needed",
             "Minimum weeks",
             "Failed when",
-            "Dose table",
             "Sources",
         ],
         rows,
@@ -427,10 +446,7 @@ def screening_matrix_html(kb: Any) -> str:
 
 def sourced_list_html(kb: Any, items: list[Any]) -> str:
     """A bullet list of sourced statements."""
-    lis = "".join(
-        f"<li>{esc(i.text)} <span style='color:#555'>[{_src_ids(kb, i.source)}]</span></li>"
-        for i in items
-    )
+    lis = "".join(f"<li>{esc(i.text)} {_src_ids(kb, i.source)}</li>" for i in items)
     return f"<ul>{lis}</ul>"
 
 
@@ -438,10 +454,7 @@ def trials_evidence_html(kb: Any) -> str:
     """The key trials with their headline numbers and sources."""
     rows = []
     for t in kb.evidence.trials:
-        results = "".join(
-            f"<li>{esc(r.text)} <span style='color:#555'>[{_src_ids(kb, r.source)}]</span></li>"
-            for r in t.results
-        )
+        results = "".join(f"<li>{esc(r.text)} {_src_ids(kb, r.source)}</li>" for r in t.results)
         rows.append(
             [
                 f"<b>{esc(t.name)}</b>",
@@ -488,8 +501,10 @@ def trd_html(a: dict[str, Any]) -> str:
                 f"<ul style='margin:0 0 0 14px'>{reasons}</ul>",
             ]
         )
+    from kdsupport.wording import definition_label
+
     head = (
-        f"<p><b>TRD ({esc(t['definition'])}):</b> {badge(t['status'])} &mdash; "
+        f"<p><b>TRD ({esc(definition_label(t['definition']))}):</b> {badge(t['status'])} &mdash; "
         f"{t['failed_adequate_antidepressants']} distinct antidepressant(s) with a failed "
         "adequate trial; "
         f"{t['unknown_trials']} trial(s) with an unknown outcome.</p>"
@@ -523,17 +538,28 @@ def staging_html(a: dict[str, Any]) -> str:
     s = a["staging"]
     roman = ["0", "I", "II", "III", "IV", "V"]
 
+    from kdsupport.wording import class_label, component_label, plain_value
+
+    def value_words(model: str, key: str, v: Any) -> str:
+        if model == "thase_rush" and key == "failed_classes":
+            return plain_value([class_label(c) for c in v])
+        return plain_value(v)
+
     def column(
-        title: str, headline: str, comps: dict[str, Any], reasons: list[dict[str, Any]]
+        model: str,
+        title: str,
+        headline: str,
+        comps: dict[str, Any],
+        reasons: list[dict[str, Any]],
     ) -> str:
         comp = "".join(
-            f"<li>{esc(k.replace('_', ' '))}: {esc('unknown' if v is None else v)}</li>"
+            f"<li>{esc(component_label(model, k))}: {esc(value_words(model, k, v))}</li>"
             for k, v in comps.items()
         )
         return (
             "<div style='flex:1;min-width:16em;border:1px solid #ccc;border-radius:6px;"
             "padding:6px 10px'>"
-            f"<h4 style='margin:2px 0'>{esc(title)}</h4>"
+            f"<h3 style='margin:2px 0'>{esc(title)}</h3>"
             f"<p style='font-size:120%'><b>{headline}</b></p>"
             f"<p style='margin:2px 0'>Components:</p><ul style='margin:0 0 0 16px'>{comp}</ul>"
             f"<details><summary>Basis and sources</summary>{reasons_html(reasons)}</details></div>"
@@ -554,9 +580,9 @@ def staging_html(a: dict[str, Any]) -> str:
         )
     return (
         "<div style='display:flex;gap:10px;flex-wrap:wrap'>"
-        + column("Thase-Rush", tr_head, tr["components"], tr["reasons"])
-        + column("MGH-S", mg_head, mg["components"], mg["reasons"])
-        + column("Maudsley (MSM)", ms_head, ms["components"], ms["reasons"])
+        + column("thase_rush", "Thase-Rush", tr_head, tr["components"], tr["reasons"])
+        + column("mgh_s", "MGH-S", mg_head, mg["components"], mg["reasons"])
+        + column("msm", "Maudsley (MSM)", ms_head, ms["components"], ms["reasons"])
         + "</div>"
     )
 
@@ -567,7 +593,7 @@ def modalities_html(a: dict[str, Any]) -> str:
     for mod in a["modalities"].values():
         lis = ""
         for f in mod["findings"]:
-            sources = f"<span style='color:{NEUTRAL}'>[{esc(', '.join(f['sources']))}]</span>"
+            sources = cite_html(f["sources"])
             word = esc(f["severity"].replace("_", " "))
             if f["present"] is True:
                 note = f": {esc(f['note'])}" if f.get("note") else ""
@@ -594,16 +620,19 @@ def predose_html(a: dict[str, Any]) -> str:
 
 def suicide_html(a: dict[str, Any]) -> str:
     """The C-SSRS triage level and action with its reasons."""
+    from kdsupport.wording import status_words
+
     sr = a["suicide_risk"]
     return (
         f"<p><b>C-SSRS triage:</b> level {badge(sr['level'])} &rarr; action "
-        f"<b>{esc(sr['action'].replace('_', ' '))}</b></p>{reasons_html(sr['details'])}"
+        f"<b>{esc(status_words(sr['action']))}</b></p>{reasons_html(sr['details'])}"
     )
 
 
 def session_checks_html(a: dict[str, Any], index: int) -> str:
     """Every monitoring check of one session, in the words and colour of its kind."""
     from kdsupport.knowledge import load
+    from kdsupport.wording import modality_label
 
     checks = load().vitals.session_monitoring.checks
     s = a["sessions"][index]
@@ -622,6 +651,65 @@ def session_checks_html(a: dict[str, Any], index: int) -> str:
     return _table(
         ["Check", "Result", "Basis"],
         rows,
-        f"Session {s['number']} ({s['modality'].replace('_', ' ')}): a finding that HAPPENED is a "
+        f"Session {s['number']} ({modality_label(s['modality'])}): a finding that HAPPENED is a "
         "hazard; 'done' means a check was done as required",
+    )
+
+
+# ---------------------------------------------------------------- cohort tables
+def rates_table_html(rates: Any, *, caption: str, outcome: str = "with the outcome") -> str:
+    """A rate table from :func:`kdsupport.cohort.rates_with_ci` in words (counts, %, 95 % CI)."""
+    from kdsupport.plots import _COLUMN_WORDS, _value_words
+
+    groups = [c for c in rates.columns if c not in ("n", "k", "rate", "ci_low", "ci_high")]
+    header = [_COLUMN_WORDS.get(g, g.replace("_", " ")).capitalize() for g in groups] + [
+        "Patients",
+        f"Patients {outcome}",
+        "Rate",
+        "95 % interval (Wilson)",
+    ]
+    rows = []
+    for r in rates.itertuples(index=False):
+        d = r._asdict()
+        rows.append(
+            [esc(_value_words(g, d[g])) for g in groups]
+            + [
+                esc(d["n"]),
+                esc(d["k"]),
+                f"{100 * d['rate']:.1f} %",
+                f"{100 * d['ci_low']:.1f} to {100 * d['ci_high']:.1f} %",
+            ]
+        )
+    return _table(header, rows, caption)
+
+
+def crossings_table_html(crossings: Any) -> str:
+    """Sessions that crossed each monitoring check, by way of giving ketamine, in words."""
+    from kdsupport.plots import _value_words
+
+    when = {"met": "it happened (a finding)", "not_met": "the check was not met"}
+    rows = [
+        [
+            esc(_value_words("modality", r.modality)),
+            esc(_value_words("check", r.check)),
+            esc(when.get(r.attention_when, r.attention_when)),
+            esc(r.sessions),
+            esc(r.count),
+            esc(r.unknown),
+            f"{r.percent:.1f} %",
+        ]
+        for r in crossings.itertuples(index=False)
+    ]
+    return _table(
+        [
+            "Way of giving ketamine",
+            "Monitoring check",
+            "Needs attention when",
+            "Sessions",
+            "Needing attention",
+            "Cannot tell",
+            "Percent",
+        ],
+        rows,
+        "Sessions that crossed a monitoring threshold or missed a check",
     )

@@ -169,7 +169,7 @@ def test_walkthrough_in_a_real_browser(voila, tmp_path):
         feedback = page.locator(".kd-feedback")
         expect(feedback).to_contain_text("Not quite", timeout=30_000)
         expect(feedback).to_contain_text("Answer from the rules")
-        expect(page.locator(".kd-score")).to_have_text("Score: 0 of 1 answered correctly")
+        expect(page.locator(".kd-score")).to_contain_text("0 of 1 first answers correct")
 
         # question 2, right, with the keyboard
         page.get_by_role("button", name="Next question").press("Enter")
@@ -180,7 +180,7 @@ def test_walkthrough_in_a_real_browser(voila, tmp_path):
             radio.focus()
             page.keyboard.press("Space")
         elif q2.kind == "numeric":
-            page.get_by_label("Answer", exact=False).last.fill(f"{q2.answer:g}")
+            page.get_by_label("Your answer", exact=False).last.fill(f"{q2.answer:g}")
         else:
             for o in q2.options:
                 if o.value in q2.answer:
@@ -188,7 +188,7 @@ def test_walkthrough_in_a_real_browser(voila, tmp_path):
         check.focus()
         page.keyboard.press("Enter")
         expect(page.locator(".kd-feedback")).to_contain_text("Correct", timeout=30_000)
-        expect(page.locator(".kd-score")).to_have_text("Score: 1 of 2 answered correctly")
+        expect(page.locator(".kd-score")).to_contain_text("1 of 2 first answers correct")
         shot = tmp_path / "walkthrough.png"
         page.screenshot(path=str(shot), full_page=True)
         browser.close()

@@ -194,15 +194,25 @@ def test_trainee_ids_are_plain_text_in_plots(ids):
 
     from kdsupport.plots import attempts_by_question_figure, attempts_by_trainee_figure
 
-    df = pd.DataFrame(
+    n = len(ids)
+    by_trainee = pd.DataFrame(
         {
-            "trainee_id": ids,
-            "case_id": ids,
-            "question_id": ids,
-            "correct": [True] * len(ids),
+            "trainee": ids,
+            "questions answered": [1] * n,
+            "first answers correct": [1] * n,
+            "percent correct": [100.0] * n,
         }
     )
-    for fig in (attempts_by_trainee_figure(df), attempts_by_question_figure(df)):
+    by_question = pd.DataFrame(
+        {
+            "case": ids,
+            "question": ids,
+            "trainees": [1] * n,
+            "first answers correct": [1] * n,
+            "percent correct": [100.0] * n,
+        }
+    )
+    for fig in (attempts_by_trainee_figure(by_trainee), attempts_by_question_figure(by_question)):
         fig.canvas.draw()  # mathtext parse errors would raise here
         for t in fig.findobj(Text):
             assert not t._preprocess_math(t.get_text())[1], t.get_text()

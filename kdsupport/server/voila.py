@@ -21,11 +21,12 @@ __all__ = ["voila_class", "GuardedApplication", "SECURITY_HEADERS", "CSP"]
 
 # Sent with every response: the page may load and connect only to this app (so nothing is fetched
 # from a CDN and nothing leaks elsewhere), no other site may frame it, no referrer leaks, no MIME
-# sniffing. Voilà and ipywidgets need inline scripts and eval.
+# sniffing. Voilà and ipywidgets need inline scripts and eval; anywidget (the walkthrough's
+# question card) imports its module from a blob: URL made by a script already on the page.
 CSP = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",

@@ -16,6 +16,7 @@ __all__ = [
     "app_parameter",
     "build_case_walkthrough",
     "build_course_home",
+    "build_course_nav",
     "build_trial_history_builder",
     "build_staging_comparison",
     "build_safety_explorer",
@@ -27,6 +28,7 @@ __all__ = [
 _LAZY = {
     "build_case_walkthrough": "kdsupport.widgets.walkthrough",
     "build_course_home": "kdsupport.widgets.course",
+    "build_course_nav": "kdsupport.widgets.course",
     "build_trial_history_builder": "kdsupport.widgets.trials",
     "build_staging_comparison": "kdsupport.widgets.staging",
     "build_safety_explorer": "kdsupport.widgets.safety",

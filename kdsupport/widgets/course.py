@@ -12,7 +12,7 @@ import ipywidgets as W
 from kdsupport import report_html as H
 from kdsupport.widgets._common import LABEL
 
-__all__ = ["COURSE", "build_course_home"]
+__all__ = ["COURSE", "build_course_home", "build_course_nav", "course_nav_html", "page_href"]
 
 COURSE = [
     ("00_start_here", "Start here", "Course map, how to use the app, your progress."),
@@ -59,39 +59,75 @@ COURSE = [
 ]
 
 
+def page_href(page: str, trainee_id: str = "", **params: str) -> str:
+    """A link to a course page that carries the trainee id (URL-encoded) and other parameters.
+
+    The result is a relative URL for an ``href`` attribute; escape it with ``H.esc`` there.
+    """
+    from urllib.parse import urlencode
+
+    query = {k: v for k, v in params.items() if v}
+    if trainee_id.strip():
+        query["trainee"] = trainee_id.strip()
+    return f"{page}.ipynb" + (f"?{urlencode(query)}" if query else "")
+
+
+def course_nav_html(current: str, trainee_id: str = "") -> str:
+    """The course's page list as a navigation landmark; every link carries the trainee id."""
+    items = []
+    for name, title, _ in COURSE:
+        if name == current:
+            items.append(f"<li><span aria-current='page'><b>{H.esc(title)}</b></span></li>")
+        else:
+            items.append(
+                f"<li><a href='{H.esc(page_href(name, trainee_id))}'>{H.esc(title)}</a></li>"
+            )
+    return (
+        "<nav class='kd-course-nav' aria-label='Course pages'><ul style='list-style:none;"
+        "padding:0;margin:0 0 0.5em;display:flex;flex-wrap:wrap;gap:0.2em 1.2em'>"
+        f"{''.join(items)}</ul></nav>"
+    )
+
+
+def build_course_nav(current: str, trainee_id: str = "") -> W.HTML:
+    """The course navigation shown at the top of every course page."""
+    return W.HTML(course_nav_html(current, trainee_id))
+
+
+def _course_map_html(trainee_id: str) -> str:
+    items = "".join(
+        f"<li><a href='{H.esc(page_href(name, trainee_id))}'><b>{H.esc(title)}</b></a>: "
+        f"{H.esc(text)}</li>"
+        for name, title, text in COURSE[1:]
+    )
+    return f"<h2>Course map</h2><ol start='1'>{items}</ol>"
+
+
 def _progress_html(store: Any, trainee_id: str, data_dir: Any) -> str:
     from kdsupport.data import list_cases
+    from kdsupport.training.scoring import RETAKE_RULE, case_progress
 
-    if not trainee_id.strip():
+    trainee = trainee_id.strip()
+    if not trainee:
         return "<p><i>Enter your trainee ID to see your progress.</i></p>"
-    attempts = store.attempts(trainee_id=trainee_id.strip()) if store is not None else []
-    by_case: dict[str, list[Any]] = {}
-    for a in attempts:
-        by_case.setdefault(a.case_id, []).append(a)
+    attempts = store.attempts(trainee_id=trainee) if store is not None else []
     rows = []
-    for c in list_cases(data_dir):
-        done = by_case.get(c.id, [])
-        answered = {a.question_id for a in done}
-        correct = {a.question_id for a in done if a.correct}
-        status = (
-            "not started"
-            if not done
-            else ("finished" if len(answered) >= c.n_questions else "in progress")
-        )
-        href = (
-            f"05_case_walkthrough.ipynb?case_id={H.esc(c.id)}&trainee={H.esc(trainee_id.strip())}"
-        )
-        link = f"<a href='{href}'>{H.esc(c.id)}</a>"
+    for p in case_progress(attempts, list_cases(data_dir)):
+        href = page_href("05_case_walkthrough", trainee, case_id=p.case_id)
         rows.append(
-            f"<tr><td>{link}</td><td>{H.esc(c.title)}</td><td>{len(answered)} of "
-            f"{c.n_questions}</td>"
-            f"<td>{len(correct)}</td><td>{status}</td></tr>"
+            f"<tr><th scope='row'><a href='{H.esc(href)}'>{H.esc(p.case_id)}</a></th>"
+            f"<td>{H.esc(p.title)}</td><td>{p.score.answered} of {p.n_questions}</td>"
+            f"<td>{p.score.correct}</td><td>{H.esc(p.status)}</td></tr>"
         )
     return (
-        "<table border='1' style='border-collapse:collapse'><thead><tr><th scope='col'>Case</th>"
-        "<th scope='col'>Title</th><th scope='col'>Questions answered</th>"
-        "<th scope='col'>Correct</th>"
-        f"<th scope='col'>Status</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<p class='kd-muted'>{H.esc(RETAKE_RULE)}</p>"
+        "<div role='region' tabindex='0' aria-label='Your progress by case' "
+        "style='max-width:100%;overflow-x:auto'>"
+        "<table border='1' style='border-collapse:collapse'><caption style='text-align:left'>"
+        f"Progress of trainee {H.esc(trainee)}, case by case</caption>"
+        "<thead><tr><th scope='col'>Case</th><th scope='col'>Title</th>"
+        "<th scope='col'>Questions answered</th><th scope='col'>First answers correct</th>"
+        f"<th scope='col'>Status</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -103,30 +139,42 @@ def build_course_home(
 
     if isinstance(store, str):
         store = open_store(None if store == "default" else store)
-    items = "".join(
-        f"<li><a href='{name}.ipynb'><b>{H.esc(title)}</b></a>: {H.esc(text)}</li>"
-        for name, title, text in COURSE[1:]
-    )
-    course = W.HTML(f"<h3>Course map</h3><ol start='1'>{items}</ol>")
+    course = W.HTML(_course_map_html(trainee_id))
     howto = W.HTML(
-        "<h3>How to use the app</h3><ul>"
+        "<h2>How to use the app</h2><ul>"
         "<li>Every page is a form: choose answers with the mouse or the keyboard (Tab moves "
-        "between "
-        "controls, Space or Enter chooses, arrow keys move within a list).</li>"
+        "between controls, Space or Enter chooses, arrow keys move within a group of "
+        "choices).</li>"
         "<li>Each answer is checked against the rules at once; the feedback names the reason, the "
         "threshold and its source, and says whether that source is verified.</li>"
         "<li>'Unknown' and 'not recorded' are real answers: missing information is never read as "
         "'no' or 'normal'.</li>"
-        "<li>Enter your trainee ID so that your answers are recorded for your instructor.</li></ul>"
+        "<li>Enter your trainee ID so that your answers are recorded for your instructor; the "
+        "links on this page carry it to the other pages.</li></ul>"
     )
-    trainee = W.Text(value=trainee_id, description="Your trainee ID", style=LABEL)
+    trainee = W.Text(
+        value=trainee_id,
+        description="Your trainee ID",
+        style=LABEL,
+        layout=W.Layout(width="auto", max_width="100%"),
+    )
+    trainee.add_class("kd-trainee-id")
     show = W.Button(description="Show my progress", tooltip="List the cases and how far you got")
     progress = W.HTML(_progress_html(store, trainee_id, data_dir))
-    show.on_click(
-        lambda _: setattr(progress, "value", _progress_html(store, trainee.value, data_dir))
-    )
+
+    def refresh(_: Any = None) -> None:
+        course.value = _course_map_html(trainee.value)
+        progress.value = _progress_html(store, trainee.value, data_dir)
+
+    show.on_click(refresh)
+    trainee.observe(lambda _: setattr(course, "value", _course_map_html(trainee.value)), "value")
     box = W.VBox(
-        [course, howto, W.HTML("<h3>Your progress</h3>"), W.HBox([trainee, show]), progress]
+        [course, howto, W.HTML("<h2>Your progress</h2>"), W.HBox([trainee, show]), progress]
     )
-    box.trainee, box.show_button, box.progress = trainee, show, progress  # type: ignore[attr-defined]
+    box.trainee, box.show_button, box.progress, box.course = (  # type: ignore[attr-defined]
+        trainee,
+        show,
+        progress,
+        course,
+    )
     return box

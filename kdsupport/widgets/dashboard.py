@@ -19,39 +19,58 @@ from kdsupport.errors import KdsupportError
 __all__ = ["build_instructor_dashboard", "dashboard_tables"]
 
 
-def dashboard_tables(df: Any) -> dict[str, Any]:
-    """Summary tables of an attempts DataFrame: by trainee, by question, hardest questions."""
-    if df.empty:
-        return {"by_trainee": df, "by_question": df, "hardest": df}
-    first = (
-        df.sort_values("answered_at")
-        .groupby(["trainee_id", "case_id", "question_id"], as_index=False)
-        .first()
+def dashboard_tables(attempts: list[Any]) -> dict[str, Any]:
+    """The dashboard's tables, all counted by the one retake rule (first answers).
+
+    Returns DataFrames ``by_trainee`` (trainee, questions answered, first answers correct,
+    percent correct), ``by_question`` (case, question, trainees, first answers correct, percent
+    correct) and ``hardest`` (the ten hardest questions). The figures draw these same tables.
+    """
+    import pandas as pd
+
+    from kdsupport.training.scoring import question_scores, trainee_scores
+
+    by_trainee = pd.DataFrame(
+        [(t, sc.answered, sc.correct, sc.percent) for t, sc in trainee_scores(attempts).items()],
+        columns=["trainee", "questions answered", "first answers correct", "percent correct"],
     )
-    by_trainee = (
-        first.groupby("trainee_id")
-        .agg(questions=("question_id", "size"), correct=("correct", "sum"))
-        .assign(percent_correct=lambda d: (100 * d["correct"] / d["questions"]).round(1))
-        .reset_index()
-    )
-    by_question = (
-        first.groupby(["case_id", "question_id"])
-        .agg(trainees=("trainee_id", "nunique"), correct=("correct", "sum"))
-        .assign(percent_correct=lambda d: (100 * d["correct"] / d["trainees"]).round(1))
-        .reset_index()
+    by_question = pd.DataFrame(
+        [
+            (c, q, sc.answered, sc.correct, sc.percent)
+            for (c, q), sc in question_scores(attempts).items()
+        ],
+        columns=["case", "question", "trainees", "first answers correct", "percent correct"],
     )
     hardest = by_question.sort_values(
-        ["percent_correct", "trainees"], ascending=[True, False]
+        ["percent correct", "trainees", "case", "question"], ascending=[True, False, True, True]
     ).head(10)
     return {"by_trainee": by_trainee, "by_question": by_question, "hardest": hardest}
 
 
-def build_instructor_dashboard(*, store: Any = "default", export_dir: Any = "default") -> W.VBox:
+def _table_html(df: Any, caption: str) -> str:
+    """An escaped HTML table with a caption, in a focusable scroll region."""
+    head = "".join(f"<th scope='col'>{H.esc(c)}</th>" for c in df.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{H.esc(v)}</td>" for v in row) + "</tr>"
+        for row in df.itertuples(index=False)
+    )
+    return (
+        f"<div role='region' tabindex='0' aria-label='{H.esc(caption)}' "
+        "style='max-width:100%;overflow-x:auto'><table border='1' "
+        f"style='border-collapse:collapse'><caption style='text-align:left'>{H.esc(caption)}"
+        f"</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def build_instructor_dashboard(
+    *, store: Any = "default", export_dir: Any = "default", demo_attempts: int = 0
+) -> W.VBox:
     """Refreshable summaries and figures of the attempt log, with a CSV export button.
 
     The export goes to a new, time-stamped file in ``export_dir``, a folder chosen by whoever
     started the server (``"default"``: ``$KDSUPPORT_EXPORT_DIR`` or ``var/exports``), and is
-    offered as a browser download. Nothing on the page can choose a path.
+    offered as a browser download. Nothing on the page can choose a path. ``demo_attempts``
+    adds that many demonstration trainees first (ids starting ``demo-``), to preview the page.
     """
     import base64
 
@@ -60,6 +79,10 @@ def build_instructor_dashboard(*, store: Any = "default", export_dir: Any = "def
 
     if isinstance(store, str):
         store = open_store(None if store == "default" else store)
+    if demo_attempts:
+        from kdsupport.training.demo import add_demo_attempts
+
+        add_demo_attempts(store, demo_attempts)
     folder = Path(default_export_dir() if export_dir == "default" else export_dir)
     refresh = W.Button(description="Refresh", tooltip="Read the attempt log again")
     export = W.Button(
@@ -75,27 +98,33 @@ def build_instructor_dashboard(*, store: Any = "default", export_dir: Any = "def
     figures = W.HTML()
 
     def update(_: Any = None) -> None:
-        df = store.to_dataframe()
-        t = dashboard_tables(df)
-        if df.empty:
+        from kdsupport.training.scoring import RETAKE_RULE, first_answers, score_of
+
+        attempts = store.attempts()
+        if not attempts:
             summary.value = "<p>No attempts recorded yet.</p>"
             figures.value = ""
             return
-        n_questions = df[["case_id", "question_id"]].drop_duplicates().shape[0]
-        bt = t["by_trainee"]
-        pct = 100 * bt["correct"].sum() / max(1, bt["questions"].sum())
+        t = dashboard_tables(attempts)
+        firsts = first_answers(attempts)
+        overall = score_of(firsts.values())
+        n_trainees = len({a.trainee_id for a in attempts})
         summary.value = (
-            f"<p><b>{len(df)}</b> answers from <b>{df['trainee_id'].nunique()}</b> trainee(s) on "
-            f"<b>{n_questions}</b> question(s); first answers correct: <b>{pct:.0f} %</b>.</p>"
-            "<h4>By trainee (first answer to each question)</h4>"
-            + t["by_trainee"].to_html(index=False, border=1, escape=True)
-            + "<h4>Hardest questions</h4>"
-            + t["hardest"].to_html(index=False, border=1, escape=True)
+            f"<p><b>{len(attempts)}</b> answers from <b>{n_trainees}</b> trainee(s) on "
+            f"<b>{len(t['by_question'])}</b> question(s). Every table and figure counts the "
+            f"first answer of each trainee to each question: {H.esc(overall.text())}.</p>"
+            f"<p class='kd-muted'>The rule trainees are told: {H.esc(RETAKE_RULE)}</p>"
+            "<h2>By trainee</h2>"
+            + _table_html(t["by_trainee"], "First answers by trainee")
+            + "<h2>Hardest questions</h2>"
+            + _table_html(t["hardest"], "The ten questions with the fewest first answers correct")
         )
         figures.value = H.figure_html(
-            attempts_by_question_figure(df), alt="Percent correct by question, hardest first"
+            attempts_by_question_figure(t["by_question"]),
+            alt="Percent of first answers correct by question, hardest first (the table above)",
         ) + H.figure_html(
-            attempts_by_trainee_figure(df), alt="Answers by trainee, correct and not correct"
+            attempts_by_trainee_figure(t["by_trainee"]),
+            alt="Percent of first answers correct by trainee (the table above)",
         )
 
     def do_export(_: Any) -> None:

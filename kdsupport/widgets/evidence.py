@@ -14,8 +14,9 @@ import ipywidgets as W
 
 from kdsupport import report_html as H
 from kdsupport.widgets._common import LABEL
+from kdsupport.widgets.question_card import QuestionCard
 
-__all__ = ["build_claim_quiz", "VERDICTS"]
+__all__ = ["build_claim_quiz", "ClaimQuiz", "VERDICTS"]
 
 VERDICTS = [
     ("Accurate", "accurate"),
@@ -24,88 +25,132 @@ VERDICTS = [
 ]
 
 
-def build_claim_quiz(*, trainee_id: str = "", store: Any = "default") -> W.VBox:
-    """One block per claim: choose a verdict, check it, read the evidence."""
-    from kdsupport._version import __version__
-    from kdsupport.knowledge import load
-    from kdsupport.training.attempts import Attempt, AttemptRecorder, open_store
+class ClaimQuiz(W.VBox):
+    """One question card per claim; a verdict is graded and logged only with a trainee id."""
 
-    kb = load()
+    def __init__(self, *, trainee_id: str, store: Any):
+        from kdsupport.knowledge import load
+        from kdsupport.training.attempts import AttemptRecorder
+        from kdsupport.training.scoring import RETAKE_RULE
+
+        self.kb = load()
+        self.store = store
+        self.recorder = AttemptRecorder(store)
+        self.trainee = W.Text(
+            value=trainee_id,
+            description="Your trainee ID",
+            placeholder="e.g. your initials and a number",
+            style=LABEL,
+            layout=W.Layout(width="auto", max_width="100%"),
+        )
+        self.trainee.add_class("kd-trainee-id")
+        self.save_status = W.HTML()
+        self.retry_button = W.Button(
+            description="Retry saving",
+            tooltip="Try again to record the answers that were not saved",
+            layout=W.Layout(display="none"),
+        )
+        self.retry_button.on_click(lambda _: self._show_save(self.recorder.retry()))
+        claims = self.kb.evidence.claims
+        self.cards: dict[str, QuestionCard] = {}
+        for i, claim in enumerate(claims, start=1):
+            card = QuestionCard(show_next=False)
+            card.question = {
+                "id": claim.id,
+                "number": i,
+                "total": len(claims),
+                "counter": f"Claim {i} of {len(claims)}",
+                "prompt": f"\u201c{claim.claim}\u201d Is this claim accurate?",
+                "kind": "single",
+                "unit": "",
+                "options": [{"value": v, "label": label} for label, v in VERDICTS],
+                "about": [],
+            }
+            card.observe(
+                lambda ch, claim=claim, card=card: self.check(claim, card, ch["new"].get("answer")),
+                names="submission",
+            )
+            self.cards[claim.id] = card
+        super().__init__(
+            [
+                self.trainee,
+                W.HTML(f"<p class='kd-muted'><b>Scoring.</b> {H.esc(RETAKE_RULE)}</p>"),
+                *self.cards.values(),
+                W.HBox([self.save_status, self.retry_button]),
+            ]
+        )
+        self.add_class("kd-walkthrough")
+
+    def _show_save(self, error: str | None) -> None:
+        self.save_status.value = H.save_status_html(error, len(self.recorder.pending))
+        self.retry_button.layout.display = None if self.recorder.pending else "none"
+
+    def submit(self, claim_id: str, verdict: Any) -> None:
+        """Answer one claim as the page would (tests and scripts)."""
+        card = self.cards[claim_id]
+        card.submission = {"answer": verdict, "n": int(card.submission.get("n", 0)) + 1}
+
+    def check(self, claim: Any, card: QuestionCard, verdict: Any) -> None:
+        """Grade a verdict, log it and show the evidence; nothing happens without an id."""
+        from kdsupport._version import __version__
+        from kdsupport.training.attempts import Attempt
+
+        if card.phase != "question":
+            return
+        if verdict not in {v for _, v in VERDICTS}:
+            card.notice = "Choose a verdict first. Nothing was checked or recorded."
+            card.move_focus("input")
+            return
+        trainee = self.trainee.value.strip()
+        if not trainee:
+            card.notice = (
+                "Enter your trainee ID at the top of the quiz (the box labelled 'Your trainee "
+                "ID') so that your answer is recorded, then press Check answer again."
+            )
+            card.move_focus("trainee")
+            return
+        correct = verdict == claim.verdict
+        if self.store is not None:
+            self._show_save(
+                self.recorder.save(
+                    Attempt(
+                        trainee,
+                        "claims",
+                        claim.id,
+                        verdict,
+                        correct,
+                        Attempt.now(),
+                        self.kb.version,
+                        __version__,
+                    )
+                )
+            )
+        sources = [
+            {"id": r.id, **self.kb.source_entry(r.id), "section": r.locator} for r in claim.source
+        ]
+        word = dict((v, k) for k, v in VERDICTS)[claim.verdict]
+        colour = "#1b7837" if correct else "#b2182b"
+        mark = "&#10003; Correct" if correct else "&#10007; Not quite"
+        with card.hold_sync():
+            card.notice = ""
+            card.feedback_html = (
+                f"<div class='kd-feedback' style='border:2px solid {colour};border-radius:6px;"
+                f"padding:6px 10px'><b style='color:{colour}'>{mark}</b>: the evidence says "
+                f"<b>{H.esc(word)}</b>.<p>{H.esc(claim.explanation)}</p>"
+                f"<b>Sources</b>{H.sources_html(sources)}</div>"
+            )
+            card.phase = "answered"
+            card.move_focus("feedback")
+
+
+def build_claim_quiz(*, trainee_id: str = "", store: Any = "default") -> ClaimQuiz:
+    """One question card per claim: choose a verdict, check it, read the evidence.
+
+    ``store``: an attempt store, a path, ``"default"`` or None. Verdicts are logged under the
+    case id ``claims`` and only with a trainee id.
+    """
+    from kdsupport.training.attempts import open_store
+
     if isinstance(store, str):
         store = open_store(None if store == "default" else store)
-    recorder = AttemptRecorder(store)
-    trainee = W.Text(value=trainee_id, description="Your trainee ID", style=LABEL)
-    save_status = W.HTML()
-    retry = W.Button(
-        description="Retry saving",
-        tooltip="Try again to record the answers that were not saved",
-        layout=W.Layout(display="none"),
-    )
-
-    def show_save(error: str | None) -> None:
-        save_status.value = H.save_status_html(error, len(recorder.pending))
-        retry.layout.display = None if recorder.pending else "none"
-
-    retry.on_click(lambda _: show_save(recorder.retry()))
-    blocks, controls = [], []
-    for claim in kb.evidence.claims:
-        choice = W.RadioButtons(options=VERDICTS, value=None, description="Verdict")
-        button = W.Button(description="Check", tooltip="Check your verdict against the evidence")
-        feedback = W.HTML()
-
-        def check(
-            _: Any,
-            claim: Any = claim,
-            choice: Any = choice,
-            button: Any = button,
-            feedback: Any = feedback,
-        ) -> None:
-            if choice.value is None:
-                feedback.value = H.notice_html("Choose a verdict first.")
-                return
-            correct = choice.value == claim.verdict
-            if store is not None and trainee.value.strip():
-                attempt = Attempt(
-                    trainee.value.strip(),
-                    "claims",
-                    claim.id,
-                    choice.value,
-                    correct,
-                    Attempt.now(),
-                    kb.version,
-                    __version__,
-                )
-                show_save(recorder.save(attempt))
-            sources = [
-                {"id": r.id, **kb.source_entry(r.id), "section": r.locator} for r in claim.source
-            ]
-            word = dict((v, k) for k, v in VERDICTS)[claim.verdict]
-            colour = "#1b7837" if correct else "#b2182b"
-            verdict = "&#10003; Correct" if correct else "&#10007; Not quite"
-            feedback.value = (
-                "<div role='status' aria-live='polite' class='kd-feedback' "
-                f"style='border:2px solid {colour};border-radius:6px;padding:6px 10px'>"
-                f"<b style='color:{colour}'>{verdict}</b>: the evidence says <b>{H.esc(word)}</b>."
-                f"<p>{H.esc(claim.explanation)}</p>{H.sources_html(sources)}</div>"
-            )
-            choice.disabled = button.disabled = True
-
-        button.on_click(check)
-        blocks.append(
-            W.VBox(
-                [
-                    W.HTML(
-                        "<p style='max-width:60em'><b>Claim.</b> "
-                        f"&ldquo;{H.esc(claim.claim)}&rdquo;</p>"
-                    ),
-                    choice,
-                    button,
-                    feedback,
-                ]
-            )
-        )
-        controls.append((claim.id, choice, button, feedback))
-    box = W.VBox([trainee, *blocks, W.HBox([save_status, retry])])
-    box.trainee, box.claims = trainee, controls  # type: ignore[attr-defined]
-    box.save_status, box.retry_button = save_status, retry  # type: ignore[attr-defined]
-    return box
+    return ClaimQuiz(trainee_id=trainee_id, store=store)

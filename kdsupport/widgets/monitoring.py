@@ -13,40 +13,32 @@ import ipywidgets as W
 
 from kdsupport import report_html as H
 from kdsupport.widgets._common import LABEL, case_picker
+from kdsupport.wording import modality_label
 
 __all__ = ["build_session_monitor", "checks_explained_html"]
 
 
 def checks_explained_html() -> str:
     """What each monitoring check means, with its sources (from the knowledge base)."""
-    from kdsupport.knowledge import load
+    from kdsupport.knowledge import load, source_refs_in
+    from kdsupport.wording import modality_label
 
     kb = load()
     sm = kb.vitals.session_monitoring
     items = []
-    for name, c in sm.checks.items():
-        refs = []
-        for attr in (
-            "source",
-            "window_minutes",
-            "systolic_rise_mmhg",
-            "min_observation_minutes",
-            "window_before_end_minutes",
-            "alert_score",
-        ):
-            v = getattr(c, attr)
-            if v is not None:
-                refs += list(v if attr == "source" else v.source)
-        ids = ", ".join(f"{H.esc(i)} ({kb.verification_of(i)})" for i in kb.source_ids(refs))
+    for c in sm.checks.values():
+        refs = source_refs_in(c)
         items.append(
-            f"<li><b>{H.esc(c.title)}</b> (<code>{H.esc(name)}</code>): {H.esc(c.description)} "
-            f"<span style='color:#555'>[{ids}]</span></li>"
+            f"<li><b>{H.esc(c.title)}</b>: {H.esc(c.description)} "
+            f"{H.cite_html(kb.source_ids(refs))}</li>"
         )
-    site = ", ".join(f"{H.esc(m)}: {H.esc(r.id)}" for m, r in sm.modality_sources.items())
+    site = "; ".join(
+        f"{H.esc(modality_label(m))} {H.cite_html([r.id])}" for m, r in sm.modality_sources.items()
+    )
     return (
         f"<p>{H.esc(sm.title)}.</p><ul>{''.join(items)}</ul>"
-        "<p style='font-size:90%'>For IV and at-home ketamine these are site defaults "
-        f"({site}).</p>"
+        "<p style='font-size:90%'>For IV and at-home ketamine these are site defaults: "
+        f"{site}.</p>"
     )
 
 
@@ -97,7 +89,7 @@ def build_session_monitor(
         )
         cadss = "not recorded" if s.cadss_total is None else s.cadss_total
         facts = (
-            f"<p><b>{H.esc(s.modality.replace('_', ' '))}</b>, {H.esc(dose)}; observation "
+            f"<p><b>{H.esc(modality_label(s.modality))}</b>, {H.esc(dose)}; observation "
             f"{H.esc(observed)}; CADSS total {H.esc(cadss)}; adverse events: "
             f"{H.esc(', '.join(s.adverse_events or []) or 'none recorded')}.</p>"
         )

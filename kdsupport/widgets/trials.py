@@ -143,7 +143,7 @@ class TrialHistoryBuilder(W.VBox):
                 self.primary,
                 self.rows_box,
                 self.add_button,
-                W.HTML("<h4>Verdict</h4>"),
+                W.HTML("<h3>Verdict</h3>"),
                 self.verdict,
             ]
         )

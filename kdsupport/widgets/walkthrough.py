@@ -1,73 +1,103 @@
-"""The case walkthrough: vignette, questions one at a time, feedback, score, summary.
+"""The case walkthrough: the case chart beside the questions, one at a time, with feedback.
 
-Wiring only: answers are graded by :func:`kdsupport.training.grading.grade` (against the rules,
-at check time) and logged to an :class:`~kdsupport.training.attempts.AttemptStore`; feedback is
-HTML from :mod:`kdsupport.report_html` written into ``HTML`` widgets (``Output`` capture does
-not work headless). Every control has a visible label; everything works with the keyboard
-(Tab to move, Space or Enter to choose and to press buttons).
+Layout: the question card (:class:`QuestionCard`, an anywidget whose front end is
+``question_card.js``) sits beside the case chart (:mod:`kdsupport.case_chart`): patient and
+diagnosis, treatment history, screening answers, pre-dose vitals, rating scales and every
+session as tables and a figure. Each question names the parts of the chart it is about; those
+parts are highlighted and linked. The chart shows what was recorded, never what the rules
+conclude, so nothing gives the answer away before *Check answer*.
+
+Grading is :func:`kdsupport.training.grading.grade` (against the rules at check time); every
+answer is logged to an :class:`~kdsupport.training.attempts.AttemptStore`; the score follows the
+one retake rule of :mod:`kdsupport.training.scoring` (the first answer counts). An empty answer
+is never graded or logged. Focus moves to the feedback after *Check answer* and to the next
+question's heading after *Next question* (see ``question_card.js``).
 
 For training with synthetic patients; not a medical device.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
 from kdsupport import report_html as H
+from kdsupport.case_chart import SECTIONS, anchor, section_html, sections_for_rule
+from kdsupport.widgets.question_card import QuestionCard
 
 if TYPE_CHECKING:
     from kdsupport.case import CaseRecord, Question
     from kdsupport.training.attempts import AttemptStore
     from kdsupport.training.grading import Feedback
 
-__all__ = ["CaseWalkthrough", "build_case_walkthrough"]
+__all__ = ["CaseWalkthrough", "QuestionCard", "build_case_walkthrough", "unknown_case_html"]
 
-_WIDE = W.Layout(width="auto", max_width="60em")
 _LABEL = {"description_width": "initial"}
+
+
+def unknown_case_html(case_id: str, data_dir: Any = None) -> str:
+    """A friendly page for a case id that is not a curated case: the cases there are."""
+    from kdsupport.data import list_cases
+
+    items = "".join(
+        f"<li><a href='05_case_walkthrough.ipynb?case_id={H.esc(c.id)}'>{H.esc(c.id)}</a>: "
+        f"{H.esc(c.title)}</li>"
+        for c in list_cases(data_dir)
+    )
+    return (
+        "<div role='alert' class='kd-unknown-case'><h2>There is no case "
+        f"&ldquo;{H.esc(case_id)}&rdquo;</h2><p>Choose one of the curated cases below (or from "
+        "the list above).</p></div>"
+        f"<ul>{items}</ul>"
+    )
 
 
 class CaseWalkthrough(W.VBox):
     """A case walkthrough widget (see :func:`build_case_walkthrough`)."""
 
     def __init__(
-        self, case_id: str, *, trainee_id: str, store: AttemptStore | None, data_dir: Any = None
+        self,
+        case_id: str,
+        *,
+        trainee_id: str,
+        store: AttemptStore | None,
+        data_dir: Any = None,
+        figures: str = "background",
     ):
         from kdsupport.data import list_cases
         from kdsupport.training.attempts import AttemptRecorder
+        from kdsupport.training.scoring import RETAKE_RULE
 
         self.store = store
         self.recorder = AttemptRecorder(store)
         self.data_dir = data_dir
+        self.figures_mode = figures
+        self.figures_ready = threading.Event()
+        self._figures_started = False
+        self.record: CaseRecord | None = None
         cases = list_cases(data_dir)
+        self.case_ids = [c.id for c in cases]
+        known = case_id in self.case_ids
         self.case_picker = W.Dropdown(
             options=[(f"{c.id}: {c.title}", c.id) for c in cases],
-            value=case_id,
+            value=case_id if known else None,
             description="Case",
             style=_LABEL,
-            layout=_WIDE,
+            layout=W.Layout(width="auto", max_width="100%"),
         )
         self.trainee = W.Text(
             value=trainee_id,
             description="Your trainee ID",
             placeholder="e.g. your initials and a number",
             style=_LABEL,
+            layout=W.Layout(width="auto", max_width="100%"),
         )
-        self.vignette = W.HTML()
-        self.progress = W.HTML()
+        self.trainee.add_class("kd-trainee-id")
+        self.rule = W.HTML(f"<p class='kd-muted'><b>Scoring.</b> {H.esc(RETAKE_RULE)}</p>")
         self.score = W.HTML()
-        self.prompt = W.HTML()
-        self.answer_box = W.VBox()
-        self.check_button = W.Button(
-            description="Check answer",
-            button_style="primary",
-            tooltip="Check your answer against the rules",
-        )
-        self.next_button = W.Button(
-            description="Next question", disabled=True, tooltip="Go to the next question"
-        )
-        self.feedback = W.HTML()
+        self.card = QuestionCard()
         self.save_status = W.HTML()
         self.retry_button = W.Button(
             description="Retry saving",
@@ -75,135 +105,307 @@ class CaseWalkthrough(W.VBox):
             layout=W.Layout(display="none"),
         )
         self.retry_button.on_click(lambda _: self.retry_saving())
-        self.summary = W.HTML()
-        self.check_button.on_click(lambda _: self.check())
-        self.next_button.on_click(lambda _: self.next())
-        self.case_picker.observe(lambda ch: self.load(ch["new"]), names="value")
+        self.unknown = W.HTML()
+        self.chart_head = W.HTML()
+        self.parts: dict[str, W.VBox] = {}
+        self.markers: dict[str, W.HTML] = {}
+        self.contents: dict[str, W.HTML] = {}
+        for name in SECTIONS:
+            self.markers[name] = W.HTML(layout=W.Layout(display="none"))
+            self.contents[name] = W.HTML()
+            self.parts[name] = W.VBox([self.markers[name], self.contents[name]])
+        self.qcolumn = W.VBox(
+            [self.score, self.card, W.HBox([self.save_status, self.retry_button])],
+            layout=W.Layout(flex="1 1 22em", min_width="0"),
+        )
+        self.qcolumn.add_class("kd-qcolumn")
+        self.chart = W.VBox(
+            [self.chart_head, *self.parts.values()],
+            layout=W.Layout(flex="1.4 1 26em", min_width="0"),
+        )
+        self.chart.add_class("kd-chart")
+        self.body = W.Box(
+            [self.qcolumn, self.chart],
+            layout=W.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="1.5em"),
+        )
+        self.card.observe(lambda ch: self.check(ch["new"].get("answer")), names="submission")
+        self.card.observe(lambda _: self.next(), names="next_request")
+        self.card.observe(lambda _: self.restart(), names="restart_request")
+        self.card.observe(lambda _: self._start_figures(), names="rendered")
+        self.case_picker.observe(self._picked, names="value")
+        self.trainee.observe(lambda _: self._update_score(), names="value")
         super().__init__(
             [
-                W.HBox([self.case_picker, self.trainee]),
-                self.vignette,
-                W.HBox([self.progress, W.HTML("&nbsp;&nbsp;"), self.score]),
-                self.prompt,
-                self.answer_box,
-                W.HBox([self.check_button, self.next_button]),
-                self.feedback,
-                W.HBox([self.save_status, self.retry_button]),
-                self.summary,
+                W.HBox(
+                    [self.case_picker, self.trainee],
+                    layout=W.Layout(flex_flow="row wrap", grid_gap="0.5em 1.5em"),
+                ),
+                self.rule,
+                self.unknown,
+                self.body,
             ]
         )
-        self.load(case_id)
+        self.add_class("kd-walkthrough")
+        if known:
+            self.load(case_id)
+        else:
+            self.show_unknown(case_id)
 
     # ------------------------------------------------------------------ state
+    def _picked(self, change: Any) -> None:
+        if change["new"] is not None:
+            self.load(change["new"])
+
+    def show_unknown(self, case_id: str) -> None:
+        """A friendly page for an id that is not a curated case (the cases are listed)."""
+        self.unknown.value = unknown_case_html(case_id, self.data_dir)
+        self.body.layout.display = "none"
+        self.record = None
+        self.questions = []
+
     def load(self, case_id: str) -> None:
-        """Open a case and show its first question."""
+        """Open a case: draw its chart and show its first question."""
         from kdsupport.data import load_case_by_id
 
-        self.record: CaseRecord = load_case_by_id(case_id, self.data_dir)
+        self.unknown.value = ""
+        self.body.layout.display = None
+        self.record = load_case_by_id(case_id, self.data_dir)
         self.questions: list[Question] = (
             list(self.record.teaching.questions) if self.record.teaching else []
         )
         self.index = 0
         self.answered: list[tuple[Question, Feedback]] = []
-        self.vignette.value = H.vignette_html(self.record)
-        self.summary.value = ""
-        self._show_question()
+        self.first_here: dict[str, bool] = {}
+        self._draw_chart()
+        self._show_question(focus=False)
+
+    def restart(self) -> None:
+        """Work the same case again (later answers are practice)."""
+        self.index = 0
+        self.answered = []
+        self._show_question(focus=True)
 
     @property
     def question(self) -> Question:
         """The question on screen."""
         return self.questions[self.index]
 
-    def _show_question(self) -> None:
-        self.feedback.value = ""
-        self._update_score()
-        if not self.questions:
-            self.prompt.value = "<p>This case has no questions.</p>"
-            self.answer_box.children = ()
-            self.check_button.disabled = True
-            return
-        q = self.question
-        self.progress.value = f"<b>Question {self.index + 1} of {len(self.questions)}</b>"
-        self.prompt.value = f"<p style='font-size:110%;max-width:60em'><b>{H.esc(q.prompt)}</b></p>"
-        if q.kind == "single":
-            self.answer_widget: Any = W.RadioButtons(
-                options=[(o.label, o.value) for o in q.options or ()],
-                value=None,
-                description="Answer",
-                layout=_WIDE,
-            )
-            self.answer_box.children = (self.answer_widget,)
-        elif q.kind == "multiple":
-            self.answer_widget = [
-                W.Checkbox(value=False, description=o.label, indent=False, layout=_WIDE)
-                for o in q.options or ()
-            ]
-            self.answer_box.children = (
-                W.HTML("<i>Choose all that apply.</i>"),
-                *self.answer_widget,
-            )
-        else:
-            unit = f" ({q.unit})" if q.unit else ""
-            self.answer_widget = W.Text(
-                value="", description=f"Answer{unit}", placeholder="a number", style=_LABEL
-            )
-            self.answer_box.children = (self.answer_widget,)
-        self.check_button.disabled = False
-        self.next_button.disabled = True
-        self.next_button.description = (
-            "Next question" if self.index + 1 < len(self.questions) else "See summary"
+    # ------------------------------------------------------------------ the chart
+    def _draw_chart(self) -> None:
+        record = self.record
+        links = "".join(
+            f"<li><a href='#{anchor(k)}'>{H.esc(t)}</a></li>" for k, t in SECTIONS.items()
         )
+        self.chart_head.value = (
+            "<h2 id='kd-chart-heading'>Case chart</h2>"
+            "<p class='kd-muted'>What the record shows, nothing more: the rules' conclusions "
+            "appear only in the feedback.</p>"
+            f"<nav class='kd-chart-nav' aria-label='Parts of the case chart'><ul>{links}</ul></nav>"
+        )
+        for name, title in SECTIONS.items():
+            self.contents[name].value = self._part_html(name, title, record, None)
+        self.figures_ready.clear()
+        self._figures_started = False
+        if self.figures_mode == "none" or not record.sessions:
+            self.figures_ready.set()
+        elif self.figures_mode == "now":
+            self._draw_figures(record)
+        elif self.card.rendered:  # the page is already up (a case switched in the picker)
+            self._start_figures()
+
+    def _start_figures(self) -> None:
+        """Draw the figures in the background, once the page is interactive (never twice)."""
+        if self.figures_mode != "background" or self._figures_started or self.record is None:
+            return
+        self._figures_started = True
+        threading.Thread(target=self._draw_figures, args=(self.record,), daemon=True).start()
+
+    def _part_html(
+        self, name: str, title: str, record: CaseRecord, figures: dict[int, str] | None
+    ) -> str:
+        if (
+            name == "sessions"
+            and figures is None
+            and record.sessions
+            and self.figures_mode != "none"
+        ):
+            figures = {
+                s.number: "<p class='kd-muted'>The figure is being drawn&hellip;</p>"
+                for s in record.sessions
+            }
+        return (
+            f"<section class='kd-chart-part' id='{anchor(name)}' tabindex='-1' "
+            f"aria-labelledby='{anchor(name)}-h'><h3 id='{anchor(name)}-h'>{H.esc(title)}</h3>"
+            f"{section_html(record, name, figures=figures)}</section>"
+        )
+
+    def _draw_figures(self, record: CaseRecord) -> None:
+        """Draw each session's figure (data only) and put it into the chart."""
+        from kdsupport.case_chart import session_figure_html
+
+        figures: dict[int, str] = {}
+        for s in record.sessions or ():
+            try:
+                figures[s.number] = session_figure_html(record, s)
+            except Exception as exc:  # a figure must never break the walkthrough
+                figures[s.number] = (
+                    "<p class='kd-muted'>The figure could not be drawn "
+                    f"({H.esc(type(exc).__name__)}); the tables above hold the same readings.</p>"
+                )
+        if record is self.record:
+            self.contents["sessions"].value = self._part_html(
+                "sessions", SECTIONS["sessions"], record, figures
+            )
+        self.figures_ready.set()
+
+    def _highlight(self, parts: tuple[str, ...], number: int | None) -> None:
+        for name in SECTIONS:
+            on = name in parts and number is not None
+            box, marker = self.parts[name], self.markers[name]
+            if on:
+                box.add_class("kd-current")
+                marker.value = (
+                    f"<p class='kd-marker'>&#9654; Question {number} is about this part.</p>"
+                )
+                marker.layout.display = None
+            else:
+                box.remove_class("kd-current")
+                marker.value = ""
+                marker.layout.display = "none"
+
+    # ------------------------------------------------------------------ questions
+    def _show_question(self, *, focus: bool) -> None:
+        card = self.card
+        self._update_score()
+        with card.hold_sync():
+            card.feedback_html = ""
+            card.summary_html = ""
+            card.notice = ""
+            if not self.questions:
+                card.question = {}
+                card.phase = "empty"
+                self._highlight((), None)
+                return
+            q = self.question
+            parts = sections_for_rule(q.answer_rule)
+            card.question = {
+                "id": q.id,
+                "number": self.index + 1,
+                "total": len(self.questions),
+                "prompt": q.prompt,
+                "kind": q.kind,
+                "unit": q.unit or "",
+                "options": [{"value": o.value, "label": o.label} for o in q.options or ()],
+                "about": [{"anchor": anchor(p), "title": SECTIONS[p]} for p in parts],
+            }
+            card.next_label = (
+                "Next question" if self.index + 1 < len(self.questions) else "See the summary"
+            )
+            card.phase = "question"
+            self._highlight(parts, self.index + 1)
+            if focus:
+                card.move_focus("heading")
 
     def _update_score(self) -> None:
-        n_ok = sum(fb.correct for _, fb in self.answered)
-        self.score.value = (
-            f"<span class='kd-score'>Score: {n_ok} of {len(self.answered)} "
-            "answered correctly</span>"
-        )
+        from kdsupport.training.scoring import first_answers, score_of
 
-    def given_answer(self) -> Any:
-        """The answer currently entered (None when nothing is chosen)."""
-        q = self.question
-        if q.kind == "single":
-            return self.answer_widget.value
+        if getattr(self, "record", None) is None:
+            self.score.value = ""
+            return
+        trainee = self.trainee.value.strip()
+        attempts = []
+        if self.store is not None and trainee:
+            try:
+                attempts = self.store.attempts(trainee_id=trainee, case_id=self.record.id)
+            except Exception:  # the save status already reports a broken store
+                attempts = []
+        attempts = [*attempts, *(a for a in self.recorder.pending if a.case_id == self.record.id)]
+        firsts = first_answers(attempts)
+        if not firsts and self.answered:  # not logged (no store, or no id): this visit only
+            seen: dict[str, bool] = {}
+            for q, fb in self.answered:
+                seen.setdefault(q.id, fb.correct)
+            score_text = (
+                f"{sum(seen.values())} of {len(seen)} first answers correct on this page "
+                "(not recorded)"
+            )
+        else:
+            score_text = score_of(firsts.values()).text()
+        self.score.value = f"<p class='kd-score'>Your score on this case: {H.esc(score_text)}</p>"
+
+    def given_answer_ok(self, q: Question, given: Any) -> Any:
+        """The answer in grading form, or None when it is empty or not a number."""
+        from kdsupport.training.grading import normalise_answer
+
+        if given is None:
+            return None
         if q.kind == "multiple":
-            opts = q.options or ()
-            return [o.value for o, box in zip(opts, self.answer_widget, strict=True) if box.value]
-        text = self.answer_widget.value.strip()
-        return text or None
-
-    def _set_inputs_disabled(self, disabled: bool) -> None:
-        boxes = self.answer_widget if isinstance(self.answer_widget, list) else [self.answer_widget]
-        for b in boxes:
-            b.disabled = disabled
+            if not isinstance(given, list):
+                return None
+            allowed = {o.value for o in q.options or ()}
+            return given if all(isinstance(x, str) and x in allowed for x in given) else None
+        if q.kind == "single":
+            allowed = {o.value for o in q.options or ()}
+            return given if isinstance(given, str) and given in allowed else None
+        return given if normalise_answer(q, given) is not None else None
 
     # ------------------------------------------------------------------ actions
-    def check(self) -> None:
-        """Grade the entered answer, log it and show the feedback."""
-        from kdsupport.training.grading import grade, normalise_answer
+    def submit(self, answer: Any) -> None:
+        """Answer the question on screen as the page would (tests and scripts)."""
+        self.card.submission = {"answer": answer, "n": int(self.card.submission.get("n", 0)) + 1}
 
-        if self.check_button.disabled:
+    def check(self, given: Any) -> None:
+        """Grade an answer, log it and show the feedback; an empty answer is never graded."""
+        from kdsupport.training.grading import grade
+
+        card = self.card
+        if card.phase != "question" or not self.questions:
             return
         q = self.question
-        given = self.given_answer()
-        if given is None or (q.kind == "numeric" and normalise_answer(q, given) is None):
-            self.feedback.value = H.notice_html(
-                "Choose an answer first." if q.kind != "numeric" else "Enter a number first."
+        answer = self.given_answer_ok(q, given)
+        if answer is None:
+            card.notice = (
+                "Enter a number first. Nothing was checked or recorded."
+                if q.kind == "numeric"
+                else "Choose an answer first. Nothing was checked or recorded."
             )
+            card.move_focus("input")
             return
         if not self.trainee.value.strip():
-            self.feedback.value = H.notice_html(
-                "Enter your trainee ID at the top of the page so that your answers are recorded."
+            card.notice = (
+                "Enter your trainee ID at the top of the page (the box labelled 'Your trainee "
+                "ID') so that your answers are recorded, then press Check answer again."
             )
+            card.move_focus("trainee")
             return
-        fb = grade(self.record, q, given)
+        fb = grade(self.record, q, answer)
+        first = q.id not in self.first_here and not self._answered_before(q)
+        self.first_here.setdefault(q.id, fb.correct)
         self._log(q, fb)
         self.answered.append((q, fb))
-        self.feedback.value = H.feedback_html(q, fb)
-        self._set_inputs_disabled(True)
-        self.check_button.disabled = True
-        self.next_button.disabled = False
+        with card.hold_sync():
+            card.notice = ""
+            card.feedback_html = H.feedback_html(q, fb) + (
+                ""
+                if first
+                else "<p class='kd-muted'>You answered this question before: this "
+                "answer is practice and does not change your score.</p>"
+            )
+            card.phase = "answered"
+            card.move_focus("feedback")
         self._update_score()
+
+    def _answered_before(self, q: Question) -> bool:
+        trainee = self.trainee.value.strip()
+        if self.store is None or not trainee:
+            return False
+        try:
+            return any(
+                a.question_id == q.id
+                for a in self.store.attempts(trainee_id=trainee, case_id=self.record.id)
+            )
+        except Exception:
+            return False
 
     def _log(self, q: Question, fb: Feedback) -> None:
         """Record the answer; a store error is shown and the answer kept for a retry."""
@@ -229,6 +431,7 @@ class CaseWalkthrough(W.VBox):
     def retry_saving(self) -> None:
         """Try again to record the answers a store error refused."""
         self._show_save_status(self.recorder.retry())
+        self._update_score()
 
     def _show_save_status(self, error: str | None) -> None:
         n = len(self.recorder.pending)
@@ -237,17 +440,19 @@ class CaseWalkthrough(W.VBox):
 
     def next(self) -> None:
         """Show the next question, or the summary after the last one."""
-        if self.next_button.disabled:
+        if self.card.phase != "answered":
             return
         if self.index + 1 < len(self.questions):
             self.index += 1
-            self._show_question()
+            self._show_question(focus=True)
             return
         from kdsupport.assess import assess
 
-        self.next_button.disabled = True
-        self.check_button.disabled = True
-        self.summary.value = H.summary_html(self.record, self.answered, assess(self.record))
+        with self.card.hold_sync():
+            self.card.summary_html = H.summary_html(self.record, self.answered, assess(self.record))
+            self.card.phase = "summary"
+            self.card.move_focus("summary")
+        self._highlight((), None)
 
 
 def build_case_walkthrough(
@@ -256,20 +461,25 @@ def build_case_walkthrough(
     trainee_id: str = "",
     store: AttemptStore | str | None = "default",
     data_dir: Any = None,
+    figures: str = "background",
 ) -> CaseWalkthrough:
     """Build the walkthrough widget for one curated case.
 
     Parameters
     ----------
     case_id
-        A curated case id (e.g. ``"tr-001"``); the trainee can switch case in the widget.
+        A curated case id (e.g. ``"tr-001"``); the trainee can switch case in the widget. An
+        unknown id shows the list of cases.
     trainee_id
         Pre-filled trainee id (the trainee can type it).
     store
-        Where attempts are logged: an :class:`AttemptStore`, a path, ``"default"``
-        (``$KDSUPPORT_ATTEMPTS`` or ``~/.kdsupport/attempts.sqlite``) or None (no logging).
+        Where attempts are logged: an :class:`AttemptStore`, a path, ``"default"`` (see
+        :func:`kdsupport.training.attempts.default_store_path`) or None (no logging).
     data_dir
         The synthetic-data directory (default: the bundled one).
+    figures
+        ``"background"`` (draw the session figures after the page is interactive), ``"now"``
+        or ``"none"``.
     """
     from kdsupport.training.attempts import AttemptStore, open_store
 
@@ -277,4 +487,8 @@ def build_case_walkthrough(
         store = open_store(None if store == "default" else store)
     elif store is not None and not isinstance(store, AttemptStore):
         raise TypeError("store must be an AttemptStore, a path, 'default' or None")
-    return CaseWalkthrough(case_id, trainee_id=trainee_id, store=store, data_dir=data_dir)
+    if figures not in ("background", "now", "none"):
+        raise ValueError("figures must be 'background', 'now' or 'none'")
+    return CaseWalkthrough(
+        case_id, trainee_id=trainee_id, store=store, data_dir=data_dir, figures=figures
+    )
