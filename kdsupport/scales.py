@@ -309,7 +309,8 @@ def evaluate_outcome(
                     "outcome.remission"
                     if remission_status is Status.MET
                     else "outcome.no_remission",
-                    f"{spec.title} latest {last}; remission ({rem_name}) needs "
+                    f"{spec.title} latest {last}; remission ({cutoff.label or rem_name} "
+                    "definition) needs "
                     f"{cutoff.comparison} {cutoff.value:g} -> {word}",
                     (f"assessments[{latest.index}]",),
                     kb.source_ids(cutoff.source),

@@ -22,7 +22,7 @@ For training and case conferences with synthetic patients; not a medical device.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kdsupport.result import Reason, Status, all_of, any_of
 
@@ -75,6 +75,12 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
     )
     answers: dict[str, bool | None] = dict(raw)
     reasons: list[Reason] = []
+    words = {q.key: f"question {q.number} ({q.text.lower()})" for q in c.questions}
+    words["behavior_not_recent"] = "suicidal behaviour ever, but not in the past 3 months"
+
+    def said(keys: Any) -> str:
+        return "; ".join(words.get(k, k) for k in keys)
+
     skip_notes = []
     for rule in (c.skip_rule, c.behavior_rule):
         if answers.get(rule.when_no) is False:
@@ -86,7 +92,7 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
         reasons.append(
             Reason(
                 "suicide.skip_rule",
-                f"not asked because not applicable, read as no: {', '.join(skip_notes)}",
+                f"not asked because not applicable, read as no: {said(skip_notes)}",
                 tuple(f"{path}.{k}" for k in skip_notes),
                 tuple(
                     dict.fromkeys(
@@ -120,7 +126,7 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
             reasons.append(
                 Reason(
                     f"suicide.level_{tier.level}",
-                    f"{tier.level}: yes to {', '.join(yes)}",
+                    f"{tier.level}: yes to {said(yes)}",
                     tuple(f"{path}.{k}" for k in yes if k != "behavior_not_recent") or (path,),
                     src,
                 )
@@ -140,7 +146,7 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
             reasons.append(
                 Reason(
                     "suicide.level_unknown",
-                    f"not asked: {', '.join(f.rsplit('.', 1)[1] for f in fields)}; "
+                    f"not asked: {said(f.rsplit('.', 1)[1] for f in fields)}; "
                     f"a yes would make the level {tier.level}",
                     tuple(fields),
                     src,
@@ -190,7 +196,7 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
                         f"suicide.{esc.flag}",
                         f"latest {esc.instrument.upper()} item {flag.item} {what}: action raised "
                         "to "
-                        f"{esc.to_action}",
+                        f"{esc.to_action.replace('_', ' ')}",
                         (f"assessments[{pi}].items[{flag.item - 1}]",),
                         kb.source_ids(esc.source) + kb.source_ids(flag.source),
                     )

@@ -133,10 +133,12 @@ def _disputed(
     kb: KnowledgeBase, others: Any, level: float | None, unit: str
 ) -> tuple[str, tuple[str, ...]]:
     """A note naming another source's different minimum, and that source (spec 5.7)."""
+    from kdsupport.wording import citation
+
     notes, ids = [], []
     for other in others:
         src = kb.source_ids(other.source)
-        ver = ", ".join(f"{sid}, {kb.verification_of(sid)}" for sid in src)
+        ver = "; ".join(citation(sid).text for sid in src)
         verdict = ""
         if level is not None:
             verdict = (
@@ -144,7 +146,7 @@ def _disputed(
                 if level >= other.mg_per_day
                 else "; this dose would be below it"
             )
-        notes.append(f"another source gives {_fmt(other.mg_per_day)} {unit} [{ver}]{verdict}")
+        notes.append(f"another source gives {_fmt(other.mg_per_day)} {unit} ({ver}){verdict}")
         ids += src
     return ("" if not notes else " (" + "; ".join(notes) + ")"), tuple(ids)
 

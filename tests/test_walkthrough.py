@@ -389,3 +389,33 @@ def test_default_attempt_log_is_shared_by_the_app_and_lab(monkeypatch):
     assert default_store_path() == ROOT / "var" / "attempts.sqlite"
     monkeypatch.setenv("KDSUPPORT_ATTEMPTS", "/tmp/x.sqlite")
     assert str(default_store_path()) == "/tmp/x.sqlite"
+
+
+# ---------------------------------------------------------------- plain words
+_CODE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\[[a-z0-9_, ']+\]|\b(?:True|False)\b")
+
+
+@pytest.mark.parametrize("case_id", CURATED)
+def test_pages_show_words_not_code_names(case_id):
+    """No snake_case code, Python repr or bare source id in anything a trainee reads."""
+    from kdsupport import report_html as H
+    from kdsupport.training.grading import grade
+
+    record = load_case_by_id(case_id)
+    a = assess(record)
+    parts = [
+        H.glance_html(a),
+        H.trd_html(a),
+        H.staging_html(a),
+        H.modalities_html(a),
+        H.predose_html(a),
+        H.suicide_html(a),
+        *(H.session_checks_html(a, i) for i in range(len(a["sessions"]))),
+        *(section_html(record, s) for s in SECTIONS),
+    ]
+    for q in record.teaching.questions:
+        parts.append(H.feedback_html(q, grade(record, q, q.answer)))
+    for html in parts:
+        words = text(html)  # tags and their attributes (tooltips hold the ids) are dropped
+        found = _CODE.findall(words)
+        assert not found, (case_id, found[:5], words[:300])

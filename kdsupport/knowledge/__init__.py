@@ -326,6 +326,7 @@ class Instrument(_KB):
 
 
 class Cutoff(_KB):
+    label: str | None = None  # for a named remission definition: whose definition, in words
     comparison: Literal["<=", "<"]
     value: float
     source: Refs

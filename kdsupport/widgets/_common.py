@@ -49,7 +49,7 @@ def definition_picker(value: str | None = None) -> W.Dropdown:
 
     kb = load()
     return W.Dropdown(
-        options=[(f"{n}: {d.title}", n) for n, d in kb.trd.definitions.items()],
+        options=[(f"{d.label}: {d.title}", n) for n, d in kb.trd.definitions.items()],
         value=value or kb.trd.default,
         description="TRD definition",
         style=LABEL,
