@@ -17,16 +17,17 @@ ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root,)
 COHORT_SEED ?= 20261126
 COHORT_N ?= 500
 
-.PHONY: help venv test app instructor lab lint bench cohort clean
+.PHONY: help venv test app instructor lab lint bench cohort screenshots clean
 
 help:
 	@echo "make test   - create $(VENV) if needed, install kdsupport[test], run the whole test suite"
 	@echo "make app    - create $(VENV) if needed and serve the trainee app (http://$(HOST):$(PORT))"
 	@echo "make instructor - serve the instructor pages on port $(INSTRUCTOR_PORT), behind a printed token"
 	@echo "make lab    - open JupyterLab on notebooks/ (for instructors and authors)"
-	@echo "make bench  - benchmark: import, assess latency, batch screening, notebooks (writes benchmarks/results.json)"
+	@echo "make bench  - benchmark: import, assess latency, batch screening, notebooks, pages' time to interactive in Chromium (writes benchmarks/results.json)"
 	@echo "make lint   - ruff check"
 	@echo "make cohort - regenerate the committed synthetic cohort (data/synthetic/cohort)"
+	@echo "make screenshots - retake the walkthrough screenshots in docs/screenshots (Chromium)"
 	@echo "make clean  - remove $(VENV) and caches"
 
 $(BIN)/python:
@@ -59,6 +60,9 @@ bench: $(STAMP)
 # knowledge base changes (a test checks it regenerates byte for byte).
 cohort: $(STAMP)
 	$(BIN)/kdsupport generate --n $(COHORT_N) --seed $(COHORT_SEED) --out data/synthetic/cohort --quiet
+
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check kdsupport tests

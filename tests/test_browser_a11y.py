@@ -291,6 +291,9 @@ def test_every_page_reflows_without_horizontal_scrolling(apps, browser, width):
         )
         if scroll > width + 1:
             wide[url] = scroll
+        # and the content uses the width it has (it once collapsed to 100 px)
+        used = page.evaluate("document.getElementById('rendered_cells').getBoundingClientRect().width")
+        assert used >= width - 40, (url, used)
         # the trainee id box is on screen, whole
         box = page.locator(".kd-trainee-id input")
         if box.count():
