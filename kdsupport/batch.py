@@ -746,7 +746,8 @@ def validate_tables(
     The checks mirror the case-record contract for what tables can hold: categories, ranges,
     known drugs and their roles, diastolic below systolic, scale items in range.
     """
-    from kdsupport.case import Diagnosis, Patient, Trial, Vitals
+    from kdsupport.case import Diagnosis, ECTCourse, Patient, Screening, Trial, Vitals
+    from kdsupport.input_gate import quote_key
 
     if kb is None:
         from kdsupport.knowledge import load
@@ -868,6 +869,26 @@ def validate_tables(
             "only lithium is judged on a serum level",
         )
 
+    ec = tables["ect"]
+    for col in ("episode", "laterality"):
+        yield from check_choice(
+            ec,
+            col,
+            _choices(ECTCourse, col),
+            lambda i, c=col: f"ect[{int(ec['course'].iat[i])}].{c}",
+        )
+
+    sc = tables["screening"]
+    known_items = sorted(Screening.model_fields)
+    unknown = (sc["item"].notna() & ~sc["item"].astype(object).isin(known_items)).to_numpy(bool)
+    for i in np.flatnonzero(unknown):
+        yield (
+            str(sc["patient_id"].iat[i]),
+            "screening.item",
+            f"unknown screening item {quote_key(str(sc['item'].iat[i]))}; the items are: "
+            + ", ".join(known_items),
+        )
+
     ad = tables["assessments"]
     yield from check_choice(
         ad,
@@ -901,6 +922,18 @@ def validate_tables(
                 f"assessments[{int(joined['index'].iat[i])}].items[{item_no[i] - 1}]",
                 f"out of range for {inst[i]}",
             )
+
+
+def _choices(model: Any, field: str) -> set[str]:
+    """The values a case record allows in a ``Literal`` field (None aside)."""
+    import typing
+
+    annotation = model.model_fields[field].annotation
+    out: set[str] = set()
+    for part in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(part) is typing.Literal:
+            out.update(typing.get_args(part))
+    return out
 
 
 # ---------------------------------------------------------------- the screening run
@@ -968,14 +1001,10 @@ def screen_path(
 
     import pandas as pd
 
-    from kdsupport.errors import InvalidInputError, Problem
-    from kdsupport.input_gate import file_kind
-
     base = Path(path)
-    if not base.exists():
-        raise InvalidInputError([Problem("DIR_OR_TABLES", f"{base} does not exist")])
+    kind = _path_kind(base)
     bar = progress or (lambda **kw: _NullBar())
-    if base.is_dir() and (base / "manifest.json").exists():
+    if kind == "cohort":
         from kdsupport.table_gate import read_cohort_tables
 
         with bar(total=3, desc="reading tables", unit="step") as b:
@@ -1005,13 +1034,7 @@ def screen_path(
             b.update(1)
         return result, problems
 
-    if base.is_dir():
-        files = sorted(p for p in base.iterdir() if p.suffix.lower() in (".json", ".yaml", ".yml"))
-    else:
-        kind = file_kind(base.stat().st_mode)
-        if kind is not None:
-            raise InvalidInputError([Problem("DIR_OR_TABLES", f"{base} is {kind}: refused")])
-        files = [base]
+    files = _record_files(base) if kind == "records" else [base]
     rows, problems = [], []
     jobs = [(str(f), definition) for f in files]
     with bar(total=len(jobs), desc="screening records", unit="case") as b:
@@ -1030,6 +1053,69 @@ def screen_path(
                 problems += probs
                 b.update(1)
     return pd.DataFrame(rows, columns=SCREEN_COLUMNS), problems
+
+
+_RECORD_SUFFIXES = (".json", ".yaml", ".yml")
+_EXPECTED = (
+    "expected a cohort folder (manifest.json and tables/, as kdsupport generate writes), a "
+    "folder of case records (*.json, *.yaml) or one case record"
+)
+
+
+def _record_files(folder: Any) -> list[Any]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in _RECORD_SUFFIXES)
+
+
+def _path_kind(base: Any) -> str:
+    """What ``screen`` was given: 'cohort', 'records' (a folder) or 'record' (one file).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming DIR_OR_TABLES and what was expected, for a missing or unreadable path, a special
+        file, or a folder that is neither a cohort nor a folder of case records (an empty one,
+        a cohort whose manifest.json is gone, a cohort's tables/ folder).
+    """
+    import errno
+    import os
+    import stat
+
+    from kdsupport.errors import InvalidInputError, Problem
+    from kdsupport.input_gate import file_kind, os_error_message
+
+    def refuse(message: str) -> InvalidInputError:
+        return InvalidInputError([Problem("DIR_OR_TABLES", message)])
+
+    names: set[str] = set()
+    try:
+        st = os.stat(base)
+        if not stat.S_ISDIR(st.st_mode):
+            kind = file_kind(st.st_mode)
+            if kind is not None:
+                raise refuse(f"{base} is {kind}: refused")
+            return "record"
+        if (base / "manifest.json").exists() or (base / "manifest.json").is_symlink():
+            return "cohort"
+        names = {p.name for p in base.iterdir()}
+        if _record_files(base):
+            return "records"
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise refuse(f"{base} does not exist") from None
+        raise refuse(f"{base}: {os_error_message(exc)}") from None
+    if not names:
+        raise refuse(f"{base} is an empty folder; {_EXPECTED}")
+    if "tables" in names or "records" in names:
+        raise refuse(
+            f"{base} has no manifest.json: a cohort is screened only with the manifest that "
+            f"lists its tables' sha256; {_EXPECTED}"
+        )
+    if any(n.endswith((".csv", ".parquet")) for n in names):
+        raise refuse(
+            f"{base} holds tables but no manifest.json; give the cohort folder, the one that "
+            "holds manifest.json and tables/"
+        )
+    raise refuse(f"{base} holds no cohort and no case records; {_EXPECTED}")
 
 
 class _NullBar:

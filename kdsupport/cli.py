@@ -365,10 +365,12 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     if problems:
         import csv
 
+        from kdsupport.escaping import spreadsheet_cell
+
         with atomic_writer(errors, newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["id", "field", "message"])
-            w.writerows(problems)
+            w.writerows([spreadsheet_cell(cell) for cell in row] for row in problems)
         for pid, field, message in problems[:20]:
             _say(f"invalid: {pid or '(empty id)'}: {field}: {message}")
         if len(problems) > 20:
@@ -383,8 +385,10 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         + f"; wrote {out}"
     )
     if problems:
-        n_bad = len({p[0] for p in problems})
-        _say(f"{n_bad} invalid record(s) left out; see {errors}")
+        ids = {p[0] for p in problems}
+        n_bad = len(ids - {"*"})
+        whole = "; some problems concern whole tables" if "*" in ids else ""
+        _say(f"{n_bad} invalid record(s) left out{whole}; see {errors}")
         return EXIT_INVALID
     return EXIT_OK
 

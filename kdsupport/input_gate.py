@@ -6,7 +6,8 @@ gate assumes the file is hostile:
 * it opens **regular files only** (a FIFO, a device such as ``/dev/zero``, a directory or a
   socket is refused before a byte is read, so nothing hangs and nothing eats memory);
 * it refuses a file **larger than a documented cap** before reading it
-  (:data:`MAX_RECORD_BYTES`, overridable with ``$KDSUPPORT_MAX_RECORD_BYTES``);
+  (:data:`MAX_RECORD_BYTES`, overridable with ``$KDSUPPORT_MAX_RECORD_BYTES``; cohort manifests
+  and tables have fixed caps of their own, which the message names);
 * it maps **every operating-system error** (missing, permission, symlink loop, name too long)
   to an :class:`~kdsupport.errors.InvalidInputError` naming the path, which the CLI turns into
   exit status 2;
@@ -32,7 +33,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -42,6 +43,8 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "AmbiguousScalar",
     "max_record_bytes",
+    "open_regular",
+    "read_bytes",
     "read_text_file",
     "parse_yaml",
     "parse_json",
@@ -90,8 +93,25 @@ def file_kind(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else "not a regular file"
 
 
-def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
-    """The bytes of a regular file no larger than ``limit``; anything else is refused.
+def _too_large(size: int, cap: int, what: str | None) -> Problem:
+    """The size refusal, naming the limit that applies (and how to change it, if one can)."""
+    if what is None:
+        return Problem(
+            "",
+            f"the file is {size:,} bytes; the limit is {cap:,} bytes "
+            "(set KDSUPPORT_MAX_RECORD_BYTES to change it)",
+        )
+    return Problem("", f"the file is {size:,} bytes; the limit for {what} is {cap:,} bytes")
+
+
+def open_regular(
+    path: str | Path, *, limit: int | None = None, what: str | None = None
+) -> IO[bytes]:
+    """Open a regular file no larger than ``limit`` for reading in binary; the caller closes it.
+
+    ``limit`` defaults to :func:`max_record_bytes`; ``what`` names a fixed limit in messages
+    (for example "a cohort manifest (MAX_MANIFEST_BYTES)"), which the environment variable
+    does not change.
 
     Raises
     ------
@@ -111,42 +131,56 @@ def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
         st = os.fstat(fd)
         kind = file_kind(st.st_mode)
         if kind is not None:
-            raise InvalidInputError(
-                [Problem("", f"{kind}, not a regular file: refused")], name
-            ) from None
+            raise InvalidInputError([Problem("", f"{kind}, not a regular file: refused")], name)
         if st.st_size > cap:
-            raise InvalidInputError(
-                [
-                    Problem(
-                        "",
-                        f"the file is {st.st_size:,} bytes; the limit is {cap:,} bytes "
-                        "(set KDSUPPORT_MAX_RECORD_BYTES to change it)",
-                    )
-                ],
-                name,
-            )
-        chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, min(1 << 20, cap + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > cap:
-                raise InvalidInputError(
-                    [Problem("", f"the file grew beyond the limit of {cap:,} bytes while read")],
-                    name,
-                )
-        return b"".join(chunks)
-    except OSError as exc:
-        raise InvalidInputError([Problem("", os_error_message(exc))], name) from None
-    finally:
+            raise InvalidInputError([_too_large(st.st_size, cap, what)], name)
+        return os.fdopen(fd, "rb")
+    except BaseException as exc:
         os.close(fd)
+        if isinstance(exc, OSError):
+            raise InvalidInputError([Problem("", os_error_message(exc))], name) from None
+        raise
 
 
-def read_text_file(path: str | Path, *, limit: int | None = None) -> str:
+def read_bytes(path: str | Path, *, limit: int | None = None, what: str | None = None) -> bytes:
+    """The bytes of a regular file no larger than ``limit``; anything else is refused.
+
+    See :func:`open_regular` for ``limit`` and ``what``.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the path, for a missing or unreadable file, a non-regular file or one over the
+        size cap.
+    """
+    cap = max_record_bytes() if limit is None else limit
+    name = str(path)
+    with open_regular(path, limit=cap, what=what) as fh:
+        try:
+            chunks, total = [], 0
+            while True:
+                chunk = fh.read(min(1 << 20, cap + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > cap:
+                    raise InvalidInputError(
+                        [
+                            Problem(
+                                "", f"the file grew beyond the limit of {cap:,} bytes while read"
+                            )
+                        ],
+                        name,
+                    )
+            return b"".join(chunks)
+        except OSError as exc:
+            raise InvalidInputError([Problem("", os_error_message(exc))], name) from None
+
+
+def read_text_file(path: str | Path, *, limit: int | None = None, what: str | None = None) -> str:
     """A regular UTF-8 text file (a leading byte-order mark is dropped); see :func:`read_bytes`."""
-    data = read_bytes(path, limit=limit)
+    data = read_bytes(path, limit=limit, what=what)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

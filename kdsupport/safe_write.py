@@ -32,7 +32,13 @@ from typing import IO, Any
 
 from kdsupport.errors import InvalidInputError, OutputError, Problem
 
-__all__ = ["atomic_writer", "write_atomically", "check_writable_target", "replace_directory"]
+__all__ = [
+    "atomic_writer",
+    "write_atomically",
+    "check_writable_target",
+    "check_directory_target",
+    "replace_directory",
+]
 
 
 def check_writable_target(path: str | Path, *, option: str = "--out") -> Path:
@@ -64,7 +70,11 @@ def check_writable_target(path: str | Path, *, option: str = "--out") -> Path:
                 [Problem(option, f"{target} is {kind}; kdsupport only replaces regular files")]
             )
     parent = target.parent
-    if parent.exists() and not parent.is_dir():
+    try:
+        parent_is_file = parent.exists() and not parent.is_dir()
+    except OSError as exc:
+        raise InvalidInputError([Problem(option, f"{target}: {os_error_message(exc)}")]) from None
+    if parent_is_file:
         raise InvalidInputError([Problem(option, f"{parent} is not a folder")])
     return target
 
@@ -100,7 +110,7 @@ def atomic_writer(
     try:
         if make_parents:
             folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=_tmp_prefix(target), suffix=".tmp", dir=folder)
     except OSError as exc:
         raise InvalidInputError([Problem(option, f"{folder}: {os_error_message(exc)}")]) from None
     tmp = Path(tmp_name)
@@ -124,6 +134,11 @@ def atomic_writer(
         raise
 
 
+def _tmp_prefix(target: Path) -> str:
+    """A hidden temporary name beside ``target``, short enough for any valid target name."""
+    return f".{target.name[:64]}."
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -140,6 +155,61 @@ def write_atomically(
     return Path(path)
 
 
+def _current_folder() -> Path | None:
+    try:
+        return Path.cwd()
+    except OSError:  # the working folder was deleted
+        return None
+
+
+def check_directory_target(
+    target: str | Path,
+    *,
+    is_replaceable: Callable[[Path], str | None],
+    option: str = "--out",
+) -> Path:
+    """The absolute path of a folder that may be (re)built: missing, or replaceable.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming ``option`` and the path, for a path the system cannot use (a name too long, a
+        parent that is not a folder), a file or a symbolic link, the current folder or one that
+        holds it, or a folder ``is_replaceable`` refuses (its answer is the message).
+    """
+    from kdsupport.input_gate import os_error_message
+
+    shown = Path(target)
+    dest = Path(os.path.abspath(shown))
+    try:
+        st = os.lstat(dest)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise InvalidInputError([Problem(option, f"{shown}: {os_error_message(exc)}")]) from None
+    here = _current_folder()
+    if here is not None and (dest == here or dest in here.parents):
+        raise InvalidInputError(
+            [
+                Problem(
+                    option,
+                    f"{shown} is the current folder or holds it; the output folder is replaced as "
+                    "a whole, so give a folder name such as cohort",
+                )
+            ]
+        )
+    if st is not None and (stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode)):
+        raise InvalidInputError([Problem(option, f"{shown} exists and is not a folder")])
+    if st is not None:
+        try:
+            why = is_replaceable(dest)
+        except OSError as exc:
+            why = os_error_message(exc)
+        if why is not None:
+            raise InvalidInputError([Problem(option, f"{shown}: {why}")])
+    return dest
+
+
 def replace_directory(
     target: str | Path,
     build: Callable[[Path], None],
@@ -150,39 +220,38 @@ def replace_directory(
     """Build a folder in a temporary sibling, then move it into place.
 
     ``build(tmp)`` fills the temporary folder. An existing ``target`` is replaced only when
-    ``is_replaceable(target)`` returns None; otherwise its answer (why not) is the error. The
-    old folder is moved aside first and deleted only after the new one is in place, so an
-    error at any point leaves the old folder as it was.
+    ``is_replaceable(target)`` returns None; otherwise its answer (why not) is the error (see
+    :func:`check_directory_target`). The old folder is moved aside first and deleted only after
+    the new one is in place, so an error at any point leaves the old folder as it was; an
+    operating-system error (a full disk, a file too large) becomes an
+    :class:`~kdsupport.errors.OutputError`.
     """
     from kdsupport.input_gate import os_error_message
 
-    dest = Path(target)
-    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
-        raise InvalidInputError([Problem(option, f"{dest} exists and is not a folder")])
-    if dest.exists():
-        why = is_replaceable(dest)
-        if why is not None:
-            raise InvalidInputError([Problem(option, f"{dest}: {why}")])
+    shown = Path(target)
+    dest = check_directory_target(shown, is_replaceable=is_replaceable, option=option)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(dest), dir=dest.parent))
     except OSError as exc:
-        raise InvalidInputError([Problem(option, f"{dest}: {os_error_message(exc)}")]) from None
+        raise InvalidInputError([Problem(option, f"{shown}: {os_error_message(exc)}")]) from None
     old: Path | None = None
     try:
         build(tmp)
         if dest.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
+            old = Path(tempfile.mkdtemp(prefix=f"{_tmp_prefix(dest)}old.", dir=dest.parent))
             os.replace(dest, old / dest.name)
         os.replace(tmp, dest)
         _fsync_dir(dest.parent)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None and (old / dest.name).exists() and not dest.exists():
             os.replace(old / dest.name, dest)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise OutputError(str(shown), exc.strerror or str(exc)) from None
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-    return dest
+    return shown

@@ -776,8 +776,40 @@ class _Grouped:
         return range(self.bounds[i], self.bounds[i + 1])
 
 
-def records_from_tables(tables: dict[str, pd.DataFrame]) -> Iterator[dict[str, Any]]:
-    """One ``kdsupport-case/1`` record per patient, built from the tidy tables."""
+#: Patients whose records are built at a time: the Python values of one chunk's rows are held
+#: in memory, not the whole cohort's.
+RECORD_CHUNK = 5000
+
+
+def records_from_tables(
+    tables: dict[str, pd.DataFrame], *, chunk: int = RECORD_CHUNK
+) -> Iterator[dict[str, Any]]:
+    """One ``kdsupport-case/1`` record per patient, built from the tidy tables.
+
+    Every table lists its rows in patient order (as the generator writes them); the records
+    are built ``chunk`` patients at a time, so memory does not grow with the cohort.
+    """
+    pats = tables["patients"]
+    n = len(pats)
+    if n <= chunk:
+        yield from _records_of(tables)
+        return
+    ids = pd.Index(pats["patient_id"].astype(str))
+    edges = np.arange(0, n + chunk, chunk).clip(max=n)
+    spans = {}
+    for name in TABLES:
+        if name != "patients":
+            codes = ids.get_indexer(tables[name]["patient_id"].astype(str))
+            spans[name] = np.searchsorted(codes, edges)
+    for k in range(len(edges) - 1):
+        part = {"patients": pats.iloc[edges[k] : edges[k + 1]]}
+        for name, at in spans.items():
+            part[name] = tables[name].iloc[at[k] : at[k + 1]]
+        yield from _records_of(part)
+
+
+def _records_of(tables: dict[str, pd.DataFrame]) -> Iterator[dict[str, Any]]:
+    """The records of the patients of ``tables`` (every row of each table in patient order)."""
     p = {c: _column(tables["patients"][c]) for c in tables["patients"].columns}
     order = {pid: i for i, pid in enumerate(p["patient_id"])}
     g = {name: _Grouped(tables[name], order) for name in TABLES if name != "patients"}

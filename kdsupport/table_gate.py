@@ -2,28 +2,36 @@
 
 The cohort's ``manifest.json`` is checked first and the whole run is refused (exit 2) when it
 is not a kdsupport cohort: not ``synthetic: true``, an unknown format, a table it does not
-list, or a table whose sha256 differs from the one it lists.
+list, or a table whose sha256 differs from the one it lists. Each table's sha256 is computed
+in a streaming pass **before** a row is parsed, so a tampered table costs one read, not its
+size in memory; the rows are then parsed in chunks (see :data:`MAX_TABLE_BYTES`).
 
 Inside the tables every cell is parsed strictly, column by column: only an empty cell is
-missing; ``abc`` in a number column, ``inf``, ``nan`` or ``yes`` are **invalid**, never missing.
-Every bad cell, duplicated or empty patient id, orphan row (a patient not in
-``patients.csv``), short or long row, duplicated row key, missing column and unknown column is
-reported as ``(patient id, field, message)``; the patients concerned are left out, and the
-rest are screened. The returned tables have the generator's dtypes
-(:data:`kdsupport.synthetic.TABLES`).
+missing; ``abc`` in a number column, ``inf``, ``nan`` or ``yes`` are **invalid**, never missing,
+and an empty cell is invalid where the case-record format requires a value (for example
+``patients.age_years``). Every bad cell, duplicated or empty patient id, orphan row (a patient
+not in ``patients.csv``), short or long row, oversized cell, duplicated row key, missing
+column, unknown column and list longer than a case record may hold (:data:`kdsupport.case.LIMITS`)
+is reported as ``(patient id, field, message)``; the patients concerned are left out, and the
+rest are screened. A table that cannot be read at all is reported in one line and no patient
+is screened (every patient's history would be incomplete). The returned tables have the
+generator's dtypes (:data:`kdsupport.synthetic.TABLES`).
 
 For training and audit with synthetic patients; not a medical device.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import hashlib
 import io
 import re
-from collections.abc import Iterable
+import typing
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,15 +43,31 @@ if TYPE_CHECKING:
 __all__ = [
     "COHORT_FORMAT",
     "MAX_TABLE_BYTES",
+    "MAX_TABLES_BYTES",
     "MAX_MANIFEST_BYTES",
     "read_manifest",
     "read_cohort_tables",
 ]
 
 COHORT_FORMAT = "kdsupport-cohort/1"
-#: Size caps (bytes) of one table and of a manifest; a 100,000-patient cohort's largest table
-#: is about 40 MB.
-MAX_TABLE_BYTES = 1024 * 1024 * 1024
+#: Size caps (bytes) of one table, and of all the tables one ``screen`` run reads together.
+#: A table's sha256 is checked in a streaming pass (a tampered table costs no memory); the
+#: rows are then parsed in chunks into typed columns, and screening holds the parsed tables.
+#: Peak RSS of ``kdsupport screen``, measured on the reference machine (24 GiB, 2 cores):
+#:
+#: * trials-heavy (1000 trials per patient, 5000 patients): a 64 MB trials table 0.50 GB,
+#:   128 MB 0.82 GB, 255 MB 1.45 GB (about 5 times the table; before chunked parsing, 64 MB
+#:   took 1.57 GB and 300 MB 6.5 GB);
+#: * patients-heavy (3.3 million patients in a 255 MB patients table): 4.3 GB, since every
+#:   patient is screened (about 17 times the table);
+#: * a 200,000-patient generated cohort (the largest ``kdsupport generate`` makes; its tables
+#:   for screening total 285 MB, the largest 147 MB): 1.4 GB.
+#:
+#: With a patients table at the per-table cap and the rest of the total cap in another table,
+#: a run stays near 6 GB, a quarter of the machine.
+MAX_TABLE_BYTES = 256 * 1024 * 1024
+MAX_TABLES_BYTES = 512 * 1024 * 1024
+#: Size cap (bytes) of a cohort manifest (a JSON object listing one hash per file).
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
 # Keys that identify a row within a patient (a duplicate makes the patient's history ambiguous).
@@ -59,8 +83,38 @@ ROW_KEYS = {
     "vitals": ("number", "minute"),
     "moaas": ("number", "minute"),
 }
+# The case-record models behind each table's columns (which cells a record requires).
+_MODELS = {
+    "patients": ("Patient", "Diagnosis", "Vitals"),
+    "trials": ("Trial",),
+    "ect": ("ECTCourse",),
+    "assessments": ("Administration",),
+    "cssrs": ("CSSRSAnswers",),
+    "sessions": ("Session",),
+    "vitals": ("VitalReading",),
+    "moaas": ("MOAASReading",),
+}
+# Tables that hold a list of a case record: (grouping columns, model, list field, words).
+_LISTS = {
+    "trials": (("patient_id",), "CaseRecord", "trials", "trials"),
+    "ect": (("patient_id",), "CaseRecord", "ect", "ECT courses"),
+    "assessments": (("patient_id",), "CaseRecord", "assessments", "assessments"),
+    "cssrs": (("patient_id",), "CaseRecord", "assessments", "assessments"),
+    "assessment_items": (
+        ("patient_id", "index"),
+        "Administration",
+        "items",
+        "items per assessment",
+    ),
+    "sessions": (("patient_id",), "CaseRecord", "sessions", "sessions"),
+    "vitals": (("patient_id", "number"), "Session", "vitals", "vital-sign readings per session"),
+    "moaas": (("patient_id", "number"), "Session", "moaas", "MOAA/S readings per session"),
+}
 _TRUE_TEXT = ["True", "true", "TRUE"]
 _BOOL_TEXT = [*_TRUE_TEXT, "False", "false", "FALSE"]
+_CHUNK_ROWS = 20_000  # rows parsed at a time: bounds the memory of the text being parsed
+_READ_BYTES = 1 << 20
+_ID_TEXT = re.compile(r"[a-z0-9-]{1,64}")
 
 Problems = list[tuple[str, str, str]]
 
@@ -79,7 +133,11 @@ def read_manifest(base: Path) -> dict[str, Any]:
     """
     from kdsupport.input_gate import parse_json, read_text_file
 
-    text = read_text_file(base / "manifest.json", limit=MAX_MANIFEST_BYTES)
+    text = read_text_file(
+        base / "manifest.json",
+        limit=MAX_MANIFEST_BYTES,
+        what="a cohort manifest (kdsupport.table_gate.MAX_MANIFEST_BYTES)",
+    )
     try:
         manifest = parse_json(text)
     except ValueError as exc:
@@ -107,21 +165,117 @@ def read_manifest(base: Path) -> dict[str, Any]:
     return manifest
 
 
-def _table_bytes(base: Path, manifest: dict[str, Any], name: str) -> bytes:
-    from kdsupport.input_gate import read_bytes
+def _digest(fh: IO[bytes], name: str) -> tuple[str, bool]:
+    """The sha256 of an open table (read in 1 MiB pieces) and whether it is valid UTF-8."""
+    from kdsupport.input_gate import os_error_message
+
+    fh.seek(0)
+    sha = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    valid, total = True, 0
+    try:
+        while chunk := fh.read(_READ_BYTES):
+            total += len(chunk)
+            if total > MAX_TABLE_BYTES:
+                raise InvalidInputError(
+                    [Problem("", f"the table grew beyond {MAX_TABLE_BYTES:,} bytes while read")],
+                    name,
+                )
+            sha.update(chunk)
+            if valid:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    valid = False
+        if valid:
+            try:
+                utf8.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid = False
+    except OSError as exc:
+        raise InvalidInputError([Problem("", os_error_message(exc))], name) from None
+    return sha.hexdigest(), valid
+
+
+def _open_table(base: Path, manifest: dict[str, Any], name: str) -> tuple[IO[bytes], bool]:
+    """The table's file, open and checked against the manifest's sha256 before any parsing.
+
+    Returns the open file (at its start) and whether it is valid UTF-8. Nothing of the table
+    is kept in memory: a table that does not match is refused after one streaming read.
+    """
+    from kdsupport.input_gate import open_regular
 
     rel = f"tables/{name}.{manifest['table_format']}"
     expected = manifest["files"].get(rel)
     if expected is None:
         raise _refuse(base, f"does not list {rel}; the cohort is incomplete")
-    data = read_bytes(base / rel, limit=MAX_TABLE_BYTES)
-    if hashlib.sha256(data).hexdigest() != expected:
-        raise _refuse(
-            base,
-            f"the sha256 of {rel} does not match the manifest: the table was changed after the "
-            "cohort was written; refused",
-        )
-    return data
+    fh = open_regular(
+        base / rel, limit=MAX_TABLE_BYTES, what="one table (kdsupport.table_gate.MAX_TABLE_BYTES)"
+    )
+    try:
+        digest, utf8 = _digest(fh, str(base / rel))
+        if digest != expected:
+            raise _refuse(
+                base,
+                f"the sha256 of {rel} does not match the manifest: the table was changed after "
+                "the cohort was written; refused",
+            )
+        fh.seek(0)
+    except BaseException:
+        fh.close()
+        raise
+    return fh, utf8
+
+
+# ---------------------------------------------------------------- the record model's rules
+def _model(name: str) -> Any:
+    from kdsupport import case
+
+    return getattr(case, name)
+
+
+def _accepts_none(annotation: Any) -> bool:
+    return annotation is type(None) or type(None) in typing.get_args(annotation)
+
+
+@functools.cache
+def _required_columns(name: str) -> frozenset[str]:
+    """Columns whose cell a case record requires: the row keys, and non-nullable fields."""
+    from kdsupport.synthetic import TABLES
+
+    required = {"patient_id", *ROW_KEYS.get(name, ())}
+    for col in TABLES[name]:
+        for model in map(_model, _MODELS.get(name, ())):
+            field = model.model_fields.get(col)
+            if field is not None:
+                if not _accepts_none(field.annotation):
+                    required.add(col)
+                break
+    return frozenset(required)
+
+
+def _record_field(name: str, col: str) -> str:
+    """The case-record path of a table column, for messages."""
+    prefix = {"Patient": "patient", "Diagnosis": "diagnosis", "Vitals": "vitals"}
+    for model_name in _MODELS.get(name, ()):
+        if col in _model(model_name).model_fields:
+            return f"{prefix.get(model_name, name)}.{col}"
+    return f"{name}.{col}"
+
+
+@functools.cache
+def max_list_entries(model_name: str, field: str) -> int:
+    """The most entries a case record allows in a list field (its ``max_length``)."""
+    from kdsupport.case import LIMITS
+
+    annotation = _model(model_name).model_fields[field].annotation
+    for arg in (annotation, *typing.get_args(annotation)):
+        for meta in getattr(arg, "__metadata__", ()):
+            for m in (meta, *getattr(meta, "metadata", ())):
+                limit = getattr(m, "max_length", None)
+                if isinstance(limit, int):
+                    return limit
+    return LIMITS["list"]
 
 
 # ---------------------------------------------------------------- parsing
@@ -165,7 +319,7 @@ def _convert(
     return values, (missing | bad) if dtype != "string" else bad, bad, "UTF-8 text"
 
 
-def _column_frame(name: str, columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
+def _column_frame(name: str, columns: dict[str, Any], n: int) -> pd.DataFrame:
     """A typed frame from parsed columns (the generator's dtypes)."""
     import pandas as pd
 
@@ -191,123 +345,304 @@ def _column_frame(name: str, columns: dict[str, np.ndarray], n: int) -> pd.DataF
     return pd.DataFrame(data)
 
 
-def _parse_csv(name: str, data: bytes, problems: Problems) -> tuple[pd.DataFrame, np.ndarray]:
-    from kdsupport.case import WHEN_PATTERN
-    from kdsupport.synthetic import TABLES
+class _Table:
+    """A table parsed chunk by chunk: typed columns, row lines, and every problem found.
 
-    schema = TABLES[name]
+    Text cells are shared between rows (one string object per distinct value), so a table in
+    memory takes a few bytes per cell rather than a Python string per cell.
+    """
+
+    def __init__(self, name: str, header: list[str], *, check_text: bool, problems: Problems):
+        from kdsupport.synthetic import TABLES
+
+        self.name = name
+        self.schema = TABLES[name]
+        self.header = header
+        self.width = len(header)
+        self.check_text = check_text
+        self.problems = problems
+        self._first_problem = len(problems)  # this table's problems start here
+        self.id_at = header.index("patient_id") if "patient_id" in header else None
+        self.at = {col: header.index(col) for col in self.schema if col in header}
+        self.parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {c: [] for c in self.at}
+        self.id_parts: list[np.ndarray] = []
+        self.line_parts: list[np.ndarray] = []
+        self.lost: set[str] = set()  # patients with a row that could not be read
+        self.refused = False
+        self._shared: dict[str, str] = {}
+        self._required = _required_columns(name)
+        # reported with the rows, unless the whole table is refused (then one line says so)
+        self.header_problems: Problems = []
+        seen: set[str] = set()
+        for col in header:
+            if col in seen:
+                self.header_problems.append(
+                    ("*", f"{name}.csv", f"column {_show(col)} appears twice")
+                )
+            elif col not in self.schema:
+                self.header_problems.append(("*", f"{name}.csv", f"unknown column {_show(col)}"))
+            seen.add(col)
+
+    def _share(self, values: np.ndarray) -> np.ndarray:
+        """The same texts, one object per distinct value."""
+        import pandas as pd
+
+        if not len(values):
+            return values
+        codes, uniques = pd.factorize(values)
+        shared = np.array(
+            [self._shared.setdefault(u, u) for u in uniques.tolist()] + [""], dtype=object
+        )
+        return shared[codes]
+
+    def lose_row(self, pid: str, line: int, message: str) -> None:
+        """A row that could not be read: report it once, and remember its patient."""
+        self.problems.append((pid, f"{self.name}.csv (line {line})", message))
+        self.lost.add(pid)
+
+    def add(self, rows: list[list[str]], lines: list[int]) -> None:
+        """Parse a chunk of rows (each a list of cells) read from the given lines."""
+        good_rows, good_lines = [], []
+        id_at = self.id_at
+        for row, line in zip(rows, lines, strict=True):
+            if len(row) != self.width:
+                pid = row[id_at] if id_at is not None and id_at < len(row) else ""
+                self.lose_row(
+                    pid, line, f"the row has {len(row)} fields; the header has {self.width}"
+                )
+                continue
+            good_rows.append(row)
+            good_lines.append(line)
+        n = len(good_rows)
+        if not n:
+            return
+        matrix = np.empty((n, self.width), dtype=object)
+        matrix[:] = good_rows
+        del good_rows
+        row_lines = np.array(good_lines, dtype=np.int64)
+        ids = self._share(matrix[:, id_at]) if id_at is not None else np.full(n, "", object)
+        from kdsupport.case import WHEN_PATTERN
+
+        for col, at in self.at.items():
+            dtype = self.schema[col]
+            raw = matrix[:, at]
+            values, mask, bad, expected = _convert(raw, dtype, check_text=self.check_text)
+            if col == "when":
+                valid = [w for w in set(raw.tolist()) if WHEN_PATTERN.fullmatch(w)]
+                bad |= ~np.isin(raw, valid)
+                mask = bad
+                expected = "baseline, session-N, day-N or a date YYYY-MM-DD"
+            for i in np.flatnonzero(bad):
+                self.problems.append(
+                    (
+                        ids[i],
+                        _path(self.name, int(row_lines[i]), col),
+                        f"must be {expected} (or empty when not known), got {_show(str(raw[i]))}",
+                    )
+                )
+            if col in self._required and col != "patient_id":
+                why = (
+                    "it identifies the row within the patient's history"
+                    if col in ROW_KEYS.get(self.name, ())
+                    else f"a case record requires {_record_field(self.name, col)}"
+                )
+                for i in np.flatnonzero((raw == "") & ~bad):
+                    self.problems.append(
+                        (
+                            ids[i],
+                            _path(self.name, int(row_lines[i]), col),
+                            f"must not be empty: {why}",
+                        )
+                    )
+            if values.dtype == object:
+                values = self._share(values)
+            self.parts[col].append((values, mask))
+        self.id_parts.append(ids)
+        self.line_parts.append(row_lines)
+
+    def finish(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The typed frame and each row's line number."""
+        n = sum(len(x) for x in self.line_parts)
+        lines = np.concatenate(self.line_parts) if self.line_parts else np.zeros(0, np.int64)
+        ids = np.concatenate(self.id_parts) if self.id_parts else np.zeros(0, object)
+        if "patient_id" not in self.parts:  # no row can be given to a patient
+            return self.refuse(f"{self.name}.csv", "column patient_id is missing")
+        self.problems.extend(self.header_problems)
+        columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for col in self.schema:
+            parts = self.parts.get(col)
+            if parts is None:  # a column missing from the header
+                affected = sorted(set(ids[ids != ""]))
+                for pid in affected:
+                    self.problems.append(
+                        (pid, f"{self.name}.{col}", f"column {col} is missing from {self.name}.csv")
+                    )
+                continue
+            if parts:  # no parts: no rows, and _column_frame makes an empty column
+                columns[col] = (
+                    np.concatenate([v for v, _ in parts]),
+                    np.concatenate([m for _, m in parts]),
+                )
+            parts.clear()
+        return _column_frame(self.name, columns, n), lines
+
+    def refuse(self, where: str, why: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """The whole table cannot be read: one line (instead of its rows' problems), no rows."""
+        self.refused = True
+        del self.problems[self._first_problem :]
+        self.problems.append(
+            (
+                "*",
+                where,
+                f"{why.rstrip('. ')}; the table is refused, and no patient is screened without it",
+            )
+        )
+        return _column_frame(self.name, {}, 0), np.zeros(0, np.int64)
+
+
+def _id_in_line(line: str, id_at: int | None) -> str:
+    """The patient id of a raw CSV line that could not be parsed, when it can be told."""
+    if id_at is None:
+        return ""
+    parts = line.split(",", id_at + 1)
+    if len(parts) <= id_at:
+        return ""
+    candidate = parts[id_at].strip("\r\n")
+    return candidate if _ID_TEXT.fullmatch(candidate) else ""
+
+
+def _parse_csv(
+    name: str, fh: IO[bytes], *, utf8: bool, problems: Problems
+) -> tuple[pd.DataFrame, np.ndarray, _Table]:
+    """Parse a CSV table from an open file, streaming: a chunk of rows at a time."""
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    last = [""]
+
+    def lines() -> Iterator[str]:
+        for line in text:
+            last[0] = line
+            yield line
+
     try:
-        text, check_text = data.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text, check_text = data.decode("utf-8", errors="surrogateescape"), True
-    text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        return _read_csv_rows(name, csv.reader(lines(), strict=True), last, utf8, problems)
+    finally:
+        text.detach()  # the caller still reads the file (its hash once more) and closes it
+
+
+def _read_csv_rows(
+    name: str, reader: Any, last: list[str], utf8: bool, problems: Problems
+) -> tuple[pd.DataFrame, np.ndarray, _Table]:
     try:
         header = next(reader, [])
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        for row in reader:
-            if row:  # blank lines carry nothing
-                rows.append(row)
-                lines.append(reader.line_num)
     except csv.Error as exc:
-        problems.append(("*", f"{name}.csv (line {reader.line_num})", f"not valid CSV: {exc}"))
-        return _column_frame(name, {}, 0), np.zeros(0, np.int64)
-    width = len(header)
-    seen: set[str] = set()
-    for col in header:
-        if col in seen:
-            problems.append(("*", f"{name}.csv", f"column {_show(col)} appears twice"))
-        elif col not in schema:
-            problems.append(("*", f"{name}.csv", f"unknown column {_show(col)}"))
-        seen.add(col)
-    id_at = header.index("patient_id") if "patient_id" in header else None
-    good_rows, good_lines = [], []
-    for row, line in zip(rows, lines, strict=True):
-        if len(row) != width:
-            pid = row[id_at] if id_at is not None and id_at < len(row) else ""
+        table = _Table(name, [], check_text=not utf8, problems=problems)
+        where = f"{name}.csv (line {reader.line_num})"
+        return (*table.refuse(where, f"not valid CSV: {exc}"), table)
+    table = _Table(name, header, check_text=not utf8, problems=problems)
+    rows: list[list[str]] = []
+    row_lines: list[int] = []
+    limit = csv.field_size_limit()
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if "field larger than field limit" not in str(exc):
+                where = f"{name}.csv (line {reader.line_num})"
+                return (*table.refuse(where, f"not valid CSV: {exc}"), table)
+            table.lose_row(
+                _id_in_line(last[0], table.id_at),
+                reader.line_num,
+                f"a cell is longer than {limit:,} characters (the most a cell may hold); "
+                "the row is left out",
+            )
+            continue
+        if row:  # blank lines carry nothing
+            rows.append(row)
+            row_lines.append(reader.line_num)
+            if len(rows) >= _CHUNK_ROWS:
+                table.add(rows, row_lines)
+                rows, row_lines = [], []
+    table.add(rows, row_lines)
+    return (*table.finish(), table)
+
+
+def _cell_text(values: Any) -> list[str]:
+    import pandas as pd
+
+    return [
+        "" if pd.isna(v) else ("True" if v is True else "False" if v is False else str(v))
+        for v in values
+    ]
+
+
+def _parse_parquet(
+    name: str, fh: IO[bytes], *, utf8: bool, problems: Problems
+) -> tuple[pd.DataFrame, np.ndarray, _Table]:
+    """Parse a Parquet table a batch of rows at a time, as text cells (like a CSV's)."""
+    try:
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(fh)
+        header = [str(c) for c in pf.schema_arrow.names]
+    except Exception as exc:  # noqa: BLE001 - any reader error is a problem of the file
+        table = _Table(name, [], check_text=False, problems=problems)
+        return (*table.refuse(f"{name}.parquet", f"not a readable Parquet file: {exc}"), table)
+    table = _Table(name, header, check_text=False, problems=problems)
+    first = 2  # the line a row would have in the CSV form (the header is line 1)
+    try:
+        for batch in pf.iter_batches(batch_size=_CHUNK_ROWS):
+            frame = batch.to_pandas()
+            cols = [_cell_text(frame[c].astype(object)) for c in frame.columns]
+            rows = [list(r) for r in zip(*cols, strict=True)] if cols else []
+            table.add(rows, list(range(first, first + len(rows))))
+            first += len(rows)
+    except Exception as exc:  # noqa: BLE001 - any reader error is a problem of the file
+        return (*table.refuse(f"{name}.parquet", f"not a readable Parquet file: {exc}"), table)
+    return (*table.finish(), table)
+
+
+def _check_lists(tables: dict[str, pd.DataFrame], problems: Problems) -> None:
+    """Patients with more rows in a table than a case record allows in that list."""
+    for name, (keys, model_name, field, words) in _LISTS.items():
+        df = tables.get(name)
+        if df is None or not len(df):
+            continue
+        cap = max_list_entries(model_name, field)
+        sizes = df.groupby(list(keys), sort=False, observed=True).size()
+        over = sizes[sizes > cap]
+        if not len(over):
+            continue
+        worst: dict[str, int] = {}
+        for key, count in over.items():
+            pid = str(key[0] if isinstance(key, tuple) else key)
+            worst[pid] = max(worst.get(pid, 0), int(count))
+        for pid, count in worst.items():
             problems.append(
                 (
                     pid,
-                    f"{name}.csv (line {line})",
-                    f"the row has {len(row)} fields; the header has {width}",
+                    f"{name}.csv",
+                    f"{count:,} rows for one patient; a case record allows at most {cap:,} "
+                    f"{words} ({model_name}.{field})",
                 )
             )
-            continue
-        good_rows.append(row)
-        good_lines.append(line)
-    n = len(good_rows)
-    matrix = (
-        np.array(good_rows, dtype=object).reshape(n, width) if n else np.empty((0, width), object)
-    )
-    row_lines = np.array(good_lines, dtype=np.int64)
-    ids = matrix[:, id_at] if id_at is not None else np.full(n, "", dtype=object)
-    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for col, dtype in schema.items():
-        if col not in header:
-            affected = sorted(set(ids[ids != ""])) if col != "patient_id" else ["*"]
-            for pid in affected:
-                problems.append((pid, f"{name}.{col}", f"column {col} is missing from {name}.csv"))
-            continue
-        raw = matrix[:, header.index(col)]
-        values, mask, bad, expected = _convert(raw, dtype, check_text=check_text)
-        if col == "when":
-            valid = [w for w in set(raw.tolist()) if WHEN_PATTERN.fullmatch(w)]
-            bad |= ~np.isin(raw, valid)
-            mask = bad
-            expected = "baseline, session-N, day-N or a date YYYY-MM-DD"
-        for i in np.flatnonzero(bad):
-            problems.append(
-                (
-                    ids[i],
-                    _path(name, int(row_lines[i]), col),
-                    f"must be {expected} (or empty when not known), got {_show(str(raw[i]))}",
-                )
-            )
-        columns[col] = (values, mask)
-    return _column_frame(name, columns, n), row_lines
-
-
-def _parse_parquet(name: str, data: bytes, problems: Problems) -> tuple[pd.DataFrame, np.ndarray]:
-    import pandas as pd
-
-    from kdsupport.synthetic import TABLES
-
-    try:
-        raw = pd.read_parquet(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - any reader error is a problem of the file
-        problems.append(("*", f"{name}.parquet", f"not a readable Parquet file: {exc}"))
-        return _column_frame(name, {}, 0), np.zeros(0, np.int64)
-    text_cols = {}
-    for col in raw.columns:
-        if col not in TABLES[name]:
-            problems.append(("*", f"{name}.parquet", f"unknown column {_show(str(col))}"))
-    for col in TABLES[name]:
-        if col in raw.columns:
-            series = raw[col].astype(object)
-            text_cols[col] = np.array(
-                [
-                    ""
-                    if pd.isna(v)
-                    else ("True" if v is True else "False" if v is False else str(v))
-                    for v in series
-                ],
-                dtype=object,
-            )
-    header = list(text_cols)
-    n = len(raw)
-    matrix = np.column_stack([text_cols[c] for c in header]) if header else np.empty((n, 0), object)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(matrix.tolist())
-    return _parse_csv(name, buf.getvalue().encode("utf-8", errors="surrogateescape"), problems)
 
 
 def _check_keys(
-    tables: dict[str, pd.DataFrame], lines_of: dict[str, np.ndarray], problems: Problems
+    tables: dict[str, pd.DataFrame],
+    lines_of: dict[str, np.ndarray],
+    problems: Problems,
+    *,
+    lost: set[str],
 ) -> None:
-    """Empty or duplicated patient ids, orphan rows and duplicated row keys."""
+    """Empty or duplicated patient ids, orphan rows and duplicated row keys.
+
+    Rows of the patients in ``lost`` (whose ``patients.csv`` row could not be read and was
+    reported) are not reported again as orphans.
+    """
+    import pandas as pd
+
     from kdsupport.case import ID_PATTERN
 
     pats = tables["patients"]
@@ -339,13 +674,13 @@ def _check_keys(
                     f"patient id appears {counts[pid]} times in patients.csv",
                 )
             )
-    known = set(ids)
+    known = set(ids) | (lost - {""})
     for name, df in tables.items():
         if name == "patients" or not len(df):
             continue
         lines = lines_of[name]
         child = df["patient_id"].astype(str).to_numpy(dtype=object)
-        orphan = ~np.isin(child, list(known)) | (child == "")
+        orphan = ~pd.Series(child, dtype=object).isin(known).to_numpy(bool) | (child == "")
         for i in np.flatnonzero(orphan):
             problems.append(
                 (
@@ -364,24 +699,59 @@ def _check_keys(
                 )
 
 
+def _check_total_size(base: Path, manifest: dict[str, Any], names: list[str]) -> None:
+    """Refuse the run before any parsing when the tables together exceed the total cap."""
+    total = 0
+    for name in names:
+        try:  # an unreadable table is reported when it is opened
+            total += (base / f"tables/{name}.{manifest['table_format']}").stat().st_size
+        except OSError:
+            continue
+    if total > MAX_TABLES_BYTES:
+        raise InvalidInputError(
+            [
+                Problem(
+                    "tables",
+                    f"the tables screening reads are {total:,} bytes together; the limit is "
+                    f"{MAX_TABLES_BYTES:,} bytes (kdsupport.table_gate.MAX_TABLES_BYTES)",
+                )
+            ],
+            str(base),
+        )
+
+
 def read_cohort_tables(
     directory: str | Path, names: Iterable[str]
 ) -> tuple[dict[str, pd.DataFrame], Problems]:
     """The named tables of a cohort, parsed strictly, and every problem found in them.
 
+    When a table cannot be read at all, its one problem is reported and every table is returned
+    empty: no patient can be screened on part of their history.
+
     Raises
     ------
     InvalidInputError
         When the manifest refuses the cohort (see :func:`read_manifest`) or a table file cannot
-        be read.
+        be read or does not match the manifest's sha256.
     """
     base = Path(directory)
     manifest = read_manifest(base)
+    names = list(names)
+    _check_total_size(base, manifest, names)
     problems: Problems = []
-    tables, lines = {}, {}
+    tables, lines, parsed = {}, {}, {}
+    parse = _parse_csv if manifest["table_format"] == "csv" else _parse_parquet
     for name in names:
-        data = _table_bytes(base, manifest, name)
-        parse = _parse_csv if manifest["table_format"] == "csv" else _parse_parquet
-        tables[name], lines[name] = parse(name, data, problems)
-    _check_keys(tables, lines, problems)
+        rel = f"tables/{name}.{manifest['table_format']}"
+        fh, utf8 = _open_table(base, manifest, name)
+        with fh:
+            tables[name], lines[name], parsed[name] = parse(name, fh, utf8=utf8, problems=problems)
+            # the table may not change while it is parsed
+            if _digest(fh, str(base / rel))[0] != manifest["files"][rel]:
+                raise _refuse(base, f"{rel} changed while it was read; refused")
+    if any(t.refused for t in parsed.values()):
+        return {k: v.iloc[0:0] for k, v in tables.items()}, problems
+    _check_lists(tables, problems)
+    lost = parsed["patients"].lost if "patients" in parsed else set()
+    _check_keys(tables, lines, problems, lost=lost)
     return tables, problems

@@ -160,7 +160,7 @@ def test_huge_session_numbers_minutes_and_n_are_refused(tmp_path, capsys):
     assert any(p.startswith("sessions[0].number: must be <= 1000") for p in found)
     assert any(p.startswith("sessions[0].vitals[0].minute: must be <= 1440") for p in found)
     code, _, err = run_main(capsys, "generate", "--n", "2000000", "--seed", "1", "--out", "x")
-    assert code == 2 and "--n: must be <= 1,000,000" in err
+    assert code == 2 and "--n: must be <= 200,000" in err
     assert not (Path.cwd() / "x").exists()
 
 

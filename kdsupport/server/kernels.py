@@ -17,24 +17,75 @@ For training with synthetic patients; not a medical device.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
 from typing import Any
 
+from jupyter_client.connect import ConnectionFileMixin
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_server.services.kernels.kernelmanager import (
     AsyncMappingKernelManager,
     ServerKernelManager,
 )
 from tornado import web
-from traitlets import Float, Integer, default
+from traitlets import Float, Integer, TraitError, default, validate
 
 __all__ = ["CappedKernelManager", "IPCKernelManager", "IPCServerKernelManager"]
 
+#: The one-line reason a page gets with its 503 when the kernel cap is reached.
+BUSY_REASON = "The course server is busy (too many open pages); try again in a minute"
 
-class IPCKernelManager(AsyncKernelManager):
+
+class _PrivateIPCFiles(ConnectionFileMixin):
+    """A kernel whose connection file and IPC sockets live in a private temporary folder.
+
+    jupyter_client names IPC sockets after the connection file, and without one it uses the
+    *relative* path ``kernel-ipc-N`` in the kernel's working folder, choosing N by looking for
+    a free name first. Two kernels started at once in the same folder (parallel
+    ``kdsupport conference`` runs) then pick the same N and replace each other's sockets, and
+    the socket files land in the source tree. Here every kernel gets its own folder made by
+    :func:`tempfile.mkdtemp` (mode 0700), so kernels never share a socket name; the folder is
+    removed when the kernel's resources are cleaned up.
+    """
+
+    _private_dir: str | None = None
+
+    def _make_private_file(self, name: str) -> str:
+        if self._private_dir is None:
+            self._private_dir = tempfile.mkdtemp(prefix="kdsupport-kernel-")
+        return os.path.join(self._private_dir, name)
+
+    @default("connection_file")
+    def _default_private_connection_file(self) -> str:
+        return self._make_private_file("kernel.json")
+
+    @validate("connection_file")
+    def _absolute_connection_file(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        if value and not os.path.isabs(value):  # a relative name would share the cwd
+            return self._make_private_file(os.path.basename(value))
+        return value
+
+    def _remove_private_dir(self) -> None:
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir = None
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)  # type: ignore[misc]
+        if not restart:
+            self._remove_private_dir()
+
+    cleanup_resources = _async_cleanup_resources
+
+
+class IPCKernelManager(_PrivateIPCFiles, AsyncKernelManager):
     """A kernel reached over local (IPC) sockets instead of TCP ports (papermill runs).
 
     No port is opened on the machine, and the kernel does not warn on every start that its
-    TCP traffic is unencrypted.
+    TCP traffic is unencrypted. Its sockets live in a private temporary folder (see
+    :class:`_PrivateIPCFiles`), so parallel runs never collide.
     """
 
     @default("transport")
@@ -42,8 +93,13 @@ class IPCKernelManager(AsyncKernelManager):
         return "ipc"
 
 
-class IPCServerKernelManager(ServerKernelManager):
-    """The apps' per-kernel manager, over IPC sockets (see :class:`IPCKernelManager`)."""
+class IPCServerKernelManager(_PrivateIPCFiles, ServerKernelManager):
+    """The apps' per-kernel manager, over IPC sockets (see :class:`IPCKernelManager`).
+
+    The app's mapping manager names each connection file after the kernel id in Voilà's own
+    temporary folder (an absolute path), so server kernels already have distinct socket
+    names; a relative name is moved into a private folder all the same.
+    """
 
     @default("transport")
     def _default_transport(self) -> str:
@@ -52,6 +108,14 @@ class IPCServerKernelManager(ServerKernelManager):
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _trait(kernel: Any, name: str) -> Any:
+    """A kernel's attribute, or None while it cannot be read (a kernel that is starting)."""
+    try:
+        return getattr(kernel, name, None)
+    except (TraitError, AttributeError, KeyError):
+        return None
 
 
 class CappedKernelManager(AsyncMappingKernelManager):
@@ -73,20 +137,28 @@ class CappedKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._starting = 0
+        self._evicting: set[str] = set()
 
     def live_kernels(self) -> int:
         """Kernels running or starting."""
         return len(self.list_kernel_ids()) + self._starting
 
     def _unconnected_for(self, kernel_id: str) -> float | None:
-        """Seconds since a never-connected, idle kernel was last active; None otherwise."""
-        if self._kernel_connections.get(kernel_id, 0):
+        """Seconds since a never-connected, idle kernel was last active; None otherwise.
+
+        A kernel that is still starting may not have its activity traits yet (reading them
+        raises :class:`~traitlets.TraitError`); it counts as just started (0 s), so it is
+        never evicted and never makes a page fail.
+        """
+        if self._kernel_connections.get(kernel_id, 0) or kernel_id in self._evicting:
             return None
         kernel = self._kernels.get(kernel_id)
-        if kernel is None or getattr(kernel, "execution_state", None) == "busy":
+        if kernel is None or _trait(kernel, "execution_state") == "busy":
             return None
-        last = getattr(kernel, "last_activity", None)
-        return None if last is None else (_now() - last).total_seconds()
+        last = _trait(kernel, "last_activity")
+        if not isinstance(last, dt.datetime):
+            return 0.0
+        return (_now() - last).total_seconds()
 
     async def _evict_one_unconnected(self) -> bool:
         candidates = []
@@ -98,20 +170,29 @@ class CappedKernelManager(AsyncMappingKernelManager):
             return False
         _, oldest = max(candidates)
         self.log.warning("Kernel cap reached: shutting down unconnected kernel %s", oldest)
-        await self.shutdown_kernel(oldest)
+        self._evicting.add(oldest)  # a concurrent page load must not pick the same kernel
+        try:
+            await self.shutdown_kernel(oldest)
+        except Exception as exc:  # noqa: BLE001 - already gone, or stuck: no room was made
+            self.log.warning("Could not shut down kernel %s: %s", oldest, exc)
+            return False
+        finally:
+            self._evicting.discard(oldest)
         return True
 
     async def start_kernel(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
         """Start a kernel unless the cap is reached (then 503, after trying to make room)."""
         while self.live_kernels() >= self.max_kernels:
-            if not await self._evict_one_unconnected():
+            try:
+                made_room = await self._evict_one_unconnected()
+            except Exception as exc:  # noqa: BLE001 - never a 500 at the cap
+                self.log.warning("Kernel cap: could not make room (%s)", exc)
+                made_room = False
+            if not made_room:
                 self.log.warning(
                     "Kernel cap of %d reached: refusing a new kernel", self.max_kernels
                 )
-                raise web.HTTPError(
-                    503,
-                    reason="The course server is busy (too many open pages); try again in a minute",
-                )
+                raise web.HTTPError(503, reason=BUSY_REASON)
         self._starting += 1
         try:
             return str(await super().start_kernel(*args, **kwargs))
@@ -125,4 +206,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
             self.log.info("Culling kernel %s: no browser connected for %.0f s", kernel_id, idle)
             await self.shutdown_kernel(kernel_id)
             return
+        kernel = self._kernels.get(kernel_id)
+        if kernel is None or not isinstance(_trait(kernel, "last_activity"), dt.datetime):
+            return  # gone meanwhile, or still starting: nothing to cull yet
         await super().cull_kernel_if_idle(kernel_id)
