@@ -21,11 +21,13 @@ from kdsupport import report_html as H
 from kdsupport.errors import KdsupportError
 from kdsupport.escaping import one_line, require_inert_html
 from kdsupport.safe_write import check_writable_target, write_atomically
+from kdsupport.wording import definition_label, modality_label
 
 if TYPE_CHECKING:
     from kdsupport.case import CaseRecord
 
 __all__ = [
+    "MAX_SESSION_FIGURES",
     "notebook_path",
     "sessions_section_html",
     "trajectory_section_html",
@@ -37,6 +39,10 @@ __all__ = [
 ]
 
 NOTEBOOK = "10_case_conference.ipynb"
+#: Sessions drawn one by one in the conference report's vitals figure (the first ones, in
+#: record order); the checks table lists every session. A figure panel per session made a
+#: 1000-session record (the case-record cap) take over five minutes to render.
+MAX_SESSION_FIGURES = 24
 
 
 def notebook_path(name: str = NOTEBOOK) -> Path:
@@ -46,22 +52,38 @@ def notebook_path(name: str = NOTEBOOK) -> Path:
 
 
 def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
-    """Per-session vitals, sedation and dissociation, and every session's checks."""
+    """Per-session vitals, sedation and dissociation, and every session's checks.
+
+    The vitals figure draws the first :data:`MAX_SESSION_FIGURES` sessions and says which are
+    left out; the sedation figure and the checks table cover every session.
+    """
     from kdsupport.plots import sedation_dissociation_figure, sessions_vitals_grid_figure
 
     if not record.sessions:
         return "<p>No treatment sessions recorded.</p>"
     n = len(record.sessions)
+    drawn = record.sessions[:MAX_SESSION_FIGURES]
     parts = [
         H.figure_html(
-            sessions_vitals_grid_figure(record),
-            alt=f"Blood pressure and heart rate by minute for each of {n} sessions",
+            sessions_vitals_grid_figure(
+                record if n == len(drawn) else record.model_copy(update={"sessions": drawn})
+            ),
+            alt=f"Blood pressure and heart rate by minute for each of {len(drawn)} sessions",
         ),
+    ]
+    if n > len(drawn):
+        rest = record.sessions[len(drawn) :]
+        parts.append(
+            f"<p><strong>Sessions {H.esc(str(rest[0].number))} to {H.esc(str(rest[-1].number))}"
+            f"</strong> ({len(rest)} of {n} sessions) are not drawn one by one: the figure shows "
+            f"the first {len(drawn)}. Every session is summarised in the table below.</p>"
+        )
+    parts.append(
         H.figure_html(
             sedation_dissociation_figure(record),
             alt="Deepest MOAA/S and CADSS total for each session",
-        ),
-    ]
+        )
+    )
     from kdsupport.knowledge import load
 
     titles = {n: c.title for n, c in load().vitals.session_monitoring.checks.items()}
@@ -72,7 +94,7 @@ def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str
         )
         rows.append(
             f"<tr><th scope='row'>{s['number']}</th>"
-            f"<td>{H.esc(s['modality'].replace('_', ' '))}</td>{cells}</tr>"
+            f"<td>{H.esc(modality_label(s['modality']))}</td>{cells}</tr>"
         )
     first = assessment["sessions"][0]
     head = "".join(
@@ -81,13 +103,17 @@ def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str
         for k in first["checks"]
     )
     parts.append(
+        # a wide table scrolls inside its own focusable region, never the page (WCAG 1.4.10)
+        "<div class='kd-scroll' role='region' tabindex='0' aria-label='Monitoring by session "
+        "(table)' style='max-width:100%;overflow-x:auto'>"
         "<table border='1' style='border-collapse:collapse;font-size:90%'><caption "
         "style='text-align:left'>"
         "Monitoring by session: a check is 'done' when done as required; a finding that "
         "HAPPENED is a hazard (a large or severe BP reading, desaturation, deep sedation, loss "
         "of consciousness)</caption><thead><tr>"
         "<th scope='col'>#</th><th "
-        f"scope='col'>modality</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"scope='col'>way of giving ketamine</th>{head}</tr></thead><tbody>{''.join(rows)}"
+        "</tbody></table></div>"
     )
     return "".join(parts)
 
@@ -125,12 +151,12 @@ def discussion_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
         "plan?</li>"
     )
     points = "".join(
-        f"<li>{H.esc(p.text)} <span style='color:#555'>[{H.esc(', '.join(p.sources))}]</span></li>"
+        f"<li>{H.esc(p.text)} {H.cite_html(p.sources)}</li>"
         for p in (record.teaching.teaching_points if record.teaching else ())
     )
     out = f"<ol>{''.join(items)}</ol>"
     if points:
-        out += f"<h4>Teaching points</h4><ul>{points}</ul>"
+        out += f"<h3>Teaching points</h3><ul>{points}</ul>"
     return out
 
 
@@ -145,7 +171,7 @@ def footer_html(assessment: dict[str, Any]) -> str:
         f"<hr>{H.CAVEAT_HTML}<p style='font-size:85%;color:#555'>kdsupport "
         f"{H.esc(assessment['kdsupport_version'])}"
         f", knowledge base {H.esc(assessment['kb_version'])}, TRD definition "
-        f"{H.esc(assessment['trd']['definition'])}. Synthetic patient.</p>"
+        f"{H.esc(definition_label(assessment['trd']['definition']))}. Synthetic patient.</p>"
     )
 
 
@@ -220,7 +246,8 @@ def render_conference(
 
     record = load_case_by_id(case_id, data_dir)  # fails early, listing the available ids
     target = check_writable_target(Path(out) if out else Path(f"conference-{case_id}.html"))
-    params = {"case_id": case_id, "data_dir": str(resolve_data_dir(data_dir))}
+    # absolute: the notebook runs in its own folder, not the caller's working folder
+    params = {"case_id": case_id, "data_dir": str(resolve_data_dir(data_dir).absolute())}
     if definition:
         params["definition"] = definition
     nb_path = notebook_path()
