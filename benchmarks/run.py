@@ -239,11 +239,19 @@ def time_to_interactive(repeats: int, folder: Path) -> dict[str, float]:
                 times = []
                 for _ in range(repeats + 1):  # the first load warms the server's caches
                     page = browser.new_page()
-                    page.goto(f"http://127.0.0.1:{port}/voila/render/{path}", wait_until="commit")
-                    page.locator(ready).first.wait_for(timeout=60_000)
+                    response = page.goto(
+                        f"http://127.0.0.1:{port}/voila/render/{path}", wait_until="commit"
+                    )
+                    try:
+                        page.locator(ready).first.wait_for(timeout=60_000)
+                    except Exception:
+                        status = response.status if response else "no response"
+                        body = page.inner_text("body")[:300]
+                        raise RuntimeError(f"{path} never became interactive ({status}): {body}")
                     times.append(page.evaluate("performance.now()") / 1000)
-                    # as a closing tab does: Voila shuts the page's kernel down on unload
-                    page.close(run_before_unload=True)
+                    # leave the page as a closing tab does: its unload beacon shuts its kernel
+                    page.goto("about:blank")
+                    page.close()
                     time.sleep(1.0)
                 out[path] = statistics.median(times[1:])
                 print(f"  time to interactive {path}: {out[path]:.2f} s", file=sys.stderr)

@@ -19,7 +19,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kdsupport.errors import InvalidInputError, KdsupportError, Problem
 
@@ -84,13 +84,95 @@ def _case_files(directory: Path) -> list[Path]:
     return sorted(p for p in (directory / "cases").glob("*.y*ml") if p.is_file())
 
 
+def _index_path() -> Path | None:
+    """Where the case list is cached between processes (None: do not cache)."""
+    env = os.environ.get("KDSUPPORT_CACHE_DIR")
+    if env == "":
+        return None
+    if env:
+        return Path(env) / "case-index.json"
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "var" / "cache" / "case-index.json"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kdsupport" / "case-index.json"
+
+
+def _read_index(path: Path | None) -> dict[str, Any]:
+    import json
+
+    from kdsupport._version import __version__
+
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != __version__:
+        return {}
+    entries = data.get("cases")
+    return entries if isinstance(entries, dict) else {}
+
+
+def _write_index(path: Path | None, entries: dict[str, Any]) -> None:
+    import json
+
+    from kdsupport._version import __version__
+    from kdsupport.errors import KdsupportError
+    from kdsupport.safe_write import write_atomically
+
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, json.dumps({"version": __version__, "cases": entries}))
+    except (OSError, KdsupportError):
+        pass  # a cache that cannot be written only costs time
+
+
 def list_cases(directory: str | Path | None = None) -> list[CaseSummary]:
-    """The curated teaching cases, sorted by id."""
+    """The curated teaching cases, sorted by id.
+
+    Listing needs each case's id, title and number of questions. Parsing and validating 32
+    records takes about half a second, which every page with a case picker would pay at start;
+    so the list is cached in a small JSON file (``var/cache`` in a checkout, else the user's
+    cache folder; ``KDSUPPORT_CACHE_DIR`` to move it, empty to turn it off), keyed by each
+    file's path, size and modification time. Only records that validated are ever cached.
+    """
+    index_path = _index_path()
+    cached = _read_index(index_path)
+    entries: dict[str, Any] = {}
+    missed = False
     out = []
     for path in _case_files(data_dir(directory)):
-        record = _load(path)
-        n = len(record.teaching.questions) if record.teaching else 0
-        out.append(CaseSummary(record.id, record.title or record.id, path, n))
+        st = path.stat()
+        key = str(path.resolve())
+        hit = cached.get(key)
+        if (
+            isinstance(hit, dict)
+            and hit.get("mtime_ns") == st.st_mtime_ns
+            and hit.get("size") == st.st_size
+            and isinstance(hit.get("id"), str)
+            and isinstance(hit.get("title"), str)
+            and isinstance(hit.get("n_questions"), int)
+        ):
+            entry = hit
+        else:
+            missed = True
+            record = _load(path)
+            n = len(record.teaching.questions) if record.teaching else 0
+            entry = {
+                "mtime_ns": st.st_mtime_ns,
+                "size": st.st_size,
+                "id": record.id,
+                "title": record.title or record.id,
+                "n_questions": n,
+            }
+        entries[key] = entry
+        out.append(CaseSummary(entry["id"], entry["title"], path, entry["n_questions"]))
+    if missed:
+        _write_index(index_path, {**cached, **entries})
     return sorted(out, key=lambda c: c.id)
 
 

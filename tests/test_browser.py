@@ -307,3 +307,22 @@ def test_the_instructor_app_needs_its_token_and_exports_to_its_own_folder(chromi
         assert response.status == 404
     finally:
         app.stop()
+
+
+def test_leaving_a_page_shuts_its_kernel_down(chromium, tmp_path):
+    """The page's unload beacon needs Voila's _xsrf cookie; without it every kernel lingered."""
+    app = App(tmp_path)
+    try:
+        page = chromium.new_page()
+        for _ in range(3):
+            page.goto(f"{app.base}/voila/render/00_start_here.ipynb")
+            page.get_by_text("Course map").wait_for(timeout=120_000)
+            assert app.kernels() == 1
+            page.goto("about:blank")  # leaving fires beforeunload, as closing a tab does
+            deadline = time.time() + 15
+            while app.kernels() and time.time() < deadline:
+                time.sleep(0.3)
+            assert app.kernels() == 0
+        assert "403 POST /voila/api/shutdown" not in app.log_path.read_text()
+    finally:
+        app.stop()

@@ -419,3 +419,26 @@ def test_pages_show_words_not_code_names(case_id):
         words = text(html)  # tags and their attributes (tooltips hold the ids) are dropped
         found = _CODE.findall(words)
         assert not found, (case_id, found[:5], words[:300])
+
+
+def test_the_case_list_cache_follows_the_files(tmp_path, monkeypatch):
+    """Listing cases reads a cache keyed by each file's size and time; an edit is seen."""
+    import shutil
+
+    from kdsupport.data import list_cases
+
+    data = tmp_path / "data"
+    (data / "cases").mkdir(parents=True)
+    shutil.copy(CASES / "tr-001.yaml", data / "cases" / "tr-001.yaml")
+    monkeypatch.setenv("KDSUPPORT_CACHE_DIR", str(tmp_path / "cache"))
+    (first,) = list_cases(data)
+    assert (tmp_path / "cache" / "case-index.json").is_file()
+    assert list_cases(data) == [first]
+    path = data / "cases" / "tr-001.yaml"
+    path.write_text(path.read_text().replace(f"title: {first.title}", "title: Edited title"))
+    (second,) = list_cases(data)
+    assert second.title == "Edited title"
+    (tmp_path / "cache" / "case-index.json").write_text("{not json")  # a damaged cache is ignored
+    assert list_cases(data)[0].title == "Edited title"
+    monkeypatch.setenv("KDSUPPORT_CACHE_DIR", "")  # off
+    assert list_cases(data)[0].id == "tr-001"

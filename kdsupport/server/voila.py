@@ -78,12 +78,29 @@ def voila_class(guard: RequestGuard, start_page: str) -> type:
     from jupyter_server.utils import url_path_join
     from tornado.web import RedirectHandler
     from voila.app import Voila
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    class PageHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà is untyped
+        """Voilà's page handler, which also sets the ``_xsrf`` cookie with the page.
+
+        When a tab closes, the page sends a beacon to ``/voila/api/shutdown/<kernel>`` carrying
+        the ``_xsrf`` cookie's value. Voilà never set that cookie, so the shutdown was refused
+        (403) and every closed page left its kernel running until the idle culler, filling the
+        kernel cap. Reading ``xsrf_token`` sets the cookie (same-site, this origin only).
+        """
+
+        async def get(self, path: str | None = None) -> Any:  # noqa: D102
+            self.xsrf_token  # noqa: B018 - the property sets the cookie
+            return await super().get(path)
 
     class GuardedVoila(Voila):  # type: ignore[misc]  # Voilà is untyped
         """Voilà behind the request guard, opening at the app's start page."""
 
         def init_handlers(self) -> list[Any]:  # noqa: D102
-            handlers = super().init_handlers()
+            handlers = [
+                (h[0], PageHandler, *h[2:]) if h[1] is TornadoVoilaHandler else h
+                for h in super().init_handlers()
+            ]
             home = url_path_join(self.server_url, "/voila/render/", start_page)
             root = url_path_join(self.server_url, "/?")
             return [(root, RedirectHandler, {"url": home, "permanent": False}), *handlers]
