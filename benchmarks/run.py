@@ -247,7 +247,9 @@ def time_to_interactive(repeats: int, folder: Path) -> dict[str, float]:
                     except Exception:
                         status = response.status if response else "no response"
                         body = page.inner_text("body")[:300]
-                        raise RuntimeError(f"{path} never became interactive ({status}): {body}")
+                        raise RuntimeError(
+                            f"{path} never became interactive ({status}): {body}"
+                        ) from None
                     times.append(page.evaluate("performance.now()") / 1000)
                     # leave the page as a closing tab does: its unload beacon shuts its kernel
                     page.goto("about:blank")

@@ -145,13 +145,7 @@ def open_regular(
 def read_bytes(path: str | Path, *, limit: int | None = None, what: str | None = None) -> bytes:
     """The bytes of a regular file no larger than ``limit``; anything else is refused.
 
-    See :func:`open_regular` for ``limit`` and ``what``.
-
-    Raises
-    ------
-    InvalidInputError
-        Naming the path, for a missing or unreadable file, a non-regular file or one over the
-        size cap.
+    ``limit``, ``what`` and the errors raised are those of :func:`open_regular`.
     """
     cap = max_record_bytes() if limit is None else limit
     name = str(path)

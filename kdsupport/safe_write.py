@@ -41,6 +41,18 @@ __all__ = [
 ]
 
 
+def _lstat_or_none(path: Path, shown: Path, option: str) -> os.stat_result | None:
+    """``os.lstat(path)``, or None when nothing is there; other failures name ``option``."""
+    from kdsupport.input_gate import os_error_message
+
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InvalidInputError([Problem(option, f"{shown}: {os_error_message(exc)}")]) from None
+
+
 def check_writable_target(path: str | Path, *, option: str = "--out") -> Path:
     """The target as a Path, if it may be (re)written: missing, or a regular file.
 
@@ -53,12 +65,7 @@ def check_writable_target(path: str | Path, *, option: str = "--out") -> Path:
     from kdsupport.input_gate import file_kind, os_error_message
 
     target = Path(path)
-    try:
-        st = os.lstat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise InvalidInputError([Problem(option, f"{target}: {os_error_message(exc)}")]) from None
+    st = _lstat_or_none(target, target, option)
     if st is not None:
         if stat.S_ISLNK(st.st_mode):
             raise InvalidInputError(
@@ -181,12 +188,7 @@ def check_directory_target(
 
     shown = Path(target)
     dest = Path(os.path.abspath(shown))
-    try:
-        st = os.lstat(dest)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise InvalidInputError([Problem(option, f"{shown}: {os_error_message(exc)}")]) from None
+    st = _lstat_or_none(dest, shown, option)
     here = _current_folder()
     if here is not None and (dest == here or dest in here.parents):
         raise InvalidInputError(

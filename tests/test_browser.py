@@ -316,7 +316,8 @@ def test_leaving_a_page_shuts_its_kernel_down(chromium, tmp_path):
         page = chromium.new_page()
         for _ in range(3):
             page.goto(f"{app.base}/voila/render/00_start_here.ipynb")
-            page.get_by_text("Course map").wait_for(timeout=120_000)
+            # a widget drawn means the widget manager is up, and with it the unload handler
+            page.get_by_role("button", name="Show my progress").wait_for(timeout=120_000)
             assert app.kernels() == 1
             page.goto("about:blank")  # leaving fires beforeunload, as closing a tab does
             deadline = time.time() + 15
