@@ -44,14 +44,14 @@ def import_time(repeats: int) -> tuple[float, float]:
     code = "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
     light = statistics.median(float(in_child(code.format(m="kdsupport"))) for _ in range(repeats))
     rules = statistics.median(
-        float(in_child(code.format(m="kdsupport.assess"))) for _ in range(repeats)
+        float(in_child(code.format(m="kdsupport.rules.assess"))) for _ in range(repeats)
     )
     return light, rules
 
 
 def assess_latency(repeats: int) -> tuple[float, float]:
-    from kdsupport.assess import assess
-    from kdsupport.case import load_case
+    from kdsupport.records.case import load_case
+    from kdsupport.rules.assess import assess
 
     case = ROOT / "data" / "synthetic" / "cases" / "tr-001.yaml"
     record = load_case(case)
@@ -73,7 +73,8 @@ def assess_latency(repeats: int) -> tuple[float, float]:
 def make_cohort(n: int, folder: Path) -> Path:
     import numpy as np
 
-    from kdsupport.synthetic import generate_cohort, write_cohort
+    from kdsupport.cohort.generator import generate_cohort
+    from kdsupport.cohort.storage import write_cohort
 
     out = folder / f"cohort-{n}"
     write_cohort(generate_cohort(n, np.random.default_rng(2026)), out, seed=2026, records=False)
@@ -81,7 +82,7 @@ def make_cohort(n: int, folder: Path) -> Path:
 
 
 def screen_time(cohort: Path, workers: int, repeats: int) -> float:
-    from kdsupport.batch import screen_path
+    from kdsupport.batch.screen import screen_path
 
     return median_time(lambda: screen_path(cohort, workers=workers), repeats)
 
@@ -89,8 +90,8 @@ def screen_time(cohort: Path, workers: int, repeats: int) -> float:
 def pandas_read(cohort: Path, repeats: int) -> tuple[float, float]:
     import pandas as pd
 
-    from kdsupport.batch import SCREEN_TABLES
-    from kdsupport.synthetic import TABLES
+    from kdsupport.batch.screen import SCREEN_TABLES
+    from kdsupport.cohort.schema import TABLES
 
     def plain() -> None:
         for name in SCREEN_TABLES:
@@ -105,7 +106,7 @@ def pandas_read(cohort: Path, repeats: int) -> tuple[float, float]:
 
 def peak_rss_mb(cohort: Path) -> float:
     code = (
-        "import resource; from kdsupport.batch import screen_path; "
+        "import resource; from kdsupport.batch.screen import screen_path; "
         f"screen_path({str(cohort)!r}); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
@@ -303,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         print("generating cohorts ...", file=sys.stderr, flush=True)
         import numpy as np
 
-        from kdsupport.synthetic import generate_cohort
+        from kdsupport.cohort.generator import generate_cohort
 
         results["generate_10k_s"] = median_time(
             lambda: generate_cohort(10_000, np.random.default_rng(1)), reps
@@ -363,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = (
         [
             ("import kdsupport", f"{results['import_s']:.3f} s"),
-            ("import kdsupport.assess (rules)", f"{results['import_rules_s']:.3f} s"),
+            ("import kdsupport.rules.assess (rules)", f"{results['import_rules_s']:.3f} s"),
             ("assess one case (validated record)", f"{results['assess_latency_ms']:.2f} ms"),
             (
                 "load + validate + assess one case",

@@ -35,12 +35,12 @@ __all__ = [
 ]
 
 _LAZY = {
-    "load_case": ("kdsupport.case", "load_case"),
-    "validate_case": ("kdsupport.case", "validate_case"),
-    "assess": ("kdsupport.assess", "assess"),
-    "to_text": ("kdsupport.report", "to_text"),
+    "load_case": ("kdsupport.records.case", "load_case"),
+    "validate_case": ("kdsupport.records.case", "validate_case"),
+    "assess": ("kdsupport.rules.assess", "assess"),
+    "to_text": ("kdsupport.render.text", "to_text"),
     "load_knowledge_base": ("kdsupport.knowledge", "load"),
-    "Status": ("kdsupport.result", "Status"),
+    "Status": ("kdsupport.rules.result", "Status"),
     "InvalidInputError": ("kdsupport.errors", "InvalidInputError"),
     "KnowledgeBaseError": ("kdsupport.errors", "KnowledgeBaseError"),
     "KdsupportError": ("kdsupport.errors", "KdsupportError"),

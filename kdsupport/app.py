@@ -110,7 +110,7 @@ def _check_store(location: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Start the app (blocks until stopped with Ctrl-C); returns the exit status."""
-    from kdsupport.escaping import one_line
+    from kdsupport.render.escaping import one_line
     from kdsupport.server.guard import RequestGuard
     from kdsupport.server.voila import voila_class
     from kdsupport.training.attempts import default_store_path

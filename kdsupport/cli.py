@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _say(text: str) -> None:
     """One line on stderr: control characters in paths or messages can never forge a line."""
-    from kdsupport.escaping import one_line
+    from kdsupport.render.escaping import one_line
 
     print(one_line(text), file=sys.stderr)
 
@@ -237,9 +237,9 @@ def _print_invalid(exc: InvalidInputError) -> None:
 
 
 def _cmd_assess(args: argparse.Namespace) -> int:
-    from kdsupport.assess import assess
-    from kdsupport.case import load_case
-    from kdsupport.report import to_text
+    from kdsupport.records.case import load_case
+    from kdsupport.render.text import to_text
+    from kdsupport.rules.assess import assess
 
     record = load_case(args.case)
     result = assess(
@@ -258,7 +258,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from kdsupport.case import load_case
+    from kdsupport.records.case import load_case
 
     status = EXIT_OK
     for path in args.cases:
@@ -273,15 +273,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(_: argparse.Namespace) -> int:
-    from kdsupport.case import case_json_schema
+    from kdsupport.records.case import case_json_schema
 
     sys.stdout.write(json.dumps(case_json_schema(), indent=2) + "\n")
     return EXIT_OK
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from kdsupport.cohort.generate_cli import generate_to_directory
     from kdsupport.errors import Problem
-    from kdsupport.synthetic_cli import generate_to_directory
 
     problems = []
     if args.n < 1:
@@ -302,7 +302,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_conference(args: argparse.Namespace) -> int:
-    from kdsupport.conference import render_conference
+    from kdsupport.render.conference import render_conference
 
     out = render_conference(
         args.case_id,
@@ -316,10 +316,10 @@ def _cmd_conference(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from kdsupport.assess import assess
-    from kdsupport.case import load_case
-    from kdsupport.safe_write import check_writable_target, write_atomically
-    from kdsupport.summary import referral_html, referral_markdown
+    from kdsupport.files.safe_write import check_writable_target, write_atomically
+    from kdsupport.records.case import load_case
+    from kdsupport.render.summary import referral_html, referral_markdown
+    from kdsupport.rules.assess import assess
 
     fmt = args.summary_format
     if fmt is None:
@@ -340,9 +340,9 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 def _cmd_screen(args: argparse.Namespace) -> int:
     import time
 
-    from kdsupport.batch import screen_path
+    from kdsupport.batch.screen import screen_path
     from kdsupport.errors import Problem
-    from kdsupport.safe_write import atomic_writer, check_writable_target
+    from kdsupport.files.safe_write import atomic_writer, check_writable_target
 
     if args.workers < 1:
         raise InvalidInputError([Problem("--workers", f"must be >= 1, got {args.workers}")])
@@ -365,7 +365,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     if problems:
         import csv
 
-        from kdsupport.escaping import spreadsheet_cell
+        from kdsupport.render.escaping import spreadsheet_cell
 
         with atomic_writer(errors, newline="") as fh:
             w = csv.writer(fh)

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from kdsupport.assess import assess
-from kdsupport.case import validate_case
 from kdsupport.knowledge import load
+from kdsupport.records.case import validate_case
+from kdsupport.rules.assess import assess
 
 # Notebook kernels started by the tests (papermill, nbval) inherit this: their attempts go to a
 # throw-away log, never to the user's own.

@@ -27,8 +27,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from kdsupport.case import FORMAT
 from kdsupport.knowledge import load
+from kdsupport.records.case import FORMAT
 
 KB = load()
 DRUGS = KB.drugs.drugs

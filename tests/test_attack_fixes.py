@@ -27,7 +27,7 @@ import pytest
 import yaml
 from conftest import CASES, ROOT, rehash
 
-from kdsupport.batch import screen_path
+from kdsupport.batch.screen import screen_path
 from kdsupport.cli import main
 
 INSTRUCTOR = ROOT / "notebooks" / "instructor"
@@ -231,7 +231,7 @@ def test_concurrent_page_loads_at_the_cap_get_200_or_503(tmp_path):
 
 # ---------------------------------------------------------------- F3 table size and memory
 def test_a_tampered_table_is_refused_after_a_streaming_hash_without_reading_it_whole(cohort):
-    from kdsupport.table_gate import read_cohort_tables
+    from kdsupport.cohort.tables import read_cohort_tables
 
     with (cohort / "tables" / "trials.csv").open("a") as fh:  # 8 MB behind the manifest's back
         fh.write(
@@ -248,8 +248,8 @@ def test_a_tampered_table_is_refused_after_a_streaming_hash_without_reading_it_w
 
 
 def test_a_valid_table_is_parsed_in_bounded_memory(cohort, monkeypatch):
-    import kdsupport.table_gate as tg
-    from kdsupport.table_gate import read_cohort_tables
+    import kdsupport.cohort.tables as tg
+    from kdsupport.cohort.tables import read_cohort_tables
 
     rows = _rows(cohort / "tables" / "trials.csv")
     body = [r for r in rows[1:] if r[0] == "syn-000002"][:1]
@@ -273,12 +273,12 @@ def test_a_valid_table_is_parsed_in_bounded_memory(cohort, monkeypatch):
 
 
 def test_a_table_over_the_cap_is_refused_naming_the_cap_that_applies(cohort, capsys, monkeypatch):
-    import kdsupport.table_gate as tg
+    import kdsupport.cohort.tables as tg
 
     monkeypatch.setattr(tg, "MAX_TABLE_BYTES", 1000)
     code, out, err = run_main(capsys, "screen", str(cohort), "--out", str(cohort / "r.csv"))
     assert code == 2 and out == ""
-    assert "the limit for one table (kdsupport.table_gate.MAX_TABLE_BYTES) is 1,000 bytes" in err
+    assert "the limit for one table (kdsupport.cohort.tables.MAX_TABLE_BYTES) is 1,000 bytes" in err
     assert "KDSUPPORT_MAX_RECORD_BYTES" not in err and "Traceback" not in err
     monkeypatch.setattr(tg, "MAX_TABLE_BYTES", 10**9)
     monkeypatch.setattr(tg, "MAX_TABLES_BYTES", 5000)
@@ -288,7 +288,7 @@ def test_a_table_over_the_cap_is_refused_naming_the_cap_that_applies(cohort, cap
 
 # ---------------------------------------------------------------- F4 per-record list caps
 def test_more_trials_than_a_record_allows_are_reported_and_the_others_screened(cohort):
-    from kdsupport.case import LIMITS
+    from kdsupport.records.case import LIMITS
 
     path = cohort / "tables" / "trials.csv"
     rows = _rows(path)
@@ -381,7 +381,7 @@ def test_a_write_failure_in_generate_is_one_clean_line(tmp_path):
 
 
 def test_a_full_disk_in_generate_keeps_the_old_cohort(tmp_path, capsys, monkeypatch):
-    import kdsupport.synthetic as syn
+    import kdsupport.cohort.storage as storage
 
     out = tmp_path / "gen"
     args = ("generate", "--n", "5", "--seed", "1", "--quiet", "--out", str(out))
@@ -391,7 +391,7 @@ def test_a_full_disk_in_generate_keeps_the_old_cohort(tmp_path, capsys, monkeypa
     def full(*a, **kw):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(syn, "write_cohort", full)
+    monkeypatch.setattr(storage, "write_cohort", full)
     code, _, err = run_main(capsys, *args)
     assert code != 0 and "No space left on device; any previous file is unchanged" in err
     assert "internal error" not in err
@@ -401,8 +401,8 @@ def test_a_full_disk_in_generate_keeps_the_old_cohort(tmp_path, capsys, monkeypa
 
 # ---------------------------------------------------------------- F5 generate's memory
 def test_generate_n_is_capped_where_the_cohort_fits_in_memory(tmp_path, capsys, monkeypatch):
-    import kdsupport.synthetic as syn
-    from kdsupport.synthetic_cli import MAX_PATIENTS
+    import kdsupport.cohort.generator as syn
+    from kdsupport.cohort.generate_cli import MAX_PATIENTS
 
     def never(*a, **kw):
         raise AssertionError("a cohort over the cap must not be drawn")
@@ -416,7 +416,8 @@ def test_generate_n_is_capped_where_the_cohort_fits_in_memory(tmp_path, capsys, 
 
 
 def test_records_are_built_in_chunks_with_the_same_result():
-    from kdsupport.synthetic import generate_cohort, records_from_tables
+    from kdsupport.cohort.generator import generate_cohort
+    from kdsupport.cohort.records import records_from_tables
 
     tables = generate_cohort(23, np.random.default_rng(3))
     whole = list(records_from_tables(tables, chunk=10**6))
@@ -433,9 +434,9 @@ def _many_sessions_case(folder: Path, n: int) -> None:
 
 
 def test_the_sessions_section_draws_a_bounded_number_of_sessions(tmp_path):
-    from kdsupport.assess import assess
-    from kdsupport.case import load_case
-    from kdsupport.conference import MAX_SESSION_FIGURES, sessions_section_html
+    from kdsupport.records.case import load_case
+    from kdsupport.render.conference import MAX_SESSION_FIGURES, sessions_section_html
+    from kdsupport.rules.assess import assess
 
     _many_sessions_case(tmp_path, MAX_SESSION_FIGURES + 6)
     record = load_case(tmp_path / "cases" / "tr-001.yaml")
@@ -449,7 +450,7 @@ def test_the_sessions_section_draws_a_bounded_number_of_sessions(tmp_path):
 def test_a_relative_data_dir_is_resolved_against_the_callers_folder(tmp_path, monkeypatch):
     import papermill
 
-    from kdsupport.conference import render_conference
+    from kdsupport.render.conference import render_conference
 
     (tmp_path / "d0" / "cases").mkdir(parents=True)
     shutil.copy(CASES / "tr-001.yaml", tmp_path / "d0" / "cases")
@@ -513,7 +514,7 @@ def test_an_unreadable_table_is_one_line_and_no_patient_is_screened(cohort):
 
 # ---------------------------------------------------------------- F14 manifest limit
 def test_an_oversized_manifest_names_its_own_limit(cohort, capsys, monkeypatch):
-    import kdsupport.table_gate as tg
+    import kdsupport.cohort.tables as tg
 
     monkeypatch.setattr(tg, "MAX_MANIFEST_BYTES", 100)
     code, _, err = run_main(capsys, "screen", str(cohort), "--out", str(cohort / "r.csv"))

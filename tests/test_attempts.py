@@ -153,7 +153,9 @@ def test_servers_opening_one_new_log_at_once_all_succeed(tmp_path):
         f"s = SQLiteAttemptStore({str(path)!r}); s.check(); print('ok')\n"
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(6)
     ]
     outs = [p.communicate(timeout=60) for p in procs]

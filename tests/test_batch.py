@@ -15,17 +15,18 @@ from conftest import CASES, ROOT, rehash
 from hypothesis import HealthCheck, given, settings
 from strategies import valid_records
 
-from kdsupport.assess import assess
-from kdsupport.batch import (
+from kdsupport.batch.screen import (
     SCREEN_COLUMNS,
     screen_path,
     screen_row,
     screen_tables,
     tables_from_records,
 )
-from kdsupport.case import load_case, validate_case
-from kdsupport.data import load_cohort
-from kdsupport.synthetic import generate_cohort, records_from_tables
+from kdsupport.cohort.generator import generate_cohort
+from kdsupport.cohort.records import records_from_tables
+from kdsupport.cohort.storage import load_cohort
+from kdsupport.records.case import load_case, validate_case
+from kdsupport.rules.assess import assess
 
 COHORT = ROOT / "data" / "synthetic" / "cohort"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from kdsupport.data import load_case_by_id
+from kdsupport.records.bundled import load_case_by_id
 from kdsupport.training.attempts import SQLiteAttemptStore
 
 CHROMIUM = os.environ.get("KDSUPPORT_CHROMIUM", "/usr/bin/chromium")

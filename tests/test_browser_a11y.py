@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from test_browser import CHROMIUM, CHROMIUM_ARGS, App
 
-from kdsupport.data import load_case_by_id
+from kdsupport.records.bundled import load_case_by_id
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 COURSE = [
@@ -152,7 +152,10 @@ def test_a_whole_case_with_the_keyboard_only(apps, browser):
         feedback = active(page)["text"]
         assert "Correct" in feedback, (q.id, feedback)
         # Next follows the feedback in Tab order
-        tab_until(page, "e.tagName === 'BUTTON' && /^(Next question|See the summary)$/.test(e.textContent.trim())")
+        tab_until(
+            page,
+            "e.tagName === 'BUTTON' && /^(Next question|See the summary)$/.test(e.textContent.trim())",
+        )
         page.keyboard.press("Enter")
         if i + 1 < len(questions):
             page.wait_for_function(
@@ -292,7 +295,9 @@ def test_every_page_reflows_without_horizontal_scrolling(apps, browser, width):
         if scroll > width + 1:
             wide[url] = scroll
         # and the content uses the width it has (it once collapsed to 100 px)
-        used = page.evaluate("document.getElementById('rendered_cells').getBoundingClientRect().width")
+        used = page.evaluate(
+            "document.getElementById('rendered_cells').getBoundingClientRect().width"
+        )
         assert used >= width - 40, (url, used)
         # the trainee id box is on screen, whole
         box = page.locator(".kd-trainee-id input")

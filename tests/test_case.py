@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import make_record, trial
 
-from kdsupport.case import case_json_schema, load_case, validate_case
 from kdsupport.errors import InvalidInputError
+from kdsupport.records.case import case_json_schema, load_case, validate_case
 
 
 def problems(rec) -> list[str]:

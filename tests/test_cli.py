@@ -118,7 +118,10 @@ def test_text_worksheet(case):
 
 def test_text_names_threshold_source_and_verification():
     out = kdsupport("assess", str(CASES / "tr-004.yaml"), "--format", "text").stdout
-    assert "weeks at that dose not recorded; the US label (MGH-ATRQ) definition needs >= 6 weeks" in out
+    assert (
+        "weeks at that dose not recorded; the US label (MGH-ATRQ) definition needs >= 6 weeks"
+        in out
+    )
     assert "janssen_atrq_nonresponse: UNVERIFIED" in out
     assert "- trials[1].weeks  -> needed for trd" in out
     assert "NOT ASSESSED (warning item): Interstitial or ulcerative cystitis" in out

@@ -9,9 +9,9 @@ import sys
 import pytest
 from conftest import CASES, ROOT
 
-from kdsupport.assess import assess
-from kdsupport.case import load_case
-from kdsupport.conference import render_conference
+from kdsupport.records.case import load_case
+from kdsupport.render.conference import render_conference
+from kdsupport.rules.assess import assess
 
 CASE_IDS = sorted(p.stem for p in CASES.glob("*.yaml"))
 

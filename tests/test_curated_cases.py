@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from conftest import CASES
 
-from kdsupport.assess import assess
-from kdsupport.case import load_case
-from kdsupport.data import list_cases, load_case_by_id
 from kdsupport.errors import InvalidInputError
+from kdsupport.records.bundled import list_cases, load_case_by_id
+from kdsupport.records.case import load_case
+from kdsupport.rules.assess import assess
 from kdsupport.training.answers import answer_for
 from kdsupport.training.coverage import branches_of, required_branches
 

@@ -23,12 +23,12 @@ import pytest
 import yaml
 from conftest import CASES, ROOT, make_record, rehash
 
-from kdsupport.assess import assess
-from kdsupport.batch import screen_path
-from kdsupport.case import load_case, validate_case
+from kdsupport.batch.screen import screen_path
 from kdsupport.cli import main
 from kdsupport.errors import AttemptStoreError, InvalidInputError, OutputError
-from kdsupport.safe_write import atomic_writer, write_atomically
+from kdsupport.files.safe_write import atomic_writer, write_atomically
+from kdsupport.records.case import load_case, validate_case
+from kdsupport.rules.assess import assess
 from kdsupport.training.attempts import Attempt, AttemptRecorder, SQLiteAttemptStore
 
 COHORT = ROOT / "data" / "synthetic" / "cohort"
@@ -327,7 +327,7 @@ def test_outputs_never_replace_devices_fifos_links_or_folders(tmp_path, capsys):
 def test_summary_out_replaces_the_old_file_whole(tmp_path, capsys, monkeypatch):
     out = tmp_path / "referral.md"
     out.write_text("the old summary")
-    import kdsupport.safe_write as sw
+    import kdsupport.files.safe_write as sw
 
     def full_disk(src, dst):
         raise OSError(28, "No space left on device")
@@ -571,7 +571,7 @@ def hostile_case_dir(tmp_path):
 def test_conference_renders_a_case_that_mentions_links_and_markup_as_text(
     hostile_case_dir, tmp_path
 ):
-    from kdsupport.escaping import find_active_markup
+    from kdsupport.render.escaping import find_active_markup
 
     out = tmp_path / "report.html"
     proc = cli(

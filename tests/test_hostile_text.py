@@ -23,19 +23,19 @@ from conftest import CASES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kdsupport import report_html as H
-from kdsupport.assess import assess
-from kdsupport.case import load_case, validate_case
-from kdsupport.conference import discussion_html
-from kdsupport.escaping import (
+from kdsupport.records.case import load_case, validate_case
+from kdsupport.render import html as H
+from kdsupport.render.conference import discussion_html
+from kdsupport.render.escaping import (
     find_active_markup,
     markdown_code,
     markdown_text,
     one_line,
     plot_label,
 )
-from kdsupport.report import to_text
-from kdsupport.summary import referral_html, referral_markdown
+from kdsupport.render.summary import referral_html, referral_markdown
+from kdsupport.render.text import to_text
+from kdsupport.rules.assess import assess
 from kdsupport.training.grading import grade
 
 FRAGMENTS = [
@@ -192,7 +192,7 @@ def test_trainee_ids_are_plain_text_in_plots(ids):
     import pandas as pd
     from matplotlib.text import Text
 
-    from kdsupport.plots import attempts_by_question_figure, attempts_by_trainee_figure
+    from kdsupport.render.plots import attempts_by_question_figure, attempts_by_trainee_figure
 
     n = len(ids)
     by_trainee = pd.DataFrame(

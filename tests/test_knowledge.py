@@ -378,7 +378,7 @@ def test_new_thresholds_are_sourced_and_site_defaults_are_assumptions(kb):
 
 
 def test_screening_items_match_the_case_record_fields(kb):
-    from kdsupport.case import Patient, Screening
+    from kdsupport.records.case import Patient, Screening
 
     for name, item in kb.screening.items.items():
         head, _, field = item.field.partition(".")

@@ -33,11 +33,11 @@ from strategies import (
     valid_records,
 )
 
-from kdsupport.assess import assess
-from kdsupport.case import validate_case
 from kdsupport.cli import main
 from kdsupport.errors import InvalidInputError
-from kdsupport.report import to_text
+from kdsupport.records.case import validate_case
+from kdsupport.render.text import to_text
+from kdsupport.rules.assess import assess
 
 SETTINGS = dict(
     deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -301,7 +301,7 @@ def test_a_present_contraindication_item_always_gives_contraindicated(rec, data)
 @settings(max_examples=80, **SETTINGS)
 @given(rec=valid_records())
 def test_a_met_finding_never_renders_in_the_success_style(rec):
-    from kdsupport import report_html as H
+    from kdsupport.render import html as H
 
     a = assess(validate_case(rec))
     text = to_text(a, record=validate_case(rec))

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from kdsupport.result import (
+from kdsupport.rules.result import (
     Reason,
     RuleResult,
     ScoreResult,

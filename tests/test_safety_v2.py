@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from conftest import NO_RISK, make_record, run
 
-from kdsupport.assess import assess
-from kdsupport.case import validate_case
+from kdsupport.records.case import validate_case
+from kdsupport.rules.assess import assess
 
 
 def status(rec, **kw):

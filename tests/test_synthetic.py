@@ -11,18 +11,13 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from kdsupport.assess import assess
-from kdsupport.case import validate_case
-from kdsupport.data import load_cohort
-from kdsupport.synthetic import (
-    TABLES,
-    generate_cohort,
-    read_tables,
-    records_from_tables,
-    summarise,
-    write_cohort,
-)
-from kdsupport.synthetic_cli import check_ranges
+from kdsupport.cohort.generate_cli import check_ranges
+from kdsupport.cohort.generator import generate_cohort, summarise
+from kdsupport.cohort.records import records_from_tables
+from kdsupport.cohort.schema import TABLES
+from kdsupport.cohort.storage import load_cohort, read_tables, write_cohort
+from kdsupport.records.case import validate_case
+from kdsupport.rules.assess import assess
 
 COHORT = ROOT / "data" / "synthetic" / "cohort"
 

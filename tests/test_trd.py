@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import make_record, run, trial
 
-from kdsupport.case import validate_case
-from kdsupport.trd import evaluate_trd
+from kdsupport.records.case import validate_case
+from kdsupport.rules.trd import evaluate_trd
 
 
 def trd(rec, definition=None):

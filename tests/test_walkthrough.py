@@ -11,9 +11,9 @@ from html import unescape
 import pytest
 from conftest import CASES
 
-from kdsupport.assess import assess
-from kdsupport.case_chart import SECTIONS, section_html, section_of_field, sections_for_rule
-from kdsupport.data import list_cases, load_case_by_id
+from kdsupport.records.bundled import list_cases, load_case_by_id
+from kdsupport.render.case_chart import SECTIONS, section_html, section_of_field, sections_for_rule
+from kdsupport.rules.assess import assess
 from kdsupport.training.attempts import SQLiteAttemptStore
 from kdsupport.training.grading import reasons_for_rule
 from kdsupport.widgets import build_case_walkthrough, build_claim_quiz, build_course_home
@@ -218,7 +218,10 @@ def test_the_chart_shows_every_recorded_number_and_word(case_id):
         assert part is not None, path
         shown = f"{value:g}" if isinstance(value, float) else str(value)
         if path.endswith(".primary"):
-            shown = {"mdd": "major depressive disorder", "bipolar_depression": "bipolar depression"}.get(value, value)
+            shown = {
+                "mdd": "major depressive disorder",
+                "bipolar_depression": "bipolar depression",
+            }.get(value, value)
         if path.endswith(("instrument", "modality", "stopped_early_for", ".when")):
             continue  # shown by title or in words (checked below)
         assert shown in html[part], (case_id, path, value)
@@ -244,14 +247,19 @@ def test_tr_011_chart_shows_the_session_vitals_its_questions_ask_about():
     w = walkthrough("tr-011", store=None, figures="now")
     sessions = w.contents["sessions"].value
     for s in w.record.sessions:
-        assert f"Session {s.number}: vital signs" in sessions or "Vital signs during session" in sessions
+        assert (
+            f"Session {s.number}: vital signs" in sessions
+            or "Vital signs during session" in sessions
+        )
     assert "170" in text(sessions) and "96" in text(sessions)  # session 1, minute 40
     assert "Vital signs during session 3: not recorded" in text(sessions)
     assert sessions.count("data:image/png;base64,") == len(w.record.sessions)
     # question 1 is about the sessions: that part is highlighted and named
     assert "kd-current" in w.parts["sessions"]._dom_classes
     assert "Question 1 is about this part" in w.markers["sessions"].value
-    assert w.card.question["about"] == [{"anchor": "kd-chart-sessions", "title": "Treatment sessions"}]
+    assert w.card.question["about"] == [
+        {"anchor": "kd-chart-sessions", "title": "Treatment sessions"}
+    ]
     assert "kd-current" not in w.parts["trials"]._dom_classes
 
 
@@ -286,14 +294,21 @@ def test_the_chart_gives_no_conclusion_away(case_id):
         "".join(c.value for k, c in w.contents.items() if k != "presentation")
         + (w.record.title or "")
     )
-    for word in ("contraindicat", "not recommended", "HAPPENED", "not met", "FINDING", "adequate trial"):
+    for word in (
+        "contraindicat",
+        "not recommended",
+        "HAPPENED",
+        "not met",
+        "FINDING",
+        "adequate trial",
+    ):
         assert word not in data, word
 
 
 def test_the_session_figure_in_the_chart_has_no_thresholds_or_findings():
     from matplotlib.text import Text
 
-    from kdsupport.plots import session_vitals_figure
+    from kdsupport.render.plots import session_vitals_figure
 
     record = load_case_by_id("tr-029")  # SpO2 88 and MOAA/S 0
     s = record.sessions[-1]
@@ -313,7 +328,9 @@ def test_home_page_and_walkthrough_count_the_same_first_answers(store):
     w.card.restart_request = {"n": 1}
     w.submit(right_answer(w.question))  # practice: the first (wrong) answer counts
     home = build_course_home(trainee_id="t9", store=store)
-    row = re.search(r"tr-001</a></th><td>[^<]*</td><td>(\d+) of (\d+)</td><td>(\d+)</td>", home.progress.value)
+    row = re.search(
+        r"tr-001</a></th><td>[^<]*</td><td>(\d+) of (\d+)</td><td>(\d+)</td>", home.progress.value
+    )
     assert row and row.group(1) == "1" and row.group(3) == "0"
     assert "0 of 1 first answers correct" in w.score.value
     assert "first answer to each question is your score" in home.progress.value
@@ -398,7 +415,7 @@ _CODE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\[[a-z0-9_, ']+\]|\b(?:True|F
 @pytest.mark.parametrize("case_id", CURATED)
 def test_pages_show_words_not_code_names(case_id):
     """No snake_case code, Python repr or bare source id in anything a trainee reads."""
-    from kdsupport import report_html as H
+    from kdsupport.render import html as H
     from kdsupport.training.grading import grade
 
     record = load_case_by_id(case_id)
@@ -425,7 +442,7 @@ def test_the_case_list_cache_follows_the_files(tmp_path, monkeypatch):
     """Listing cases reads a cache keyed by each file's size and time; an edit is seen."""
     import shutil
 
-    from kdsupport.data import list_cases
+    from kdsupport.records.bundled import list_cases
 
     data = tmp_path / "data"
     (data / "cases").mkdir(parents=True)

@@ -7,7 +7,7 @@ import csv
 import ipywidgets as W
 import pytest
 
-from kdsupport.data import load_case_by_id
+from kdsupport.records.bundled import load_case_by_id
 from kdsupport.training.attempts import SQLiteAttemptStore
 from kdsupport.widgets import (
     build_instructor_dashboard,

@@ -900,8 +900,8 @@ def source_refs_in(model: Any) -> list[SourceRef]:
 
 # ------------------------------------------------------------------ loading
 def parse_yaml(text: str) -> Any:
-    """Parse knowledge-base YAML with the strict resolver of :mod:`kdsupport.input_gate`."""
-    from kdsupport.input_gate import parse_yaml as strict
+    """Parse knowledge-base YAML with the strict resolver of :mod:`kdsupport.files.input_gate`."""
+    from kdsupport.files.input_gate import parse_yaml as strict
 
     return strict(text)
 

@@ -3,7 +3,7 @@
 A question names an ``answer_rule``: either a path into the assessment JSON
 (``trd.status``, ``staging.msm.score``, ``sessions[1].checks.observed_2h``) or one of the
 derived rules below (``trd.adequate_trials``, ``modalities.contraindicated`` ...). The answer is
-always computed from :func:`kdsupport.assess.assess`, so an answer key can never drift from
+always computed from :func:`kdsupport.rules.assess.assess`, so an answer key can never drift from
 the rules. Yes/no results are given as ``"yes"`` / ``"no"`` / ``"unknown"``.
 
 For training with synthetic patients; not a medical device.

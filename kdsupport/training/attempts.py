@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.errors import AttemptStoreError, InvalidInputError, Problem
-from kdsupport.safe_write import write_atomically
+from kdsupport.files.safe_write import write_atomically
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -125,14 +125,14 @@ class AttemptStore(abc.ABC):
     def export_csv(self, path: str | Path) -> Path:
         """Write every attempt to a CSV file for the instructor; return its path.
 
-        The file is written atomically (:mod:`kdsupport.safe_write`), and text cells that a
+        The file is written atomically (:mod:`kdsupport.files.safe_write`), and text cells that a
         spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) are prefixed with ``'``.
         """
         return write_atomically(path, self.to_csv_text(), option="export")
 
     def to_csv_text(self) -> str:
         """Every attempt as CSV text (one header row, one row per answer)."""
-        from kdsupport.escaping import spreadsheet_cell
+        from kdsupport.render.escaping import spreadsheet_cell
 
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

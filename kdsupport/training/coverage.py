@@ -32,7 +32,7 @@ _TRIAL_CODES = {
 
 
 def branches_of(a: dict[str, Any]) -> set[str]:
-    """Branch labels reached by one assessment (JSON of :func:`kdsupport.assess.assess`)."""
+    """Branch labels reached by one assessment (JSON of :func:`kdsupport.rules.assess.assess`)."""
     out = {f"trd.{a['trd']['status']}"}
     for t in a["trd"]["trials"]:
         for d in t["details"]:

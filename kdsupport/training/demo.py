@@ -24,8 +24,8 @@ def add_demo_attempts(store: Any, n_trainees: int, *, seed: int = 0, data_dir: A
     import numpy as np
 
     from kdsupport._version import __version__
-    from kdsupport.data import list_cases, load_case_by_id
     from kdsupport.knowledge import load
+    from kdsupport.records.bundled import list_cases, load_case_by_id
     from kdsupport.training.attempts import Attempt, open_store
 
     if isinstance(store, str):

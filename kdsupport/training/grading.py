@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kdsupport.training.answers import answer_for
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord, Question
+    from kdsupport.records.case import CaseRecord, Question
 
 __all__ = ["Feedback", "grade", "normalise_answer", "reasons_for_rule", "option_label"]
 
@@ -68,7 +68,7 @@ def _matches(question: Question, given: Any, expected: Any) -> bool:
 
 def reasons_for_rule(assessment: dict[str, Any], rule: str) -> list[dict[str, Any]]:
     """The rule's own reasons behind the value a question asks about."""
-    from kdsupport.wording import check_title, modality_label
+    from kdsupport.knowledge.wording import check_title, modality_label
 
     a = assessment
     head = rule.split(".")[0].split("[")[0]
@@ -140,7 +140,7 @@ def grade(
     record: CaseRecord, question: Question, given: Any, *, assessment: dict[str, Any] | None = None
 ) -> Feedback:
     """Check ``given`` against the rules' answer to ``question`` on ``record``."""
-    from kdsupport.assess import assess
+    from kdsupport.rules.assess import assess
 
     opts = question.rule_options or {}
     a = assessment or assess(

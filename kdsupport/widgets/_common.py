@@ -30,7 +30,7 @@ def case_picker(
     case_id: str | None, *, data_dir: Any = None, only: Any = None, description: str = "Case"
 ) -> W.Dropdown:
     """A dropdown of curated cases (optionally filtered by a predicate on the record)."""
-    from kdsupport.data import list_cases, load_case_by_id
+    from kdsupport.records.bundled import list_cases, load_case_by_id
 
     options = []
     for c in list_cases(data_dir):

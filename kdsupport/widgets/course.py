@@ -9,7 +9,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from kdsupport import report_html as H
+from kdsupport.render import html as H
 from kdsupport.widgets._common import LABEL
 
 __all__ = ["COURSE", "build_course_home", "build_course_nav", "course_nav_html", "page_href"]
@@ -104,7 +104,7 @@ def _course_map_html(trainee_id: str) -> str:
 
 
 def _progress_html(store: Any, trainee_id: str, data_dir: Any) -> str:
-    from kdsupport.data import list_cases
+    from kdsupport.records.bundled import list_cases
     from kdsupport.training.scoring import RETAKE_RULE, case_progress
 
     trainee = trainee_id.strip()

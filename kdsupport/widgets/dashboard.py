@@ -1,7 +1,7 @@
 """The instructor dashboard (notebook 08).
 
 Attempts by trainee and by question, the hardest questions, and a CSV export. Wiring only;
-figures from :mod:`kdsupport.plots`.
+figures from :mod:`kdsupport.render.plots`.
 
 For training with synthetic patients; not a medical device.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import ipywidgets as W
 
-from kdsupport import report_html as H
 from kdsupport.errors import KdsupportError
+from kdsupport.render import html as H
 
 __all__ = ["build_instructor_dashboard", "dashboard_tables"]
 
@@ -74,7 +74,7 @@ def build_instructor_dashboard(
     """
     import base64
 
-    from kdsupport.plots import attempts_by_question_figure, attempts_by_trainee_figure
+    from kdsupport.render.plots import attempts_by_question_figure, attempts_by_trainee_figure
     from kdsupport.training.attempts import default_export_dir, open_store
 
     if isinstance(store, str):

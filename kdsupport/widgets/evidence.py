@@ -12,7 +12,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from kdsupport import report_html as H
+from kdsupport.render import html as H
 from kdsupport.widgets._common import LABEL
 from kdsupport.widgets.question_card import QuestionCard
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import ipywidgets as W
 
-from kdsupport import report_html as H
+from kdsupport.knowledge.wording import modality_label
+from kdsupport.render import html as H
 from kdsupport.widgets._common import LABEL, case_picker
-from kdsupport.wording import modality_label
 
 __all__ = ["build_session_monitor", "checks_explained_html"]
 
@@ -21,7 +21,7 @@ __all__ = ["build_session_monitor", "checks_explained_html"]
 def checks_explained_html() -> str:
     """What each monitoring check means, with its sources (from the knowledge base)."""
     from kdsupport.knowledge import load, source_refs_in
-    from kdsupport.wording import modality_label
+    from kdsupport.knowledge.wording import modality_label
 
     kb = load()
     sm = kb.vitals.session_monitoring
@@ -46,9 +46,9 @@ def build_session_monitor(
     case_id: str | None = None, *, session: int = 1, data_dir: Any = None
 ) -> W.VBox:
     """A case and session picker above the session's vitals figure and its checks."""
-    from kdsupport.assess import assess
-    from kdsupport.data import load_case_by_id
-    from kdsupport.plots import session_vitals_figure
+    from kdsupport.records.bundled import load_case_by_id
+    from kdsupport.render.plots import session_vitals_figure
+    from kdsupport.rules.assess import assess
 
     picker = case_picker(case_id, data_dir=data_dir, only=lambda r: bool(r.sessions))
     sess = W.Dropdown(description="Session", style=LABEL)

@@ -7,7 +7,7 @@
 // - the form submits with Enter (a number) or the "Check answer" button; an empty or unreadable
 //   answer is never sent: a polite live region says what is missing;
 // - after "Check answer" focus moves to the feedback, and "Next question" follows it in Tab order.
-// Python sends HTML it has escaped and checked for active markup (kdsupport.escaping); no text
+// Python sends HTML it has escaped and checked for active markup (kdsupport.render.escaping); no text
 // from the model is ever inserted as HTML except feedback_html and summary_html.
 
 function h(tag, props = {}, ...kids) {

@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from kdsupport import report_html as H
+from kdsupport.render import html as H
 from kdsupport.widgets._common import LABEL, case_picker, tri_dropdown
 
 __all__ = ["SafetyExplorer", "build_safety_explorer"]
@@ -118,7 +118,7 @@ class SafetyExplorer(W.VBox):
 
     def load(self, case_id: str) -> None:
         """Fill the controls from a curated case."""
-        from kdsupport.data import load_case_by_id
+        from kdsupport.records.bundled import load_case_by_id
 
         self.record = load_case_by_id(case_id, self.data_dir).model_dump(
             by_alias=True, exclude_none=False
@@ -184,9 +184,9 @@ class SafetyExplorer(W.VBox):
         """Recompute every status from the edited copy."""
         if self._loading:
             return
-        from kdsupport.assess import assess
-        from kdsupport.case import validate_case
         from kdsupport.errors import InvalidInputError
+        from kdsupport.records.case import validate_case
+        from kdsupport.rules.assess import assess
 
         rec, problems = self._edited()
         if rec is not None:

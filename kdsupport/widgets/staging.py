@@ -9,7 +9,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from kdsupport import report_html as H
+from kdsupport.render import html as H
 from kdsupport.widgets._common import case_picker, definition_picker
 
 __all__ = ["build_staging_comparison"]
@@ -19,8 +19,8 @@ def build_staging_comparison(
     case_id: str | None = None, *, definition: str | None = None, data_dir: Any = None
 ) -> W.VBox:
     """A case picker and a definition picker above the three staging models side by side."""
-    from kdsupport.assess import assess
-    from kdsupport.data import load_case_by_id
+    from kdsupport.records.bundled import load_case_by_id
+    from kdsupport.rules.assess import assess
 
     picker = case_picker(case_id, data_dir=data_dir, only=lambda r: bool(r.trials))
     defn = definition_picker(definition)

@@ -1,8 +1,8 @@
 """Interactive trial-history builder (notebook 01).
 
 The trainee edits a medication history row by row; after every change the history is turned
-into a case record, validated and judged by :func:`kdsupport.trd.evaluate_trd` under the chosen
-definition, and the three-valued verdict with its basis is shown. An empty field is *not
+into a case record, validated and judged by :func:`kdsupport.rules.trd.evaluate_trd` under the
+chosen definition, and the three-valued verdict with its basis is shown. An empty field is *not
 recorded* (unknown), never zero. Wiring only.
 
 For training with synthetic patients; not a medical device.
@@ -14,7 +14,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from kdsupport import report_html as H
+from kdsupport.render import html as H
 from kdsupport.widgets._common import LABEL, definition_picker
 
 __all__ = ["TrialHistoryBuilder", "build_trial_history_builder"]
@@ -215,9 +215,9 @@ class TrialHistoryBuilder(W.VBox):
 
     def update(self) -> None:
         """Re-judge the history and show the verdict."""
-        from kdsupport.assess import assess
-        from kdsupport.case import validate_case
         from kdsupport.errors import InvalidInputError
+        from kdsupport.records.case import validate_case
+        from kdsupport.rules.assess import assess
 
         rec, problems = self.record()
         if rec is not None:
@@ -242,7 +242,7 @@ def build_trial_history_builder(
     trials: list[dict[str, Any]] = []
     primary: str | None = "mdd"
     if case_id:
-        from kdsupport.data import load_case_by_id
+        from kdsupport.records.bundled import load_case_by_id
 
         record = load_case_by_id(case_id, data_dir)
         trials = [t.model_dump() for t in record.trials or ()]

@@ -1,7 +1,7 @@
 """The case walkthrough: the case chart beside the questions, one at a time, with feedback.
 
 Layout: the question card (:class:`QuestionCard`, an anywidget whose front end is
-``question_card.js``) sits beside the case chart (:mod:`kdsupport.case_chart`): patient and
+``question_card.js``) sits beside the case chart (:mod:`kdsupport.render.case_chart`): patient and
 diagnosis, treatment history, screening answers, pre-dose vitals, rating scales and every
 session as tables and a figure. Each question names the parts of the chart it is about; those
 parts are highlighted and linked. The chart shows what was recorded, never what the rules
@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
-from kdsupport import report_html as H
-from kdsupport.case_chart import SECTIONS, anchor, section_html, sections_for_rule
+from kdsupport.render import html as H
+from kdsupport.render.case_chart import SECTIONS, anchor, section_html, sections_for_rule
 from kdsupport.widgets.question_card import QuestionCard
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord, Question
+    from kdsupport.records.case import CaseRecord, Question
     from kdsupport.training.attempts import AttemptStore
     from kdsupport.training.grading import Feedback
 
@@ -39,7 +39,7 @@ _LABEL = {"description_width": "initial"}
 
 def unknown_case_html(case_id: str, data_dir: Any = None) -> str:
     """A friendly page for a case id that is not a curated case: the cases there are."""
-    from kdsupport.data import list_cases
+    from kdsupport.records.bundled import list_cases
 
     items = "".join(
         f"<li><a href='05_case_walkthrough.ipynb?case_id={H.esc(c.id)}'>{H.esc(c.id)}</a>: "
@@ -66,7 +66,7 @@ class CaseWalkthrough(W.VBox):
         data_dir: Any = None,
         figures: str = "background",
     ):
-        from kdsupport.data import list_cases
+        from kdsupport.records.bundled import list_cases
         from kdsupport.training.attempts import AttemptRecorder
         from kdsupport.training.scoring import RETAKE_RULE
 
@@ -165,7 +165,7 @@ class CaseWalkthrough(W.VBox):
 
     def load(self, case_id: str) -> None:
         """Open a case: draw its chart and show its first question."""
-        from kdsupport.data import load_case_by_id
+        from kdsupport.records.bundled import load_case_by_id
 
         self.unknown.value = ""
         self.body.layout.display = None
@@ -241,7 +241,7 @@ class CaseWalkthrough(W.VBox):
 
     def _draw_figures(self, record: CaseRecord) -> None:
         """Draw each session's figure (data only) and put it into the chart."""
-        from kdsupport.case_chart import session_figure_html
+        from kdsupport.render.case_chart import session_figure_html
 
         figures: dict[int, str] = {}
         for s in record.sessions or ():
@@ -446,7 +446,7 @@ class CaseWalkthrough(W.VBox):
             self.index += 1
             self._show_question(focus=True)
             return
-        from kdsupport.assess import assess
+        from kdsupport.rules.assess import assess
 
         with self.card.hold_sync():
             self.card.summary_html = H.summary_html(self.record, self.answered, assess(self.record))

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.knowledge import SEVERITIES
-from kdsupport.result import Reason, Status, all_of, any_of, compare
+from kdsupport.rules.result import Reason, Status, all_of, any_of, compare
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord
     from kdsupport.knowledge import KnowledgeBase, ModalityItem, ScreeningItem
+    from kdsupport.records.case import CaseRecord
 
 __all__ = [
     "Finding",

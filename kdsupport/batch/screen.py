@@ -2,7 +2,7 @@
 
 Two paths give the same rows:
 
-* :func:`screen_row` takes one full assessment (:func:`kdsupport.assess.assess`); it is the
+* :func:`screen_row` takes one full assessment (:func:`kdsupport.rules.assess.assess`); it is the
   reference, used for directories of case records.
 * :func:`screen_tables` evaluates the same rules column-wise on the tidy tables of a cohort
   (numpy, three-valued codes 1 = met, 0 = not met, -1 = unknown). Every threshold, band, point
@@ -10,7 +10,7 @@ Two paths give the same rows:
   identical rows on generated cohorts, on every curated case and on random records.
 
 Tables cannot say "not recorded" about a whole list: a patient without trial rows has an
-empty trial history, as in :func:`kdsupport.synthetic.records_from_tables`.
+empty trial history, as in :func:`kdsupport.cohort.generator.records_from_tables`.
 
 For training and audit with synthetic patients; not a medical device.
 """
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kdsupport.knowledge import SEVERITIES
-from kdsupport.monitoring import bp_tiers
+from kdsupport.rules.monitoring import bp_tiers
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -565,7 +565,7 @@ def _derived_present(
 def _indicated(
     derivation: str, primary: np.ndarray, level: np.ndarray, trd: np.ndarray
 ) -> np.ndarray:
-    """Column-wise twin of :func:`kdsupport.screening._indicated` (Kleene)."""
+    """Column-wise twin of :func:`kdsupport.rules.screening._indicated` (Kleene)."""
     mdd = np.where(primary == None, UNK, primary == "mdd").astype(np.int8)  # noqa: E711
     if derivation == "diagnosis_mdd":
         return mdd
@@ -588,7 +588,7 @@ def _modalities(
 ) -> dict[str, np.ndarray]:
     """Each modality's status from the screening table, patients, risk, BP tier and TRD.
 
-    The column-wise twin of :func:`kdsupport.screening.screen_modality`: contraindicated,
+    The column-wise twin of :func:`kdsupport.rules.screening.screen_modality`: contraindicated,
     incomplete, not_recommended, caution, clear (spec 5.1).
     """
     sc = tables["screening"]
@@ -663,7 +663,7 @@ def tables_from_records(records: Iterable[dict[str, Any]]) -> dict[str, pd.DataF
     Lists that are absent in a record become empty tables: tables cannot say "not recorded"
     about a whole list. Session tables are left empty (screening does not use them).
     """
-    from kdsupport.synthetic import TABLES, _frame
+    from kdsupport.cohort.schema import TABLES, frame
 
     rows: dict[str, dict[str, list[Any]]] = {t: {c: [] for c in TABLES[t]} for t in TABLES}
 
@@ -733,9 +733,7 @@ def tables_from_records(records: Iterable[dict[str, Any]]) -> dict[str, pd.DataF
                 add("assessment_items", patient_id=pid, index=i, item=j + 1, score=score)
             if a.get("answers") is not None or a["instrument"] == "cssrs_screener":
                 add("cssrs", patient_id=pid, index=i, **(a.get("answers") or {}))
-    return {
-        t: _frame(t, {c: np.array(v, dtype=object) for c, v in rows[t].items()}) for t in TABLES
-    }
+    return {t: frame(t, {c: np.array(v, dtype=object) for c, v in rows[t].items()}) for t in TABLES}
 
 
 def validate_tables(
@@ -746,8 +744,8 @@ def validate_tables(
     The checks mirror the case-record contract for what tables can hold: categories, ranges,
     known drugs and their roles, diastolic below systolic, scale items in range.
     """
-    from kdsupport.case import Diagnosis, ECTCourse, Patient, Screening, Trial, Vitals
-    from kdsupport.input_gate import quote_key
+    from kdsupport.files.input_gate import quote_key
+    from kdsupport.records.case import Diagnosis, ECTCourse, Patient, Screening, Trial, Vitals
 
     if kb is None:
         from kdsupport.knowledge import load
@@ -949,9 +947,9 @@ def _screen_file(
 ) -> tuple[dict[str, Any] | None, list[tuple[str, str, str]]]:
     from pathlib import Path
 
-    from kdsupport.assess import assess
-    from kdsupport.case import load_case
     from kdsupport.errors import InvalidInputError
+    from kdsupport.records.case import load_case
+    from kdsupport.rules.assess import assess
 
     path, definition = args
     name = Path(path).stem
@@ -967,7 +965,7 @@ def _screen_file(
 
 def read_screen_tables(directory: str | Any) -> dict[str, pd.DataFrame]:
     """The tables screening needs, read with their dtypes (trusted input: a generated cohort)."""
-    from kdsupport.synthetic import read_tables
+    from kdsupport.cohort.storage import read_tables
 
     return read_tables(directory, SCREEN_TABLES)
 
@@ -1005,7 +1003,7 @@ def screen_path(
     kind = _path_kind(base)
     bar = progress or (lambda **kw: _NullBar())
     if kind == "cohort":
-        from kdsupport.table_gate import read_cohort_tables
+        from kdsupport.cohort.tables import read_cohort_tables
 
         with bar(total=3, desc="reading tables", unit="step") as b:
             tables, problems = read_cohort_tables(base, SCREEN_TABLES)
@@ -1081,7 +1079,7 @@ def _path_kind(base: Any) -> str:
     import stat
 
     from kdsupport.errors import InvalidInputError, Problem
-    from kdsupport.input_gate import file_kind, os_error_message
+    from kdsupport.files.input_gate import file_kind, os_error_message
 
     def refuse(message: str) -> InvalidInputError:
         return InvalidInputError([Problem("DIR_OR_TABLES", message)])

@@ -1,7 +1,7 @@
 """The whole-case assessment shown by ``kdsupport assess``, the notebooks and reports.
 
-:func:`assess` runs every rule on a validated :class:`~kdsupport.case.CaseRecord` and returns a
-JSON-ready mapping in the shape of ``shared/specs/case-record.md`` section 3 (format
+:func:`assess` runs every rule on a validated :class:`~kdsupport.records.case.CaseRecord` and
+returns a JSON-ready mapping in the shape of ``shared/specs/case-record.md`` section 3 (format
 ``kdsupport-assessment/1``), extended with: the definition's parameters, per-trial reason
 details, staging components and reasons, a list of *unknowns* (what to collect next) and the
 bibliography of every source cited, with its verification status.
@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from kdsupport._version import __version__
 from kdsupport.errors import InvalidInputError, Problem
-from kdsupport.monitoring import CHECK_ORDER, evaluate_predose_bp, evaluate_sessions
-from kdsupport.result import Reason, ScoreResult, Status
-from kdsupport.scales import evaluate_outcome, score_all
-from kdsupport.screening import ScreeningContext, screen_all
-from kdsupport.staging import score_mgh_s, score_msm, score_thase_rush
-from kdsupport.suicide_risk import evaluate_suicide_risk
-from kdsupport.trd import evaluate_trd
+from kdsupport.rules.monitoring import CHECK_ORDER, evaluate_predose_bp, evaluate_sessions
+from kdsupport.rules.result import Reason, ScoreResult, Status
+from kdsupport.rules.scales import evaluate_outcome, score_all
+from kdsupport.rules.screening import ScreeningContext, screen_all
+from kdsupport.rules.staging import score_mgh_s, score_msm, score_thase_rush
+from kdsupport.rules.suicide_risk import evaluate_suicide_risk
+from kdsupport.rules.trd import evaluate_trd
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord
     from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.records.case import CaseRecord
 
 __all__ = ["assess", "DISCLAIMER", "ASSESSMENT_FORMAT"]
 
@@ -74,7 +74,7 @@ def assess(
     Parameters
     ----------
     record
-        A validated case record (see :func:`kdsupport.case.load_case`).
+        A validated case record (see :func:`kdsupport.records.case.load_case`).
     kb
         The knowledge base; the packaged one by default.
     definition

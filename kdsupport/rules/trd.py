@@ -25,11 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.result import Reason, Status, all_of, at_least, compare
+from kdsupport.rules.result import Reason, Status, all_of, at_least, compare
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord, ECTCourse, Trial
     from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.records.case import CaseRecord, ECTCourse, Trial
 
 __all__ = [
     "TrialVerdict",
@@ -133,7 +133,7 @@ def _disputed(
     kb: KnowledgeBase, others: Any, level: float | None, unit: str
 ) -> tuple[str, tuple[str, ...]]:
     """A note naming another source's different minimum, and that source (spec 5.7)."""
-    from kdsupport.wording import citation
+    from kdsupport.knowledge.wording import citation
 
     notes, ids = [], []
     for other in others:

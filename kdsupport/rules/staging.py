@@ -4,7 +4,7 @@ Each model counts only what is confirmed. A stage or score that an unknown trial
 course could still change carries ``complete=False`` and ``possible_max``, the most the
 unknowns could make it. Points, stages and bands come from ``knowledge/staging.yaml``.
 
-Inputs used: the trial verdicts of :mod:`kdsupport.trd` (same definition), ``ect[*]``,
+Inputs used: the trial verdicts of :mod:`kdsupport.rules.trd` (same definition), ``ect[*]``,
 ``diagnosis.current_episode_months``, ``diagnosis.severity`` and
 ``diagnosis.psychotic_features``.
 
@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.result import Reason, ScoreResult, Status
-from kdsupport.scales import band_of
-from kdsupport.trd import TRDResult, evaluate_ect
+from kdsupport.rules.result import Reason, ScoreResult, Status
+from kdsupport.rules.scales import band_of
+from kdsupport.rules.trd import TRDResult, evaluate_ect
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord
     from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.records.case import CaseRecord
 
 __all__ = ["score_thase_rush", "score_mgh_s", "score_msm"]
 

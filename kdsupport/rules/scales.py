@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.result import Reason, Status, compare
+from kdsupport.rules.result import Reason, Status, compare
 
 if TYPE_CHECKING:
-    from kdsupport.case import Administration, CaseRecord
     from kdsupport.knowledge import BandTable, Instrument, KnowledgeBase
+    from kdsupport.records.case import Administration, CaseRecord
 
 __all__ = [
     "ScaleScore",

@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.escaping import html_text, require_inert_html
-from kdsupport.escaping import markdown_code as md_code
-from kdsupport.escaping import markdown_text as md
-from kdsupport.report import ROMAN, msm_text
+from kdsupport.render.escaping import html_text, require_inert_html
+from kdsupport.render.escaping import markdown_code as md_code
+from kdsupport.render.escaping import markdown_text as md
+from kdsupport.render.text import ROMAN, msm_text
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord
+    from kdsupport.records.case import CaseRecord
 
 __all__ = ["referral_markdown", "referral_html", "KINDS"]
 
@@ -77,8 +77,8 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
     """The referral summary as Markdown.
 
     Every value that comes from the record or the rules is escaped with
-    :func:`kdsupport.escaping.markdown_text` (one line, no inline syntax), so a title or a code
-    can never forge a heading, a link or raw HTML.
+    :func:`kdsupport.render.escaping.markdown_text` (one line, no inline syntax), so a title or
+    a code can never forge a heading, a link or raw HTML.
     """
     a = assessment
     p, dx, d = record.patient, record.diagnosis, a["definition"]
@@ -227,7 +227,7 @@ def referral_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
     """The referral summary as a self-contained HTML page.
 
     The Markdown is rendered with raw HTML escaped and harmful link schemes dropped, and the
-    page is checked by :func:`kdsupport.escaping.require_inert_html` before it is returned.
+    page is checked by :func:`kdsupport.render.escaping.require_inert_html` before it is returned.
     """
     import mistune
 

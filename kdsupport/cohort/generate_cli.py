@@ -58,7 +58,7 @@ def cohort_replace_refusal(folder: Path) -> str | None:
     """
     import json
 
-    from kdsupport.input_gate import read_text_file
+    from kdsupport.files.input_gate import read_text_file
 
     entries = {p.name for p in folder.iterdir()}
     if not entries:
@@ -94,9 +94,10 @@ def generate_to_directory(
     """Generate and write a cohort; return the exit status."""
     import numpy as np
 
+    from kdsupport.cohort.generator import generate_cohort, summarise
+    from kdsupport.cohort.storage import write_cohort
+    from kdsupport.files.safe_write import check_directory_target, replace_directory
     from kdsupport.knowledge import load
-    from kdsupport.safe_write import check_directory_target, replace_directory
-    from kdsupport.synthetic import generate_cohort, summarise, write_cohort
 
     if n > MAX_PATIENTS:
         raise InvalidInputError(

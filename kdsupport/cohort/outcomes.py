@@ -1,6 +1,6 @@
 """Outcomes of a generated cohort, for teaching and audit (notebook 11).
 
-Every function takes the tidy tables of :mod:`kdsupport.synthetic` and returns a DataFrame;
+Every function takes the tidy tables of :mod:`kdsupport.cohort.generator` and returns a DataFrame;
 thresholds (response, remission, BP rise, monitoring checks) come from the knowledge base, and
 the monitoring checks are run by the same rules as ``kdsupport assess``. Rates carry 95 %
 Wilson score intervals.
@@ -136,9 +136,9 @@ def session_checks(
     """Every session's monitoring checks, run by the rules on the records built from the tables."""
     import pandas as pd
 
-    from kdsupport.case import validate_case
-    from kdsupport.monitoring import CHECK_ORDER, evaluate_sessions
-    from kdsupport.synthetic import records_from_tables
+    from kdsupport.cohort.records import records_from_tables
+    from kdsupport.records.case import validate_case
+    from kdsupport.rules.monitoring import CHECK_ORDER, evaluate_sessions
 
     kb = _kb(kb)
     rows: list[dict[str, Any]] = []

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.report_html import esc
-from kdsupport.wording import modality_title
+from kdsupport.knowledge.wording import modality_title
+from kdsupport.render.html import esc
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord, Session
+    from kdsupport.records.case import CaseRecord, Session
 
 __all__ = [
     "SECTIONS",
@@ -255,8 +255,8 @@ def _trials(record: CaseRecord) -> str:
 
 
 def _screening(record: CaseRecord) -> str:
-    from kdsupport.case import Screening
     from kdsupport.knowledge import load
+    from kdsupport.records.case import Screening
 
     items = load().screening.items
     s = record.screening
@@ -435,8 +435,8 @@ def section_html(record: CaseRecord, section: str, *, figures: dict[int, str] | 
 
 def session_figure_html(record: CaseRecord, session: Session) -> str:
     """Page 04's session figure drawn with the data only (no thresholds, no findings)."""
-    from kdsupport.plots import session_vitals_figure
-    from kdsupport.report_html import figure_html
+    from kdsupport.render.html import figure_html
+    from kdsupport.render.plots import session_vitals_figure
 
     fig = session_vitals_figure(record, session, marked=False)
     return figure_html(

@@ -17,14 +17,14 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kdsupport import report_html as H
 from kdsupport.errors import KdsupportError
-from kdsupport.escaping import one_line, require_inert_html
-from kdsupport.safe_write import check_writable_target, write_atomically
-from kdsupport.wording import definition_label, modality_label
+from kdsupport.files.safe_write import check_writable_target, write_atomically
+from kdsupport.knowledge.wording import definition_label, modality_label
+from kdsupport.render import html as H
+from kdsupport.render.escaping import one_line, require_inert_html
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord
+    from kdsupport.records.case import CaseRecord
 
 __all__ = [
     "MAX_SESSION_FIGURES",
@@ -47,7 +47,7 @@ MAX_SESSION_FIGURES = 24
 
 def notebook_path(name: str = NOTEBOOK) -> Path:
     """An instructor notebook of the checkout (``$KDSUPPORT_NOTEBOOKS`` overrides the folder)."""
-    default = Path(__file__).resolve().parents[1] / "notebooks" / "instructor"
+    default = Path(__file__).resolve().parents[2] / "notebooks" / "instructor"
     return Path(os.environ.get("KDSUPPORT_NOTEBOOKS", default)) / name
 
 
@@ -57,7 +57,7 @@ def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str
     The vitals figure draws the first :data:`MAX_SESSION_FIGURES` sessions and says which are
     left out; the sedation figure and the checks table cover every session.
     """
-    from kdsupport.plots import sedation_dissociation_figure, sessions_vitals_grid_figure
+    from kdsupport.render.plots import sedation_dissociation_figure, sessions_vitals_grid_figure
 
     if not record.sessions:
         return "<p>No treatment sessions recorded.</p>"
@@ -120,7 +120,7 @@ def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str
 
 def trajectory_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
     """The symptom trajectory with response and remission lines, and the outcome's basis."""
-    from kdsupport.plots import symptom_trajectory_figure
+    from kdsupport.render.plots import symptom_trajectory_figure
 
     o = assessment["outcome"]
     if o is None:
@@ -240,8 +240,8 @@ def render_conference(
     import nbformat
     import papermill as pm
 
-    from kdsupport.data import data_dir as resolve_data_dir
-    from kdsupport.data import load_case_by_id
+    from kdsupport.records.bundled import data_dir as resolve_data_dir
+    from kdsupport.records.bundled import load_case_by_id
     from kdsupport.server.kernels import IPCKernelManager
 
     record = load_case_by_id(case_id, data_dir)  # fails early, listing the available ids

@@ -1,11 +1,11 @@
-"""The bundled synthetic data: curated teaching cases and the generated cohort.
+"""The bundled synthetic data: the curated teaching cases and where the data lives.
 
 Used by the notebooks, the trainee app and the reports. Nothing here touches the network.
 
 * :func:`list_cases` / :func:`load_case_by_id` for the curated cases in
   ``data/synthetic/cases``;
-* :func:`load_cohort` for the tidy tables of a generated cohort, as pandas DataFrames with
-  proper dtypes (categoricals, nullable integers and booleans).
+* :func:`data_dir` for the data directory (the generated cohort is read by
+  :func:`kdsupport.cohort.storage.load_cohort`).
 
 The data directory is ``$KDSUPPORT_DATA_DIR`` if set, else ``data/synthetic`` of the source
 checkout, else ``./data/synthetic``.
@@ -24,16 +24,13 @@ from typing import TYPE_CHECKING, Any
 from kdsupport.errors import InvalidInputError, KdsupportError, Problem
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from kdsupport.case import CaseRecord
+    from kdsupport.records.case import CaseRecord
 
 __all__ = [
     "CaseSummary",
     "data_dir",
     "list_cases",
     "load_case_by_id",
-    "load_cohort",
 ]
 
 
@@ -46,7 +43,7 @@ def data_dir(path: str | Path | None = None) -> Path:
         candidates.append(Path(os.environ["KDSUPPORT_DATA_DIR"]))
     else:
         candidates += [
-            Path(__file__).resolve().parents[1] / "data" / "synthetic",
+            Path(__file__).resolve().parents[2] / "data" / "synthetic",
             Path.cwd() / "data" / "synthetic",
         ]
     for c in candidates:
@@ -70,7 +67,7 @@ class CaseSummary:
 
 @functools.lru_cache(maxsize=256)
 def _load_cached(path: str, mtime_ns: int) -> CaseRecord:
-    from kdsupport.case import load_case
+    from kdsupport.records.case import load_case
 
     return load_case(path)
 
@@ -91,7 +88,7 @@ def _index_path() -> Path | None:
         return None
     if env:
         return Path(env) / "case-index.json"
-    checkout = Path(__file__).resolve().parents[1]
+    checkout = Path(__file__).resolve().parents[2]
     if (checkout / "pyproject.toml").is_file():
         return checkout / "var" / "cache" / "case-index.json"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -120,7 +117,7 @@ def _write_index(path: Path | None, entries: dict[str, Any]) -> None:
 
     from kdsupport._version import __version__
     from kdsupport.errors import KdsupportError
-    from kdsupport.safe_write import write_atomically
+    from kdsupport.files.safe_write import write_atomically
 
     if path is None:
         return
@@ -186,17 +183,3 @@ def load_case_by_id(case_id: str, directory: str | Path | None = None) -> CaseRe
     raise InvalidInputError(
         [Problem("case_id", f"no case {case_id!r}; available: {available}")], str(base / "cases")
     )
-
-
-def load_cohort(directory: str | Path | None = None) -> dict[str, pd.DataFrame]:
-    """The tidy tables of a generated cohort, with dtypes restored.
-
-    ``directory`` is a cohort directory (with ``manifest.json``) or a data directory holding
-    ``cohort/``. Returns a mapping of table name to DataFrame.
-    """
-    from kdsupport.synthetic import read_tables
-
-    base = Path(directory) if directory is not None else data_dir() / "cohort"
-    if not (base / "manifest.json").exists() and (base / "cohort" / "manifest.json").exists():
-        base = base / "cohort"
-    return read_tables(base)

@@ -11,11 +11,12 @@ missing; ``abc`` in a number column, ``inf``, ``nan`` or ``yes`` are **invalid**
 and an empty cell is invalid where the case-record format requires a value (for example
 ``patients.age_years``). Every bad cell, duplicated or empty patient id, orphan row (a patient
 not in ``patients.csv``), short or long row, oversized cell, duplicated row key, missing
-column, unknown column and list longer than a case record may hold (:data:`kdsupport.case.LIMITS`)
+column, unknown column and list longer than a case record may hold
+(:data:`kdsupport.records.case.LIMITS`)
 is reported as ``(patient id, field, message)``; the patients concerned are left out, and the
 rest are screened. A table that cannot be read at all is reported in one line and no patient
 is screened (every patient's history would be incomplete). The returned tables have the
-generator's dtypes (:data:`kdsupport.synthetic.TABLES`).
+generator's dtypes (:data:`kdsupport.cohort.generator.TABLES`).
 
 For training and audit with synthetic patients; not a medical device.
 """
@@ -131,12 +132,12 @@ def read_manifest(base: Path) -> dict[str, Any]:
     InvalidInputError
         When the manifest is missing, unreadable or not a synthetic kdsupport cohort's.
     """
-    from kdsupport.input_gate import parse_json, read_text_file
+    from kdsupport.files.input_gate import parse_json, read_text_file
 
     text = read_text_file(
         base / "manifest.json",
         limit=MAX_MANIFEST_BYTES,
-        what="a cohort manifest (kdsupport.table_gate.MAX_MANIFEST_BYTES)",
+        what="a cohort manifest (kdsupport.cohort.tables.MAX_MANIFEST_BYTES)",
     )
     try:
         manifest = parse_json(text)
@@ -167,7 +168,7 @@ def read_manifest(base: Path) -> dict[str, Any]:
 
 def _digest(fh: IO[bytes], name: str) -> tuple[str, bool]:
     """The sha256 of an open table (read in 1 MiB pieces) and whether it is valid UTF-8."""
-    from kdsupport.input_gate import os_error_message
+    from kdsupport.files.input_gate import os_error_message
 
     fh.seek(0)
     sha = hashlib.sha256()
@@ -203,14 +204,16 @@ def _open_table(base: Path, manifest: dict[str, Any], name: str) -> tuple[IO[byt
     Returns the open file (at its start) and whether it is valid UTF-8. Nothing of the table
     is kept in memory: a table that does not match is refused after one streaming read.
     """
-    from kdsupport.input_gate import open_regular
+    from kdsupport.files.input_gate import open_regular
 
     rel = f"tables/{name}.{manifest['table_format']}"
     expected = manifest["files"].get(rel)
     if expected is None:
         raise _refuse(base, f"does not list {rel}; the cohort is incomplete")
     fh = open_regular(
-        base / rel, limit=MAX_TABLE_BYTES, what="one table (kdsupport.table_gate.MAX_TABLE_BYTES)"
+        base / rel,
+        limit=MAX_TABLE_BYTES,
+        what="one table (kdsupport.cohort.tables.MAX_TABLE_BYTES)",
     )
     try:
         digest, utf8 = _digest(fh, str(base / rel))
@@ -229,7 +232,7 @@ def _open_table(base: Path, manifest: dict[str, Any], name: str) -> tuple[IO[byt
 
 # ---------------------------------------------------------------- the record model's rules
 def _model(name: str) -> Any:
-    from kdsupport import case
+    from kdsupport.records import case
 
     return getattr(case, name)
 
@@ -241,7 +244,7 @@ def _accepts_none(annotation: Any) -> bool:
 @functools.cache
 def _required_columns(name: str) -> frozenset[str]:
     """Columns whose cell a case record requires: the row keys, and non-nullable fields."""
-    from kdsupport.synthetic import TABLES
+    from kdsupport.cohort.schema import TABLES
 
     required = {"patient_id", *ROW_KEYS.get(name, ())}
     for col in TABLES[name]:
@@ -266,7 +269,7 @@ def _record_field(name: str, col: str) -> str:
 @functools.cache
 def max_list_entries(model_name: str, field: str) -> int:
     """The most entries a case record allows in a list field (its ``max_length``)."""
-    from kdsupport.case import LIMITS
+    from kdsupport.records.case import LIMITS
 
     annotation = _model(model_name).model_fields[field].annotation
     for arg in (annotation, *typing.get_args(annotation)):
@@ -284,7 +287,7 @@ def _path(table: str, line: int, column: str) -> str:
 
 
 def _show(text: str) -> str:
-    from kdsupport.input_gate import quote_key
+    from kdsupport.files.input_gate import quote_key
 
     return quote_key(text) if not re.fullmatch(r"[A-Za-z0-9_.+\- ]{0,40}", text) else repr(text)
 
@@ -323,7 +326,7 @@ def _column_frame(name: str, columns: dict[str, Any], n: int) -> pd.DataFrame:
     """A typed frame from parsed columns (the generator's dtypes)."""
     import pandas as pd
 
-    from kdsupport.synthetic import TABLES
+    from kdsupport.cohort.schema import TABLES
 
     data: dict[str, Any] = {}
     for col, dtype in TABLES[name].items():
@@ -353,7 +356,7 @@ class _Table:
     """
 
     def __init__(self, name: str, header: list[str], *, check_text: bool, problems: Problems):
-        from kdsupport.synthetic import TABLES
+        from kdsupport.cohort.schema import TABLES
 
         self.name = name
         self.schema = TABLES[name]
@@ -421,7 +424,7 @@ class _Table:
         del good_rows
         row_lines = np.array(good_lines, dtype=np.int64)
         ids = self._share(matrix[:, id_at]) if id_at is not None else np.full(n, "", object)
-        from kdsupport.case import WHEN_PATTERN
+        from kdsupport.records.case import WHEN_PATTERN
 
         for col, at in self.at.items():
             dtype = self.schema[col]
@@ -643,7 +646,7 @@ def _check_keys(
     """
     import pandas as pd
 
-    from kdsupport.case import ID_PATTERN
+    from kdsupport.records.case import ID_PATTERN
 
     pats = tables["patients"]
     ids = pats["patient_id"].astype(str).to_numpy(dtype=object)
@@ -713,7 +716,7 @@ def _check_total_size(base: Path, manifest: dict[str, Any], names: list[str]) ->
                 Problem(
                     "tables",
                     f"the tables screening reads are {total:,} bytes together; the limit is "
-                    f"{MAX_TABLES_BYTES:,} bytes (kdsupport.table_gate.MAX_TABLES_BYTES)",
+                    f"{MAX_TABLES_BYTES:,} bytes (kdsupport.cohort.tables.MAX_TABLES_BYTES)",
                 )
             ],
             str(base),

@@ -1,7 +1,7 @@
 """Renderings of an assessment for people: a clinician's text worksheet.
 
-:func:`to_text` turns the mapping returned by :func:`kdsupport.assess.assess` into a plain-text
-worksheet: each conclusion with the inputs it used, the threshold, the source and its
+:func:`to_text` turns the mapping returned by :func:`kdsupport.rules.assess.assess` into a
+plain-text worksheet: each conclusion with the inputs it used, the threshold, the source and its
 verification status; the unknowns with what to collect next; the bibliography. It reads only
 the assessment, so the text and the JSON can never disagree.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from kdsupport.escaping import one_line
+from kdsupport.render.escaping import one_line
 
 __all__ = ["to_text"]
 

@@ -12,7 +12,7 @@ The numeric limits below are plausibility ranges for input (the contract's, e.g.
 and :data:`LIMITS`, which bound magnitudes, list lengths and text sizes so that one record can
 never cause unbounded work); they are not clinical thresholds: every clinical threshold lives
 in the knowledge base. Scale item counts and ranges are checked against the knowledge base.
-Files are read through :mod:`kdsupport.input_gate` (regular files only, a size cap, strict
+Files are read through :mod:`kdsupport.files.input_gate` (regular files only, a size cap, strict
 YAML and JSON); patterns are anchored at both ends, so a trailing newline cannot slip through.
 
 For training and case conferences; not a medical device.
@@ -307,10 +307,10 @@ class CaseRecord(_Record):
 def parse_case_text(text: str, *, name: str = "<input>") -> Any:
     """Parse a record's text strictly: JSON for ``*.json`` names, YAML otherwise.
 
-    See :mod:`kdsupport.input_gate`: duplicate keys, YAML tags and aliases, non-finite JSON
+    See :mod:`kdsupport.files.input_gate`: duplicate keys, YAML tags and aliases, non-finite JSON
     numbers are refused; YAML 1.1 forms such as ``yes`` or ``1:30`` stay text.
     """
-    from kdsupport.input_gate import parse_record_text
+    from kdsupport.files.input_gate import parse_record_text
 
     return parse_record_text(text, name=name)
 
@@ -318,14 +318,14 @@ def parse_case_text(text: str, *, name: str = "<input>") -> Any:
 def load_case(path: str | Path) -> CaseRecord:
     """Read, parse and validate a case-record file (YAML or JSON).
 
-    Only a regular file up to the size cap of :mod:`kdsupport.input_gate` is read.
+    Only a regular file up to the size cap of :mod:`kdsupport.files.input_gate` is read.
 
     Raises
     ------
     InvalidInputError
         With every problem found, each naming its field path.
     """
-    from kdsupport.input_gate import read_text_file
+    from kdsupport.files.input_gate import read_text_file
 
     name = str(path)
     text = read_text_file(name)
@@ -391,7 +391,7 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     A key that is not a plain name (it holds a dot, a bracket, a newline, ...) is quoted and
     escaped as in JSON, so a path is always one unambiguous line.
     """
-    from kdsupport.input_gate import quote_key
+    from kdsupport.files.input_gate import quote_key
 
     out = ""
     for part in loc:
@@ -499,7 +499,7 @@ def _nullable(annotation: Any) -> bool:
 
 
 def _show(value: Any) -> str:
-    from kdsupport.input_gate import AmbiguousScalar, quote_key
+    from kdsupport.files.input_gate import AmbiguousScalar, quote_key
 
     if isinstance(value, AmbiguousScalar):
         return f"{quote_key(str(value))} (text; YAML 1.1 would read it as {value.reading})"
@@ -849,7 +849,7 @@ def _administration_problems(adm: dict[str, Any], where: str, instruments: Any) 
                 Problem(f"{where}.total", f"{name} totals are {tspec.min}-{tspec.max}, got {total}")
             )
         elif all_known:
-            from kdsupport.scales import total_from_items
+            from kdsupport.rules.scales import total_from_items
 
             computed = total_from_items(spec, items)
             if computed != total:

@@ -17,116 +17,19 @@ Synthetic data only: nothing here describes real patients. Not a medical device.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from kdsupport._version import __version__
+from kdsupport.cohort.schema import CSSRS_KEYS, TABLES, frame
 
 if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase
 
-__all__ = [
-    "TABLES",
-    "generate_cohort",
-    "records_from_tables",
-    "write_cohort",
-    "read_tables",
-    "summarise",
-]
+__all__ = ["generate_cohort", "summarise"]
 
-# Table schemas: column -> pandas dtype. Used to build, write and read back every table.
-TABLES: dict[str, dict[str, str]] = {
-    "patients": {
-        "patient_id": "string",
-        "age_years": "Int64",
-        "sex": "category",
-        "weight_kg": "Float64",
-        "pregnant": "boolean",
-        "breastfeeding": "boolean",
-        "primary": "category",
-        "current_episode_months": "Float64",
-        "severity": "category",
-        "psychotic_features": "boolean",
-        "systolic_mmhg": "Float64",
-        "diastolic_mmhg": "Float64",
-        "heart_rate_bpm": "Float64",
-        "spo2_percent": "Float64",
-        "treatment_modality": "category",
-    },
-    "trials": {
-        "patient_id": "string",
-        "trial": "Int64",
-        "drug": "category",
-        "role": "category",
-        "episode": "category",
-        "dose_mg_per_day": "Float64",
-        "serum_level_mmol_l": "Float64",
-        "weeks": "Float64",
-        "adherence": "category",
-        "improvement_percent": "Float64",
-        "dose_optimised": "boolean",
-    },
-    "ect": {
-        "patient_id": "string",
-        "course": "Int64",
-        "episode": "category",
-        "laterality": "category",
-        "sessions": "Int64",
-        "improvement_percent": "Float64",
-    },
-    "screening": {"patient_id": "string", "item": "category", "value": "boolean"},
-    "assessments": {
-        "patient_id": "string",
-        "index": "Int64",
-        "instrument": "category",
-        "when": "string",
-        "total": "Int64",
-    },
-    "assessment_items": {
-        "patient_id": "string",
-        "index": "Int64",
-        "item": "Int64",
-        "score": "Int64",
-    },
-    "cssrs": {
-        "patient_id": "string",
-        "index": "Int64",
-        "wish_to_be_dead": "boolean",
-        "active_thoughts": "boolean",
-        "method": "boolean",
-        "intent": "boolean",
-        "plan": "boolean",
-        "behavior": "boolean",
-        "behavior_past_3_months": "boolean",
-    },
-    "sessions": {
-        "patient_id": "string",
-        "number": "Int64",
-        "modality": "category",
-        "dose_mg": "Float64",
-        "dose_mg_per_kg": "Float64",
-        "infusion_minutes": "Float64",
-        "cadss_total": "Int64",
-        "observation_minutes": "Float64",
-        "adverse_events": "string",
-    },
-    "vitals": {
-        "patient_id": "string",
-        "number": "Int64",
-        "minute": "Float64",
-        "systolic_mmhg": "Float64",
-        "diastolic_mmhg": "Float64",
-        "heart_rate_bpm": "Float64",
-        "spo2_percent": "Float64",
-    },
-    "moaas": {"patient_id": "string", "number": "Int64", "minute": "Float64", "score": "Int64"},
-}
 _SCREENING_FIELDS = (
     "aneurysmal_vascular_disease",
     "arteriovenous_malformation",
@@ -145,15 +48,6 @@ _SCREENING_FIELDS = (
     "cns_depressant_use",
     "maoi_or_psychostimulant_use",
     "support_person_available",
-)
-_CSSRS_KEYS = (
-    "wish_to_be_dead",
-    "active_thoughts",
-    "method",
-    "intent",
-    "plan",
-    "behavior",
-    "behavior_past_3_months",
 )
 Progress = Callable[[str, int], None]
 
@@ -194,27 +88,6 @@ def _pid(n: int) -> np.ndarray:
     return np.array([f"syn-{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
 
 
-def _frame(name: str, columns: dict[str, Any]) -> pd.DataFrame:
-    """Build a table with its schema's dtypes; None or NaN become missing values."""
-    schema = TABLES[name]
-    data = {}
-    for col, dtype in schema.items():
-        values = np.asarray(columns[col])
-        if dtype in ("Int64", "Float64", "boolean"):
-            mask = np.asarray(pd.isna(values), dtype=bool)
-            filled = np.where(mask, 0, values)
-            if dtype == "boolean":
-                data[col] = pd.arrays.BooleanArray(filled.astype(bool), mask)
-            elif dtype == "Int64":
-                data[col] = pd.arrays.IntegerArray(filled.astype(np.int64), mask)
-            else:
-                data[col] = pd.arrays.FloatingArray(filled.astype(np.float64), mask)
-        else:
-            data[col] = pd.Series(values, dtype=object).astype(dtype)
-    return pd.DataFrame(data)
-
-
-# ---------------------------------------------------------------- generation
 def generate_cohort(
     n: int,
     rng: np.random.Generator,
@@ -341,7 +214,7 @@ def generate_cohort(
     improvement = _normal(rng, H.improvement_percent, m)
     optimised = rng.random(m) < H.dose_optimised
     p_null = H.field_not_recorded
-    trials = _frame(
+    trials = frame(
         "trials",
         {
             "patient_id": pid[t_pat],
@@ -362,7 +235,7 @@ def generate_cohort(
     # ECT -------------------------------------------------------------------
     e_pat = np.flatnonzero(rng.random(n) < H.ect_course)
     k = len(e_pat)
-    ect = _frame(
+    ect = frame(
         "ect",
         {
             "patient_id": pid[e_pat],
@@ -380,7 +253,7 @@ def generate_cohort(
     S = syn.screening
     present = {f: rng.random(n) < S.prevalence[f] for f in _SCREENING_FIELDS}
     assessed = {f: rng.random(n) >= S.item_not_assessed for f in _SCREENING_FIELDS}
-    screening = _frame(
+    screening = frame(
         "screening",
         {
             "patient_id": np.repeat(pid, len(_SCREENING_FIELDS)),
@@ -435,8 +308,8 @@ def generate_cohort(
             a_rows["instrument"].append(ins)
             a_rows["when"].append(when)
             a_rows["total"].append(total)
-    assessments = _frame("assessments", a_rows)
-    items = _frame(
+    assessments = frame("assessments", a_rows)
+    items = frame(
         "assessment_items",
         {
             "patient_id": np.repeat(pid, n_items),
@@ -446,9 +319,9 @@ def generate_cohort(
         },
     )
     cssrs_at = _BASELINE.index("cssrs_screener")  # the screener's place among the baselines
-    cssrs = _frame("cssrs", {"patient_id": pid, "index": np.full(n, cssrs_at), **answers})
+    cssrs = frame("cssrs", {"patient_id": pid, "index": np.full(n, cssrs_at), **answers})
 
-    patients = _frame(
+    patients = frame(
         "patients",
         {
             "patient_id": pid,
@@ -468,9 +341,9 @@ def generate_cohort(
             "treatment_modality": modality,
         },
     )
-    sessions = _frame("sessions", {**sess, "patient_id": pid[sess["patient_id"]]})
-    vitals = _frame("vitals", {**vit, "patient_id": pid[vit["patient_id"]]})
-    moaas = _frame("moaas", {**moa, "patient_id": pid[moa["patient_id"]]})
+    sessions = frame("sessions", {**sess, "patient_id": pid[sess["patient_id"]]})
+    vitals = frame("vitals", {**vit, "patient_id": pid[vit["patient_id"]]})
+    moaas = frame("moaas", {**moa, "patient_id": pid[moa["patient_id"]]})
     tick("tables", n)
     return {
         "patients": patients,
@@ -491,7 +364,7 @@ def _cssrs_answers(
 ) -> dict[str, np.ndarray]:
     """Answers consistent with the screener's skip logic for each drawn level."""
     n = len(level)
-    a = {k: np.full(n, False, dtype=object) for k in _CSSRS_KEYS}
+    a = {k: np.full(n, False, dtype=object) for k in CSSRS_KEYS}
     coin = rng.random(n) < split
     low, mod, high, inc = (
         (level == "low"),
@@ -520,7 +393,7 @@ def _blocked_by_patient(
     kb: KnowledgeBase, age: np.ndarray, sys_: np.ndarray, dia: np.ndarray
 ) -> dict[str, np.ndarray]:
     """The derived contraindication items that depend on the patient (the rules' thresholds)."""
-    from kdsupport.monitoring import bp_tiers
+    from kdsupport.rules.monitoring import bp_tiers
 
     items = kb.screening.items
     out = {"predose_bp_severe": bp_tiers(sys_, dia, kb) == kb.vitals.predose_bp_guide.severe.status}
@@ -749,270 +622,6 @@ def _courses(
         rows.append(("madrs", f"session-{k}", final))
         later[int(i)] = rows
     return sessions, vitals, moaas, later
-
-
-# ---------------------------------------------------------------- records from tables
-def _column(series: pd.Series) -> list[Any]:
-    """Python values of a column: None for missing, int for whole-number floats."""
-    if isinstance(series.dtype, pd.Float64Dtype):
-        vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        out = vals.astype(object)
-        whole = ~np.isnan(vals) & (vals == np.round(vals))
-        out[whole] = np.array(vals[whole].astype(np.int64).tolist() + [None], dtype=object)[:-1]
-        out[np.isnan(vals)] = None
-        return out.tolist()
-    return series.to_numpy(dtype=object, na_value=None).tolist()
-
-
-class _Grouped:
-    """A child table's columns as Python lists, with each patient's row range."""
-
-    def __init__(self, df: pd.DataFrame, order: dict[str, int]):
-        self.cols = {c: _column(df[c]) for c in df.columns}
-        codes = np.array([order[p] for p in self.cols["patient_id"]], dtype=np.int64)
-        self.bounds = np.searchsorted(codes, np.arange(len(order) + 1)).tolist()
-
-    def span(self, i: int) -> range:
-        return range(self.bounds[i], self.bounds[i + 1])
-
-
-#: Patients whose records are built at a time: the Python values of one chunk's rows are held
-#: in memory, not the whole cohort's.
-RECORD_CHUNK = 5000
-
-
-def records_from_tables(
-    tables: dict[str, pd.DataFrame], *, chunk: int = RECORD_CHUNK
-) -> Iterator[dict[str, Any]]:
-    """One ``kdsupport-case/1`` record per patient, built from the tidy tables.
-
-    Every table lists its rows in patient order (as the generator writes them); the records
-    are built ``chunk`` patients at a time, so memory does not grow with the cohort.
-    """
-    pats = tables["patients"]
-    n = len(pats)
-    if n <= chunk:
-        yield from _records_of(tables)
-        return
-    ids = pd.Index(pats["patient_id"].astype(str))
-    edges = np.arange(0, n + chunk, chunk).clip(max=n)
-    spans = {}
-    for name in TABLES:
-        if name != "patients":
-            codes = ids.get_indexer(tables[name]["patient_id"].astype(str))
-            spans[name] = np.searchsorted(codes, edges)
-    for k in range(len(edges) - 1):
-        part = {"patients": pats.iloc[edges[k] : edges[k + 1]]}
-        for name, at in spans.items():
-            part[name] = tables[name].iloc[at[k] : at[k + 1]]
-        yield from _records_of(part)
-
-
-def _records_of(tables: dict[str, pd.DataFrame]) -> Iterator[dict[str, Any]]:
-    """The records of the patients of ``tables`` (every row of each table in patient order)."""
-    p = {c: _column(tables["patients"][c]) for c in tables["patients"].columns}
-    order = {pid: i for i, pid in enumerate(p["patient_id"])}
-    g = {name: _Grouped(tables[name], order) for name in TABLES if name != "patients"}
-    tr, ec, sc, it, cs = (
-        g[k].cols for k in ("trials", "ect", "screening", "assessment_items", "cssrs")
-    )
-    ad, se, vi, mo = (g[k].cols for k in ("assessments", "sessions", "vitals", "moaas"))
-    optional_trial = ("dose_mg_per_day", "serum_level_mmol_l", "dose_optimised")
-    always_trial = ("weeks", "adherence", "improvement_percent")
-    vital_keys = ("minute", "systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent")
-
-    for i, patient_id in enumerate(p["patient_id"]):
-        patient: dict[str, Any] = {"age_years": p["age_years"][i]}
-        for key in ("sex", "weight_kg", "pregnant", "breastfeeding"):
-            if p[key][i] is not None:
-                patient[key] = p[key][i]
-        trials = []
-        for r in g["trials"].span(i):
-            trial = {"drug": tr["drug"][r], "role": tr["role"][r], "episode": tr["episode"][r]}
-            for k in optional_trial:
-                if tr[k][r] is not None:
-                    trial[k] = tr[k][r]
-            for k in always_trial:
-                trial[k] = tr[k][r]
-            trials.append(trial)
-        ect = [
-            {
-                "episode": ec["episode"][r],
-                "laterality": ec["laterality"][r],
-                "sessions": ec["sessions"][r],
-                "improvement_percent": ec["improvement_percent"][r],
-            }
-            for r in g["ect"].span(i)
-        ]
-        screening = {sc["item"][r]: sc["value"][r] for r in g["screening"].span(i)}
-        items: dict[int, list[Any]] = {}
-        for r in g["assessment_items"].span(i):
-            items.setdefault(it["index"][r], []).append(it["score"][r])
-        answers = {cs["index"][r]: {k: cs[k][r] for k in _CSSRS_KEYS} for r in g["cssrs"].span(i)}
-        assessments = []
-        for r in g["assessments"].span(i):
-            idx = ad["index"][r]
-            adm: dict[str, Any] = {"instrument": ad["instrument"][r], "when": ad["when"][r]}
-            if idx in items:
-                adm["items"] = items[idx]
-            elif idx in answers:
-                adm["answers"] = answers[idx]
-            else:
-                adm["total"] = ad["total"][r]
-            assessments.append(adm)
-        vit: dict[int, list[dict[str, Any]]] = {}
-        a, b = g["vitals"].bounds[i], g["vitals"].bounds[i + 1]
-        for num, *row in zip(*(vi[k][a:b] for k in ("number", *vital_keys)), strict=True):
-            vit.setdefault(num, []).append(dict(zip(vital_keys, row, strict=True)))
-        moa: dict[int, list[dict[str, Any]]] = {}
-        for r in g["moaas"].span(i):
-            moa.setdefault(mo["number"][r], []).append(
-                {"minute": mo["minute"][r], "score": mo["score"][r]}
-            )
-        sessions = []
-        for r in g["sessions"].span(i):
-            num = se["number"][r]
-            sess: dict[str, Any] = {"number": num, "modality": se["modality"][r]}
-            for k in ("dose_mg", "dose_mg_per_kg", "infusion_minutes"):
-                if se[k][r] is not None:
-                    sess[k] = se[k][r]
-            sess["vitals"] = vit.get(num, [])
-            sess["moaas"] = moa.get(num, [])
-            sess["cadss_total"] = se["cadss_total"][r]
-            sess["observation_minutes"] = se["observation_minutes"][r]
-            sess["adverse_events"] = [e for e in (se["adverse_events"][r] or "").split(";") if e]
-            sessions.append(sess)
-        yield {
-            "format": "kdsupport-case/1",
-            "id": patient_id,
-            "synthetic": True,
-            "title": f"Synthetic cohort patient {patient_id}",
-            "patient": patient,
-            "diagnosis": {
-                "primary": p["primary"][i],
-                "current_episode_months": p["current_episode_months"][i],
-                "severity": p["severity"][i],
-                "psychotic_features": p["psychotic_features"][i],
-            },
-            "trials": trials,
-            "ect": ect,
-            "screening": screening,
-            "vitals": {
-                k: p[k][i]
-                for k in ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent")
-            },
-            "assessments": assessments,
-            "sessions": sessions,
-        }
-
-
-# ---------------------------------------------------------------- writing and reading
-def _for_csv(df: pd.DataFrame) -> pd.DataFrame:
-    """Whole-number float columns written as integers: same values, faster and smaller."""
-    out = df.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.Float64Dtype):
-            vals = out[col].to_numpy(dtype=np.float64, na_value=np.nan)
-            if np.all(np.isnan(vals) | (vals == np.round(vals))):
-                out[col] = out[col].astype("Int64")
-    return out
-
-
-def write_cohort(
-    tables: dict[str, pd.DataFrame],
-    out: str | Path,
-    *,
-    seed: int | None,
-    fmt: str = "csv",
-    records: bool = True,
-    kb: KnowledgeBase | None = None,
-    progress: Progress | None = None,
-) -> Path:
-    """Write tables, records and ``manifest.json`` under ``out``; return the manifest path.
-
-    The output is fully determined by the tables: same tables, same bytes.
-    """
-    import orjson
-
-    if fmt not in ("csv", "parquet"):
-        raise ValueError("fmt must be 'csv' or 'parquet'")
-    if kb is None:
-        from kdsupport.knowledge import load
-
-        kb = load()
-    tick = progress or _noop
-    base = Path(out)
-    (base / "tables").mkdir(parents=True, exist_ok=True)
-    digests: dict[str, str] = {}
-
-    def put(rel: str, data: bytes) -> None:
-        (base / rel).write_bytes(data)
-        digests[rel] = hashlib.sha256(data).hexdigest()
-
-    for name in TABLES:
-        df = tables[name]
-        if fmt == "csv":
-            put(
-                f"tables/{name}.csv", _for_csv(df).to_csv(index=False, lineterminator="\n").encode()
-            )
-        else:
-            import io
-
-            buf = io.BytesIO()
-            df.to_parquet(buf, index=False)
-            put(f"tables/{name}.parquet", buf.getvalue())
-    tick("tables written", len(tables["patients"]))
-    if records:
-        (base / "records").mkdir(exist_ok=True)
-        for k, rec in enumerate(records_from_tables(tables), 1):
-            put(f"records/{rec['id']}.json", orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE))
-            if k % 500 == 0:
-                tick("records written", k)
-    manifest = {
-        "format": "kdsupport-cohort/1",
-        "generator_version": kb.synthetic.generator_version,
-        "kdsupport_version": __version__,
-        "kb_version": kb.version,
-        "seed": seed,
-        "n_patients": int(len(tables["patients"])),
-        "table_format": fmt,
-        "synthetic": True,
-        "files": dict(sorted(digests.items())),
-    }
-    mpath = base / "manifest.json"
-    mpath.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    return mpath
-
-
-def read_tables(
-    directory: str | Path, names: Any = None, *, ids_as_category: bool = False
-) -> dict[str, pd.DataFrame]:
-    """Read a cohort's tables back with their dtypes (categoricals, nullable ints, booleans).
-
-    ``names`` limits the tables read (default: all). ``ids_as_category`` reads ``patient_id``
-    as a categorical (faster joins for batch screening). Text columns are never missing in a
-    generated cohort, so an empty CSV cell in one of them is the empty string.
-    """
-    base = Path(directory)
-    manifest = json.loads((base / "manifest.json").read_text())
-    fmt = manifest["table_format"]
-    out = {}
-    for name in names or TABLES:
-        schema = dict(TABLES[name])
-        if ids_as_category and name != "patients":
-            schema["patient_id"] = "category"
-        path = base / "tables" / f"{name}.{fmt}"
-        if fmt == "parquet":
-            df = pd.read_parquet(path)
-            for col, dtype in schema.items():
-                df[col] = df[col].astype(dtype)
-        else:
-            df = pd.read_csv(path, dtype=schema, keep_default_na=True)
-        for col, dtype in schema.items():
-            if dtype == "string" and df[col].isna().any():
-                df[col] = df[col].fillna("")
-        out[name] = df
-    return out
 
 
 def summarise(tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord, Question
+    from kdsupport.records.case import CaseRecord, Question
     from kdsupport.training.grading import Feedback
 
 __all__ = [
@@ -140,7 +140,7 @@ def cite_html(source_ids: Any) -> str:
     Each citation says whether its source is verified, secondary, UNVERIFIED, an assumption or
     the project's contract (principle 2); the knowledge-base id is the tooltip.
     """
-    from kdsupport.wording import citations
+    from kdsupport.knowledge.wording import citations
 
     parts = []
     for c in citations(source_ids or ()):
@@ -244,8 +244,8 @@ def vignette_html(record: CaseRecord) -> str:
 
 def glance_html(a: dict[str, Any]) -> str:
     """An assessment at a glance: the headline conclusions with their status words."""
-    from kdsupport.report import msm_text
-    from kdsupport.wording import definition_label, status_words
+    from kdsupport.knowledge.wording import definition_label, status_words
+    from kdsupport.render.text import msm_text
 
     s = a["staging"]
     msm = s["msm"]
@@ -501,7 +501,7 @@ def trd_html(a: dict[str, Any]) -> str:
                 f"<ul style='margin:0 0 0 14px'>{reasons}</ul>",
             ]
         )
-    from kdsupport.wording import definition_label
+    from kdsupport.knowledge.wording import definition_label
 
     head = (
         f"<p><b>TRD ({esc(definition_label(t['definition']))}):</b> {badge(t['status'])} &mdash; "
@@ -538,7 +538,7 @@ def staging_html(a: dict[str, Any]) -> str:
     s = a["staging"]
     roman = ["0", "I", "II", "III", "IV", "V"]
 
-    from kdsupport.wording import class_label, component_label, plain_value
+    from kdsupport.knowledge.wording import class_label, component_label, plain_value
 
     def value_words(model: str, key: str, v: Any) -> str:
         if model == "thase_rush" and key == "failed_classes":
@@ -620,7 +620,7 @@ def predose_html(a: dict[str, Any]) -> str:
 
 def suicide_html(a: dict[str, Any]) -> str:
     """The C-SSRS triage level and action with its reasons."""
-    from kdsupport.wording import status_words
+    from kdsupport.knowledge.wording import status_words
 
     sr = a["suicide_risk"]
     return (
@@ -632,7 +632,7 @@ def suicide_html(a: dict[str, Any]) -> str:
 def session_checks_html(a: dict[str, Any], index: int) -> str:
     """Every monitoring check of one session, in the words and colour of its kind."""
     from kdsupport.knowledge import load
-    from kdsupport.wording import modality_label
+    from kdsupport.knowledge.wording import modality_label
 
     checks = load().vitals.session_monitoring.checks
     s = a["sessions"][index]
@@ -658,8 +658,11 @@ def session_checks_html(a: dict[str, Any], index: int) -> str:
 
 # ---------------------------------------------------------------- cohort tables
 def rates_table_html(rates: Any, *, caption: str, outcome: str = "with the outcome") -> str:
-    """A rate table from :func:`kdsupport.cohort.rates_with_ci` in words (counts, %, 95 % CI)."""
-    from kdsupport.plots import _COLUMN_WORDS, _value_words
+    """A rate table from :func:`kdsupport.cohort.outcomes.rates_with_ci` in words.
+
+    Counts, per cent and the 95 % confidence interval.
+    """
+    from kdsupport.render.plots import _COLUMN_WORDS, _value_words
 
     groups = [c for c in rates.columns if c not in ("n", "k", "rate", "ci_low", "ci_high")]
     header = [_COLUMN_WORDS.get(g, g.replace("_", " ")).capitalize() for g in groups] + [
@@ -685,7 +688,7 @@ def rates_table_html(rates: Any, *, caption: str, outcome: str = "with the outco
 
 def crossings_table_html(crossings: Any) -> str:
     """Sessions that crossed each monitoring check, by way of giving ketamine, in words."""
-    from kdsupport.plots import _value_words
+    from kdsupport.render.plots import _value_words
 
     when = {"met": "it happened (a finding)", "not_met": "the check was not met"}
     rows = [

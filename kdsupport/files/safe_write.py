@@ -43,7 +43,7 @@ __all__ = [
 
 def _lstat_or_none(path: Path, shown: Path, option: str) -> os.stat_result | None:
     """``os.lstat(path)``, or None when nothing is there; other failures name ``option``."""
-    from kdsupport.input_gate import os_error_message
+    from kdsupport.files.input_gate import os_error_message
 
     try:
         return os.lstat(path)
@@ -62,7 +62,7 @@ def check_writable_target(path: str | Path, *, option: str = "--out") -> Path:
         Naming ``option`` and the path, for a directory, a device, a FIFO, a socket, a symbolic
         link or a parent folder that is not a folder.
     """
-    from kdsupport.input_gate import file_kind, os_error_message
+    from kdsupport.files.input_gate import file_kind, os_error_message
 
     target = Path(path)
     st = _lstat_or_none(target, target, option)
@@ -110,7 +110,7 @@ def atomic_writer(
     The target must be missing or a regular file (see :func:`check_writable_target`); the
     temporary file is removed on any error, leaving the old file as it was.
     """
-    from kdsupport.input_gate import os_error_message
+    from kdsupport.files.input_gate import os_error_message
 
     target = check_writable_target(path, option=option)
     folder = target.parent
@@ -184,7 +184,7 @@ def check_directory_target(
         parent that is not a folder), a file or a symbolic link, the current folder or one that
         holds it, or a folder ``is_replaceable`` refuses (its answer is the message).
     """
-    from kdsupport.input_gate import os_error_message
+    from kdsupport.files.input_gate import os_error_message
 
     shown = Path(target)
     dest = Path(os.path.abspath(shown))
@@ -228,7 +228,7 @@ def replace_directory(
     operating-system error (a full disk, a file too large) becomes an
     :class:`~kdsupport.errors.OutputError`.
     """
-    from kdsupport.input_gate import os_error_message
+    from kdsupport.files.input_gate import os_error_message
 
     shown = Path(target)
     dest = check_directory_target(shown, is_replaceable=is_replaceable, option=option)

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.escaping import plot_label
-from kdsupport.wording import check_title, modality_label
+from kdsupport.knowledge.wording import check_title, modality_label
+from kdsupport.render.escaping import plot_label
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from kdsupport.case import CaseRecord, Session
     from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.records.case import CaseRecord, Session
 
 __all__ = [
     "session_vitals_figure",
@@ -88,8 +88,8 @@ def session_vitals_figure(
     With ``marked=False`` the figure shows the recorded data only, on the same axes: no
     thresholds and no findings, so that a trainee reads the chart before the rules answer.
     """
-    from kdsupport.monitoring import reading_flags
-    from kdsupport.result import Status
+    from kdsupport.rules.monitoring import reading_flags
+    from kdsupport.rules.result import Status
 
     if kb is None:
         from kdsupport.knowledge import load
@@ -503,8 +503,8 @@ def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = N
     axes = fig.subplots(rows, cols, sharey=True, squeeze=False)
     for ax in axes.flat:
         _style(ax)
-    from kdsupport.monitoring import reading_flags
-    from kdsupport.result import Status
+    from kdsupport.rules.monitoring import reading_flags
+    from kdsupport.rules.result import Status
 
     g = kb.vitals.predose_bp_guide
     rise = kb.vitals.session_monitoring.checks["bp_rise"]

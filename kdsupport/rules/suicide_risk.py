@@ -24,11 +24,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.result import Reason, Status, all_of, any_of
+from kdsupport.rules.result import Reason, Status, all_of, any_of
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord
     from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.records.case import CaseRecord
 
 __all__ = ["SuicideRisk", "evaluate_suicide_risk"]
 

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.knowledge import SESSION_CHECKS
-from kdsupport.result import Reason, RuleResult, Status, all_of, any_of, compare
+from kdsupport.rules.result import Reason, RuleResult, Status, all_of, any_of, compare
 
 if TYPE_CHECKING:
-    from kdsupport.case import CaseRecord, Session, VitalReading
     from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.records.case import CaseRecord, Session, VitalReading
 
 __all__ = [
     "evaluate_predose_bp",

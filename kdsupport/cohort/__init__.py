@@ -1,0 +1,4 @@
+"""The synthetic cohort: generator, tables and outcome summaries.
+
+For training with synthetic patients; not a medical device.
+"""
