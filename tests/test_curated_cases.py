@@ -6,10 +6,10 @@ import pytest
 from conftest import CASES
 
 from kdsupport.errors import InvalidInputError
+from kdsupport.records.answers import answer_for
 from kdsupport.records.bundled import list_cases, load_case_by_id
 from kdsupport.records.case import load_case
 from kdsupport.rules.assess import assess
-from kdsupport.training.answers import answer_for
 from kdsupport.training.coverage import branches_of, required_branches
 
 CASE_FILES = sorted(CASES.glob("*.yaml"))

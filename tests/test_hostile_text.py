@@ -37,6 +37,7 @@ from kdsupport.render.summary import referral_html, referral_markdown
 from kdsupport.render.text import to_text
 from kdsupport.rules.assess import assess
 from kdsupport.training.grading import grade
+from kdsupport.widgets.feedback import feedback_html, summary_html
 
 FRAGMENTS = [
     "<script>alert(1)</script>",
@@ -131,8 +132,8 @@ def renderings(text: str) -> dict[str, str]:
             escape=False, plugins=["table", "url", "strikethrough"]
         )(referral_markdown(record, a)),
         "vignette": H.vignette_html(record),
-        "feedback": H.feedback_html(q, fb),
-        "walkthrough_summary": H.summary_html(record, [(q, fb)], a),
+        "feedback": feedback_html(q, fb),
+        "walkthrough_summary": summary_html(record, [(q, fb)], a),
         "discussion": discussion_html(record, a),
         "trd": H.trd_html(a),
         "modalities": H.modalities_html(a),

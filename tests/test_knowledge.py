@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kdsupport import knowledge
+from kdsupport.knowledge import loader
 from kdsupport.errors import KnowledgeBaseError
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "clinical" / "REFERENCE.md"
@@ -118,7 +119,7 @@ def test_load_raises_with_every_problem(monkeypatch):
     raw = copy.deepcopy(knowledge.load_raw())
     raw["drugs.yaml"]["drugs"]["sertraline"]["class"] = "nonsense"
     raw["trd_definitions.yaml"]["default"] = "nope"
-    monkeypatch.setattr(knowledge, "load_raw", lambda: raw)
+    monkeypatch.setattr(loader, "load_raw", lambda: raw)
     knowledge.load.cache_clear()
     try:
         with pytest.raises(KnowledgeBaseError) as info:

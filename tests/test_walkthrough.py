@@ -17,6 +17,7 @@ from kdsupport.rules.assess import assess
 from kdsupport.training.attempts import SQLiteAttemptStore
 from kdsupport.training.grading import reasons_for_rule
 from kdsupport.widgets import build_case_walkthrough, build_claim_quiz, build_course_home
+from kdsupport.widgets.feedback import feedback_html
 
 CURATED = sorted(p.stem for p in CASES.glob("*.yaml"))
 
@@ -431,7 +432,7 @@ def test_pages_show_words_not_code_names(case_id):
         *(section_html(record, s) for s in SECTIONS),
     ]
     for q in record.teaching.questions:
-        parts.append(H.feedback_html(q, grade(record, q, q.answer)))
+        parts.append(feedback_html(q, grade(record, q, q.answer)))
     for html in parts:
         words = text(html)  # tags and their attributes (tooltips hold the ids) are dropped
         found = _CODE.findall(words)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kdsupport.errors import Problem
 
 if TYPE_CHECKING:
-    from kdsupport.knowledge import BandTable
+    from kdsupport.knowledge.models.staging import BandTable
 
 # sources.yaml holds bibliographic years, not clinical numbers.
 _NUMBER_CHECK_EXEMPT = {"sources.yaml", "manifest.yaml"}
@@ -147,7 +147,7 @@ def raw_checks(raw: dict[str, Any]) -> list[Problem]:
             problems.append(Problem(f"sources.yaml: {sid}", "source is never cited"))
 
     manifest = raw.get("manifest.yaml") or {}
-    from kdsupport.knowledge import KB_FILES
+    from kdsupport.knowledge.models.common import KB_FILES
 
     listed = tuple(manifest.get("files") or ())
     expected = tuple(f for f in KB_FILES if f != "manifest.yaml")

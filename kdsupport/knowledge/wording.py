@@ -43,7 +43,7 @@ VERIFICATION_WORDS = {
 
 
 def _kb() -> Any:
-    from kdsupport.knowledge import load
+    from kdsupport.knowledge.loader import load
 
     return load()
 

@@ -251,7 +251,7 @@ class Option(_Record):
 class Question(_Record):
     """A walkthrough question whose correct answer is derived from the rules.
 
-    ``answer_rule`` names what the rules compute (see :mod:`kdsupport.training.answers`);
+    ``answer_rule`` names what the rules compute (see :mod:`kdsupport.records.answers`);
     ``answer`` records the expected answer for authors and is checked against the rules by
     the test suite. Trainees are graded against the rules at check time.
     """
@@ -727,7 +727,7 @@ _RULE_OPTIONS = ("definition", "madrs_remission")
 
 def _teaching_problems(teaching: dict[str, Any], kb: Any) -> list[Problem]:
     """Source ids, answer rules and answer shapes of the teaching material."""
-    from kdsupport.training.answers import is_known_rule
+    from kdsupport.records.answers import is_known_rule
 
     out: list[Problem] = []
 
@@ -849,9 +849,7 @@ def _administration_problems(adm: dict[str, Any], where: str, instruments: Any) 
                 Problem(f"{where}.total", f"{name} totals are {tspec.min}-{tspec.max}, got {total}")
             )
         elif all_known:
-            from kdsupport.rules.scales import total_from_items
-
-            computed = total_from_items(spec, items)
+            computed = spec.total_from_items(items)
             if computed != total:
                 out.append(
                     Problem(

@@ -16,16 +16,13 @@ import io
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kdsupport.records.case import CaseRecord, Question
-    from kdsupport.training.grading import Feedback
+    from kdsupport.records.case import CaseRecord
 
 __all__ = [
     "esc",
     "badge",
     "sources_html",
     "reasons_html",
-    "feedback_html",
-    "summary_html",
     "glance_html",
     "figure_html",
     "notice_html",
@@ -188,27 +185,6 @@ def reasons_html(reasons: list[dict[str, Any]], sources: dict[str, Any] | None =
     return f'<ul style="margin:2px 0 2px 18px">{"".join(items)}</ul>'
 
 
-def feedback_html(question: Question, fb: Feedback) -> str:
-    """Feedback after an answer: verdict, both answers, the reason and its sources."""
-    from kdsupport.training.grading import option_label
-
-    verdict = "Correct" if fb.correct else "Not quite"
-    colour = "#1b7837" if fb.correct else "#b2182b"
-    mark = "&#10003;" if fb.correct else "&#10007;"
-    return (
-        f'<div role="status" aria-live="polite" class="kd-feedback" '
-        f'style="border:2px solid {colour};border-radius:6px;padding:8px 12px;margin:6px 0">'
-        f'<div style="font-weight:700;color:{colour};font-size:110%">{mark} {verdict}</div>'
-        f"<div>Your answer: <b>{esc(option_label(question, fb.given))}</b></div>"
-        f"<div>Answer from the rules: <b>{esc(option_label(question, fb.expected))}</b></div>"
-        f"<div style='margin-top:6px'><b>Why.</b> {esc(fb.rationale)}</div>"
-        f"<details style='margin-top:4px'><summary>The rule's reasons ({len(fb.reasons)})</summary>"
-        f"{reasons_html(fb.reasons)}</details>"
-        f"<div style='margin-top:4px'><b>Sources</b> (knowledge base {esc(fb.kb_version)})"
-        f"{sources_html(fb.sources)}</div></div>"
-    )
-
-
 def notice_html(text: str) -> str:
     """A short notice (e.g. 'choose an answer first') announced to screen readers."""
     return (
@@ -294,38 +270,6 @@ def glance_html(a: dict[str, Any]) -> str:
         for k, v in rows
     )
     return f"{alerts_html(a)}<table style='border-collapse:collapse'>{body}</table>"
-
-
-def _result_word(correct: bool) -> str:
-    return "&#10003; correct" if correct else "&#10007; not correct"
-
-
-def summary_html(
-    record: CaseRecord, answered: list[tuple[Question, Feedback]], assessment: dict[str, Any]
-) -> str:
-    """End of a walkthrough: each answer against the rules, the score, the assessment."""
-    from kdsupport.training.grading import option_label
-
-    n_ok = sum(fb.correct for _, fb in answered)
-    rows = "".join(
-        "<tr>"
-        f"<td style='padding:2px 8px'>{esc(q.prompt)}</td>"
-        f"<td style='padding:2px 8px'>{esc(option_label(q, fb.given))}</td>"
-        f"<td style='padding:2px 8px'>{esc(option_label(q, fb.expected))}</td>"
-        f"<td style='padding:2px 8px'>{_result_word(fb.correct)}</td>"
-        "</tr>"
-        for q, fb in answered
-    )
-    return (
-        f"<div class='kd-summary' role='region' aria-label='Case summary'>"
-        f"<h2>Summary: {n_ok} of {len(answered)} correct</h2>"
-        "<table style='border-collapse:collapse' border='1'>"
-        "<thead><tr><th scope='col'>Question</th><th scope='col'>Your answer</th>"
-        "<th scope='col'>Answer from the rules</th><th scope='col'>Result</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-        f"<h3>The assessment at a glance (knowledge base {esc(assessment['kb_version'])})</h3>"
-        f"{glance_html(assessment)}</div>"
-    )
 
 
 def figure_html(fig: Any, *, alt: str, width: int | None = None) -> str:
@@ -662,10 +606,10 @@ def rates_table_html(rates: Any, *, caption: str, outcome: str = "with the outco
 
     Counts, per cent and the 95 % confidence interval.
     """
-    from kdsupport.render.plots import _COLUMN_WORDS, _value_words
+    from kdsupport.render.plots import COLUMN_WORDS, value_words
 
     groups = [c for c in rates.columns if c not in ("n", "k", "rate", "ci_low", "ci_high")]
-    header = [_COLUMN_WORDS.get(g, g.replace("_", " ")).capitalize() for g in groups] + [
+    header = [COLUMN_WORDS.get(g, g.replace("_", " ")).capitalize() for g in groups] + [
         "Patients",
         f"Patients {outcome}",
         "Rate",
@@ -675,7 +619,7 @@ def rates_table_html(rates: Any, *, caption: str, outcome: str = "with the outco
     for r in rates.itertuples(index=False):
         d = r._asdict()
         rows.append(
-            [esc(_value_words(g, d[g])) for g in groups]
+            [esc(value_words(g, d[g])) for g in groups]
             + [
                 esc(d["n"]),
                 esc(d["k"]),
@@ -688,13 +632,13 @@ def rates_table_html(rates: Any, *, caption: str, outcome: str = "with the outco
 
 def crossings_table_html(crossings: Any) -> str:
     """Sessions that crossed each monitoring check, by way of giving ketamine, in words."""
-    from kdsupport.render.plots import _value_words
+    from kdsupport.render.plots import value_words
 
     when = {"met": "it happened (a finding)", "not_met": "the check was not met"}
     rows = [
         [
-            esc(_value_words("modality", r.modality)),
-            esc(_value_words("check", r.check)),
+            esc(value_words("modality", r.modality)),
+            esc(value_words("check", r.check)),
             esc(when.get(r.attention_when, r.attention_when)),
             esc(r.sessions),
             esc(r.count),

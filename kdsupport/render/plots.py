@@ -709,7 +709,7 @@ _ANCHOR_NOTE = (
 
 
 # Column names of the cohort tables in words.
-_COLUMN_WORDS = {
+COLUMN_WORDS = {
     "modality": "way of giving ketamine",
     "age_group": "age group",
     "sex": "sex",
@@ -717,7 +717,7 @@ _COLUMN_WORDS = {
 }
 
 
-def _value_words(column: str, value: Any) -> str:
+def value_words(column: str, value: Any) -> str:
     """A cohort table value in words (modality and check codes by their knowledge-base labels)."""
     if column == "modality":
         return modality_label(str(value))
@@ -756,13 +756,13 @@ def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None
             fmt=markers[j % 6],
             color=colours[j % 6],
             capsize=4,
-            label=_value_words(hue, h) if hue and h is not None else None,
+            label=value_words(hue, h) if hue and h is not None else None,
         )
     ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels([_value_words(group, g) for g in groups])
+    ax.set_xticklabels([value_words(group, g) for g in groups])
     ax.set_ylim(0, 100)
     ax.set_ylabel("patients (%) with 95 % interval")
-    ax.set_xlabel(_COLUMN_WORDS.get(group, group.replace("_", " ")))
+    ax.set_xlabel(COLUMN_WORDS.get(group, group.replace("_", " ")))
     if _AT_HOME in groups + hues:
         ax.set_title(title, pad=30)
         ax.annotate(
@@ -779,7 +779,7 @@ def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None
     else:
         ax.set_title(title)
     if hue:
-        ax.legend(title=_COLUMN_WORDS.get(hue, hue.replace("_", " ")), fontsize=8)
+        ax.legend(title=COLUMN_WORDS.get(hue, hue.replace("_", " ")), fontsize=8)
     return fig
 
 

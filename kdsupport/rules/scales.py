@@ -67,13 +67,11 @@ class OutcomeResult:
 def total_from_items(
     spec: Instrument, items: list[int | None] | tuple[int | None, ...]
 ) -> int | None:
-    """Total of an instrument's items; None if any item is null (no proration)."""
-    if spec.scoring == "none" or any(v is None for v in items):
-        return None
-    values = [int(v) for v in items if v is not None]
-    if spec.scoring == "domain_max_sum":
-        return sum(max(values[i - 1] for i in dom.items) for dom in spec.domains or ())
-    return sum(values)
+    """Total of an instrument's items; None if any item is null (no proration).
+
+    The one implementation is :meth:`kdsupport.knowledge.Instrument.total_from_items`.
+    """
+    return spec.total_from_items(items)
 
 
 def band_of(table: BandTable | None, value: float | None) -> Any:

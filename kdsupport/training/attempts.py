@@ -199,7 +199,18 @@ class SQLiteAttemptStore(AttemptStore):
                 time.sleep(0.05)
 
     def _refuse_foreign(self) -> None:
-        """Raise unless the file is empty or an attempt log of this schema (reads only)."""
+        """Raise unless the file is empty or an attempt log of this schema (reads only).
+
+        The reads share one read transaction: another server creating the schema between
+        reading the version and listing the tables would otherwise look like a foreign file.
+        """
+        self._conn.execute("BEGIN")
+        try:
+            self._refuse_foreign_in_transaction()
+        finally:
+            self._conn.execute("COMMIT")
+
+    def _refuse_foreign_in_transaction(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise AttemptStoreError(

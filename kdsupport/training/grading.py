@@ -2,7 +2,7 @@
 
 The correct answer is never read from the case file when grading: :func:`grade` assesses the
 record (with the question's ``rule_options``) and derives the answer with
-:func:`kdsupport.training.answers.answer_for`, so the answer key cannot leak before the
+:func:`kdsupport.records.answers.answer_for`, so the answer key cannot leak before the
 trainee answers and cannot drift from the rules. Feedback carries the case author's rationale,
 the rule's own reasons and the sources behind them with their verification status.
 
@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.training.answers import answer_for
+from kdsupport.records.answers import answer_for
 
 if TYPE_CHECKING:
     from kdsupport.records.case import CaseRecord, Question
@@ -99,7 +99,7 @@ def reasons_for_rule(assessment: dict[str, Any], rule: str) -> list[dict[str, An
     if head == "outcome":
         return list(a["outcome"]["reasons"]) if a["outcome"] else []
     if head == "sessions":
-        from kdsupport.training.answers import SESSION_RULE_CHECKS
+        from kdsupport.records.answers import SESSION_RULE_CHECKS
 
         wanted = SESSION_RULE_CHECKS.get(rule) or rule.rsplit(".", 1)[-1]
         one = re.match(r"sessions\[(\d+)\]", rule)

@@ -25,6 +25,7 @@ import ipywidgets as W
 
 from kdsupport.render import html as H
 from kdsupport.render.case_chart import SECTIONS, anchor, section_html, sections_for_rule
+from kdsupport.widgets.feedback import feedback_html, summary_html
 from kdsupport.widgets.question_card import QuestionCard
 
 if TYPE_CHECKING:
@@ -385,7 +386,7 @@ class CaseWalkthrough(W.VBox):
         self.answered.append((q, fb))
         with card.hold_sync():
             card.notice = ""
-            card.feedback_html = H.feedback_html(q, fb) + (
+            card.feedback_html = feedback_html(q, fb) + (
                 ""
                 if first
                 else "<p class='kd-muted'>You answered this question before: this "
@@ -449,7 +450,7 @@ class CaseWalkthrough(W.VBox):
         from kdsupport.rules.assess import assess
 
         with self.card.hold_sync():
-            self.card.summary_html = H.summary_html(self.record, self.answered, assess(self.record))
+            self.card.summary_html = summary_html(self.record, self.answered, assess(self.record))
             self.card.phase = "summary"
             self.card.move_focus("summary")
         self._highlight((), None)
