@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kdsupport import knowledge
-from kdsupport.knowledge import loader
 from kdsupport.errors import KnowledgeBaseError
+from kdsupport.knowledge import loader
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "clinical" / "REFERENCE.md"
 
