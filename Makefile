@@ -25,7 +25,7 @@ help:
 	@echo "make instructor - serve the instructor pages on port $(INSTRUCTOR_PORT), behind a printed token"
 	@echo "make lab    - open JupyterLab on notebooks/ (for instructors and authors)"
 	@echo "make bench  - benchmark: import, assess latency, batch screening, notebooks, pages' time to interactive in Chromium (writes benchmarks/results.json)"
-	@echo "make lint   - ruff check"
+	@echo "make lint   - ruff (lint and format), import-linter (layering) and mypy (types)"
 	@echo "make cohort - regenerate the committed synthetic cohort (data/synthetic/cohort)"
 	@echo "make screenshots - retake the walkthrough screenshots in docs/screenshots (Chromium)"
 	@echo "make clean  - remove $(VENV) and caches"
@@ -65,7 +65,10 @@ screenshots: $(STAMP)
 	$(BIN)/python docs/screenshots.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check kdsupport tests
+	$(BIN)/ruff check kdsupport tests benchmarks
+	$(BIN)/ruff format --check kdsupport tests benchmarks
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
