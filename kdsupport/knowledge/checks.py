@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from kdsupport.errors import Problem
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _NUMBER_CHECK_EXEMPT = {"sources.yaml", "manifest.yaml"}
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -89,11 +89,11 @@ def raw_checks(raw: dict[str, Any]) -> list[Problem]:
     """Checks on the parsed YAML: sources, unsourced numbers, ranges, manifest."""
     problems: list[Problem] = []
     source_entries = (raw.get("sources.yaml") or {}).get("sources") or []
-    ids: list[str] = [s.get("id") for s in source_entries if isinstance(s, dict)]
+    ids: list[Any] = [s.get("id") for s in source_entries if isinstance(s, dict)]
     known = set(ids)
     for sid in sorted({i for i in ids if ids.count(i) > 1}, key=str):
         problems.append(Problem(f"sources.yaml: {sid}", "duplicate source id"))
-    shorts: list[str] = [s.get("short") for s in source_entries if isinstance(s, dict)]
+    shorts: list[Any] = [s.get("short") for s in source_entries if isinstance(s, dict)]
     for short in sorted({x for x in shorts if x and shorts.count(x) > 1}, key=str):
         problems.append(
             Problem(f"sources.yaml: short {short!r}", "two sources share one short citation")

@@ -31,7 +31,7 @@ def load_raw() -> dict[str, Any]:
     return {name: parse_yaml(pkg.joinpath(name).read_text(encoding="utf-8")) for name in KB_FILES}
 
 
-def _path(loc: list[Any]) -> str:
+def _path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):

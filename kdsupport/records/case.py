@@ -27,7 +27,7 @@ import types
 import typing
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -604,7 +604,7 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 
 # ---------------------------------------------------------------- cross-field checks
-def _is_num(v: Any) -> bool:
+def _is_num(v: Any) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -767,8 +767,9 @@ def _teaching_problems(teaching: dict[str, Any], kb: Any) -> list[Problem]:
                             f"must be one of {', '.join(sorted(allowed))}, got {_show(value)}",
                         )
                     )
-        kind, answer = q.get("kind"), q.get("answer")
-        values = [o.get("value") for o in q.get("options") or [] if isinstance(o, dict)]
+        kind = q.get("kind")
+        answer: Any = q.get("answer")  # unvalidated case data: any YAML value, checked below
+        values: list[Any] = [o.get("value") for o in q.get("options") or [] if isinstance(o, dict)]
         if kind in ("single", "multiple"):
             if not values:
                 out.append(Problem(f"{where}.options", f"a {kind}-choice question needs options"))

@@ -68,7 +68,7 @@ class KnowledgeBase:
                 f"unknown TRD definition {key!r}; choose one of {sorted(self.trd.definitions)}"
             ) from None
 
-    def source_ids(self, refs: list[SourceRef] | None) -> list[str]:
+    def source_ids(self, refs: list[SourceRef] | None) -> tuple[str, ...]:
         """The ids of a tuple of source references, without duplicates, in order."""
         out: dict[str, None] = {}
         for r in refs or ():
