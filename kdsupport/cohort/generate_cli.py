@@ -11,16 +11,22 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kdsupport.errors import InvalidInputError, Problem
+
+if TYPE_CHECKING:
+    from kdsupport.knowledge import KnowledgeBase
 
 __all__ = ["generate_to_directory", "check_ranges"]
 
 
-def check_ranges(summary: dict, kb) -> list[tuple[str, float, tuple[float, float], bool]]:  # type: ignore[no-untyped-def]
+def check_ranges(
+    summary: dict[str, Any], kb: KnowledgeBase
+) -> list[tuple[str, float, tuple[float, float], bool]]:
     """Each headline statistic with its expected range and whether it falls inside."""
     exp = kb.synthetic.expected_ranges
-    rows = []
+    rows: list[tuple[str, float, tuple[float, float], bool]] = []
     for name in ("response_rate", "remission_rate"):
         for m, (lo, hi) in getattr(exp, name).items():
             v = summary[name].get(m)

@@ -228,7 +228,7 @@ def _ambiguous_reading(text: str) -> str:
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class StrictLoader(_BaseLoader):  # type: ignore[misc]  # PyYAML's loaders are untyped
+class StrictLoader(_BaseLoader):
     """A safe YAML loader with the YAML 1.2 core scalar forms and no duplicate keys.
 
     Dates stay text (records treat them as text). Aliases are allowed here (the knowledge base

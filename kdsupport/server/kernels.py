@@ -20,7 +20,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_client.connect import ConnectionFileMixin
 from jupyter_client.manager import AsyncKernelManager
@@ -36,8 +36,15 @@ __all__ = ["CappedKernelManager", "IPCKernelManager", "IPCServerKernelManager"]
 #: The one-line reason a page gets with its 503 when the kernel cap is reached.
 BUSY_REASON = "The course server is busy (too many open pages); try again in a minute"
 
+if TYPE_CHECKING:
+    # The mixin is only ever combined with an AsyncKernelManager; typing it as one lets mypy
+    # check its calls to and overrides of that class (at run time its base is the mixin).
+    _IPCFilesBase = AsyncKernelManager
+else:
+    _IPCFilesBase = ConnectionFileMixin
 
-class _PrivateIPCFiles(ConnectionFileMixin):
+
+class _PrivateIPCFiles(_IPCFilesBase):
     """A kernel whose connection file and IPC sockets live in a private temporary folder.
 
     jupyter_client names IPC sockets after the connection file, and without one it uses the
@@ -73,7 +80,7 @@ class _PrivateIPCFiles(ConnectionFileMixin):
             self._private_dir = None
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart=restart)  # type: ignore[misc]
+        await super()._async_cleanup_resources(restart=restart)
         if not restart:
             self._remove_private_dir()
 

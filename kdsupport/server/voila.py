@@ -73,14 +73,14 @@ class GuardedApplication(tornado.web.Application):
         return super().find_handler(request, **kwargs)
 
 
-def voila_class(guard: RequestGuard, start_page: str) -> type:
+def voila_class(guard: RequestGuard, start_page: str) -> type[Any]:
     """A Voilà application class guarded by ``guard`` whose root opens ``start_page``."""
     from jupyter_server.utils import url_path_join
     from tornado.web import RedirectHandler
     from voila.app import Voila
     from voila.tornado.handler import TornadoVoilaHandler
 
-    class PageHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voilà is untyped
+    class PageHandler(TornadoVoilaHandler):
         """Voilà's page handler, which also sets the ``_xsrf`` cookie with the page.
 
         When a tab closes, the page sends a beacon to ``/voila/api/shutdown/<kernel>`` carrying
@@ -93,7 +93,7 @@ def voila_class(guard: RequestGuard, start_page: str) -> type:
             self.xsrf_token  # noqa: B018 - the property sets the cookie
             return await super().get(path)
 
-    class GuardedVoila(Voila):  # type: ignore[misc]  # Voilà is untyped
+    class GuardedVoila(Voila):
         """Voilà behind the request guard, opening at the app's start page."""
 
         def init_handlers(self) -> list[Any]:  # noqa: D102
