@@ -76,6 +76,11 @@ def _uniform(rng: np.random.Generator, d: Any, size: int) -> np.ndarray:
 _BASELINE = ("phq9", "madrs", "cssrs_screener")
 
 
+def _where(cond: Any, yes: Any, no: Any) -> np.ndarray:
+    """``np.where``, typed to allow ``None`` as a branch (numpy's stubs take array-likes only)."""
+    return np.where(cond, yes, no)
+
+
 def _null(rng: np.random.Generator, values: np.ndarray, p: float) -> np.ndarray:
     """Object array with each value set to None with probability ``p``."""
     out = values.astype(object)
@@ -125,10 +130,10 @@ def generate_cohort(
     childbearing = (
         (sex != "male") & (age >= P.childbearing_age.min) & (age <= P.childbearing_age.max)
     )
-    pregnant = np.where(
+    pregnant = _where(
         sex == "male", None, childbearing & (rng.random(n) < P.pregnant_if_childbearing)
     )
-    breastfeeding = np.where(
+    breastfeeding = _where(
         sex == "male",
         None,
         childbearing & ~(pregnant == True) & (rng.random(n) < P.breastfeeding_if_childbearing),  # noqa: E712
@@ -259,7 +264,7 @@ def generate_cohort(
             "patient_id": np.repeat(pid, len(_SCREENING_FIELDS)),
             "item": np.tile(np.array(_SCREENING_FIELDS, dtype=object), n),
             "value": np.stack(
-                [np.where(assessed[f], present[f], None) for f in _SCREENING_FIELDS], axis=1
+                [_where(assessed[f], present[f], None) for f in _SCREENING_FIELDS], axis=1
             ).reshape(-1),
         },
     )
@@ -271,15 +276,15 @@ def generate_cohort(
     assert phq9.items is not None
     n_items = phq9.items.count
     item9 = next(f for f in phq9.flags if f.code == "item9_positive").item - 1
-    D = syn.details
+    DT = syn.details
     phq = rng.choice(len(A.phq9_item_probabilities), size=(n, n_items), p=A.phq9_item_probabilities)
     positive = rng.integers(
-        int(D.phq9_item9_positive_scores.min), int(D.phq9_item9_positive_scores.max) + 1, n
+        int(DT.phq9_item9_positive_scores.min), int(DT.phq9_item9_positive_scores.max) + 1, n
     )
     phq[:, item9] = np.where(rng.random(n) < A.phq9_item9_positive, positive, 0)
     madrs0 = _normal(rng, A.madrs_baseline, n).astype(int)
     level = _choice(rng, A.cssrs_level, n)
-    answers = _cssrs_answers(rng, level, D.cssrs_split)
+    answers = _cssrs_answers(rng, level, DT.cssrs_split)
 
     # treatment ------------------------------------------------------------------
     modality = _assign_modality(
@@ -541,7 +546,8 @@ def _courses(
             r_sys - D.session_min_pulse_pressure_mmhg,
         )
     )
-    r_hr = np.round(hr[s_pat][r_sess] + rng.normal(*SV.heart_rate_rise_bpm, S)[r_sess] * frac)
+    hr_rise_mean, hr_rise_sd = SV.heart_rate_rise_bpm
+    r_hr = np.round(hr[s_pat][r_sess] + rng.normal(hr_rise_mean, hr_rise_sd, S)[r_sess] * frac)
     lo_spo2, hi_spo2 = D.session_spo2_percent.min, D.session_spo2_percent.max
     r_spo2 = np.clip(
         np.round(spo2[s_pat][r_sess] + rng.normal(0, D.session_spo2_noise_percent, R)),
@@ -653,6 +659,7 @@ def summarise(tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None) 
     )
     v = tables["vitals"]
     chk = kb.vitals.session_monitoring.checks["bp_rise"]
+    assert chk.systolic_rise_mmhg is not None and chk.diastolic_rise_mmhg is not None
     zero = v[v["minute"] == 0].set_index(["patient_id", "number"])[
         ["systolic_mmhg", "diastolic_mmhg"]
     ]
@@ -685,7 +692,9 @@ def summarise(tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None) 
         "n_sessions": int(len(s)),
         "sessions_with_large_rise": float(per_session.mean()) if len(per_session) else 0.0,
         "esketamine_patients_with_large_rise": float(esk_pat.mean()) if len(esk_pat) else 0.0,
-        "cadss_mean_by_session": {int(k): round(float(x), 1) for k, x in cadss.items()},
+        "cadss_mean_by_session": {
+            int(k): round(float(x), 1) for k, x in zip(cadss.index, cadss, strict=True)
+        },
         "cadss_last_over_first": float(cadss.iloc[-1] / cadss.iloc[0])
         if len(cadss) > 1
         else float("nan"),

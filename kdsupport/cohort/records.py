@@ -8,7 +8,7 @@ Synthetic data only; not a medical device.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,8 @@ def _column(series: pd.Series) -> list[Any]:
         out[whole] = np.array(vals[whole].astype(np.int64).tolist() + [None], dtype=object)[:-1]
         out[np.isnan(vals)] = None
         return out.tolist()
-    return series.to_numpy(dtype=object, na_value=None).tolist()
+    # pandas takes na_value=None; pandas-stubs' Scalar leaves None out.
+    return series.to_numpy(dtype=object, na_value=cast(Any, None)).tolist()
 
 
 class _Grouped:
@@ -65,7 +66,7 @@ def records_from_tables(
     spans = {}
     for name in TABLES:
         if name != "patients":
-            codes = ids.get_indexer(tables[name]["patient_id"].astype(str))
+            codes = ids.get_indexer(pd.Index(tables[name]["patient_id"].astype(str)))
             spans[name] = np.searchsorted(codes, edges)
     for k in range(len(edges) - 1):
         part = {"patients": pats.iloc[edges[k] : edges[k + 1]]}

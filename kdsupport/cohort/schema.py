@@ -8,12 +8,12 @@ Synthetic data only; not a medical device.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["CSSRS_KEYS", "TABLES", "frame"]
+__all__ = ["CSSRS_KEYS", "DtypeName", "TABLES", "frame"]
 
 #: The C-SSRS answers of the ``cssrs`` table, in record order.
 CSSRS_KEYS = (
@@ -26,8 +26,11 @@ CSSRS_KEYS = (
     "behavior_past_3_months",
 )
 
+#: The pandas dtypes the tables use, by name.
+DtypeName = Literal["string", "Int64", "Float64", "boolean", "category"]
+
 # Table schemas: column -> pandas dtype. Used to build, write and read back every table.
-TABLES: dict[str, dict[str, str]] = {
+TABLES: dict[str, dict[str, DtypeName]] = {
     "patients": {
         "patient_id": "string",
         "age_years": "Int64",
@@ -118,7 +121,7 @@ TABLES: dict[str, dict[str, str]] = {
 def frame(name: str, columns: dict[str, Any]) -> pd.DataFrame:
     """Build a table with its schema's dtypes; None or NaN become missing values."""
     schema = TABLES[name]
-    data = {}
+    data: dict[str, pd.api.extensions.ExtensionArray | pd.Series] = {}
     for col, dtype in schema.items():
         values = np.asarray(columns[col])
         if dtype in ("Int64", "Float64", "boolean"):

@@ -536,7 +536,7 @@ def _read_csv_rows(
     name: str, reader: Any, last: list[str], utf8: bool, problems: Problems
 ) -> tuple[pd.DataFrame, np.ndarray, _Table]:
     try:
-        header = next(reader, [])
+        header: list[str] = next(reader, [])
     except csv.Error as exc:
         table = _Table(name, [], check_text=not utf8, problems=problems)
         where = f"{name}.csv (line {reader.line_num})"
@@ -684,21 +684,21 @@ def _check_keys(
         lines = lines_of[name]
         child = df["patient_id"].astype(str).to_numpy(dtype=object)
         orphan = ~pd.Series(child, dtype=object).isin(known).to_numpy(bool) | (child == "")
-        for i in np.flatnonzero(orphan):
+        for row in np.flatnonzero(orphan):
             problems.append(
                 (
-                    child[i],
-                    _path(name, int(lines[i]), "patient_id"),
+                    child[row],
+                    _path(name, int(lines[row]), "patient_id"),
                     "a row for a patient who is not in patients.csv",
                 )
             )
         keys = ["patient_id", *ROW_KEYS.get(name, ())]
         if len(keys) > 1:
             dup = df.duplicated(subset=keys, keep=False).to_numpy() & ~orphan
-            for i in np.flatnonzero(dup):
-                key = ", ".join(f"{k}={df[k].iat[i]}" for k in keys[1:])
+            for row in np.flatnonzero(dup):
+                key = ", ".join(f"{k}={df[k].iat[int(row)]}" for k in keys[1:])
                 problems.append(
-                    (child[i], _path(name, int(lines[i]), keys[1]), f"duplicated row ({key})")
+                    (child[row], _path(name, int(lines[row]), keys[1]), f"duplicated row ({key})")
                 )
 
 
