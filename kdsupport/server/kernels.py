@@ -187,7 +187,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
             self._evicting.discard(oldest)
         return True
 
-    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]  # async, as in the base class; jupyter_client types the sync one
         """Start a kernel unless the cap is reached (then 503, after trying to make room)."""
         while self.live_kernels() >= self.max_kernels:
             try:

@@ -51,7 +51,7 @@ class ScreeningItem(KBModel):
     field_label: str | None = None  # how a control that edits the record field reads
     field: str
     present_when: bool | None = None
-    derived: Literal[DERIVED_ITEMS] | None = None  # type: ignore[valid-type]
+    derived: Literal[DERIVED_ITEMS] | None = None  # type: ignore[valid-type]  # Literal of a tuple constant: pydantic reads it, mypy cannot
     threshold: Value | None = None
     not_applicable_for_sex: list[str] = []
     related_codes: list[Code] = []
@@ -194,7 +194,7 @@ class SessionMonitoring(KBModel):
     title: str
     source: Refs
     modality_sources: dict[str, SourceRef]
-    checks: dict[Literal[SESSION_CHECKS], Check]  # type: ignore[valid-type]
+    checks: dict[Literal[SESSION_CHECKS], Check]  # type: ignore[valid-type]  # Literal of a tuple constant: pydantic reads it, mypy cannot
 
 
 class PlotRanges(KBModel):
