@@ -249,7 +249,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         severe_bp=args.severe_bp,
     )
     out = (
-        json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+        json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
         if args.format == "json"
         else to_text(result, record=record)
     )
