@@ -18,14 +18,14 @@ CASE_IDS = sorted(p.stem for p in CASES.glob("*.yaml"))
 
 def expected_figures(record) -> int:
     """Timeline always; session vitals and sedation/dissociation with sessions; trajectory with an outcome."""
-    return 1 + (2 if record.sessions else 0) + (1 if assess(record)["outcome"] else 0)
+    return 1 + (2 if record.sessions else 0) + (1 if assess(record).outcome else 0)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case_id", CASE_IDS)
 def test_conference_report_for_every_case(case_id, tmp_path):
     record = load_case(CASES / f"{case_id}.yaml")
-    a = assess(record)
+    a = assess(record).to_json()
     out = render_conference(case_id, tmp_path / f"{case_id}.html", progress=False)
     html = out.read_text()
     # the case's TRD status and every modality status are in the report

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.rules.assessment import Assessment
 
 __all__ = [
     "SCREEN_COLUMNS",
@@ -74,27 +75,27 @@ _WORDS = {MET: "met", NOT: "not_met", UNK: "unknown"}
 
 
 # ---------------------------------------------------------------- the reference row
-def screen_row(a: dict[str, Any]) -> dict[str, Any]:
+def screen_row(a: Assessment) -> dict[str, Any]:
     """The screening row of one full assessment (the reference for :func:`screen_tables`)."""
-    s = a["staging"]
+    s = a.staging
     return {
-        "id": a["case_id"],
-        "trd_status": a["trd"]["status"],
-        "definition": a["trd"]["definition"],
-        "failed_adequate_antidepressants": a["trd"]["failed_adequate_antidepressants"],
-        "unknown_trials": a["trd"]["unknown_trials"],
-        "thase_rush_stage": s["thase_rush"]["stage"],
-        "thase_rush_complete": s["thase_rush"]["complete"],
-        "mgh_s_score": float(s["mgh_s"]["score"]),
-        "mgh_s_complete": s["mgh_s"]["complete"],
-        "msm_score": None if s["msm"]["score"] is None else int(s["msm"]["score"]),
-        "msm_band": s["msm"]["band"],
-        "msm_complete": s["msm"]["complete"],
-        **{m: v["status"] for m, v in a["modalities"].items()},
-        "suicide_risk_level": a["suicide_risk"]["level"],
-        "suicide_risk_action": a["suicide_risk"]["action"],
-        "predose_bp": a["predose_bp"]["status"],
-        "kb_version": a["kb_version"],
+        "id": a.case_id,
+        "trd_status": a.trd.status.value,
+        "definition": a.trd.definition,
+        "failed_adequate_antidepressants": a.trd.failed_adequate_antidepressants,
+        "unknown_trials": a.trd.unknown_trials,
+        "thase_rush_stage": s.thase_rush.value,
+        "thase_rush_complete": s.thase_rush.complete,
+        "mgh_s_score": float(s.mgh_s.value) if s.mgh_s.value is not None else None,
+        "mgh_s_complete": s.mgh_s.complete,
+        "msm_score": None if s.msm.value is None else int(s.msm.value),
+        "msm_band": s.msm.band,
+        "msm_complete": s.msm.complete,
+        **{m: v.status.value for m, v in a.modalities.items()},
+        "suicide_risk_level": a.suicide_risk.level,
+        "suicide_risk_action": a.suicide_risk.action,
+        "predose_bp": a.predose_bp.status.value,
+        "kb_version": a.kb_version,
     }
 
 
