@@ -25,14 +25,12 @@ from kdsupport.rules.assessment import (
     BPTier,
     CheckKind,
     DefinitionSummary,
-    Finding,
     ModalityAssessment,
     ModalityStatus,
     Outcome,
     PredoseBP,
     ScaleScore,
     SessionAssessment,
-    Severity,
     Staging,
     StagingScore,
     SuicideRiskAssessment,
@@ -190,7 +188,7 @@ def assess(
         collect(name, s.reasons)
     for sc in scores:
         collect("scales", sc.reasons)
-    if outcome:
+    if outcome is not None:
         collect("outcome", outcome.reasons)
     collect("suicide_risk", risk.reasons)
     collect("predose_bp", bp.reasons)
@@ -282,19 +280,7 @@ def assess(
                 status=ModalityStatus(scr.status),
                 title=kb.screening.modalities[m].title,
                 regulatory_status=kb.screening.modalities[m].regulatory_status,
-                findings=tuple(
-                    Finding(
-                        item=f.item,
-                        label=f.label,
-                        field=f.field,
-                        severity=Severity(f.severity),
-                        present=f.present,
-                        applicable=f.applicable,
-                        note=f.note,
-                        sources=tuple(f.sources),
-                    )
-                    for f in scr.findings
-                ),
+                findings=scr.findings,
                 items_assessed=scr.assessed,
                 reasons=scr.reasons,
             )

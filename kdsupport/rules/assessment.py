@@ -16,7 +16,6 @@ For training and case conferences with synthetic patients; not a medical device.
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +23,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-from kdsupport.rules.result import Reason, Status
+from kdsupport.rules.result import BPTier, CheckKind, ModalityStatus, Reason, Severity, Status
+from kdsupport.rules.screening import Finding
 
 __all__ = [
     "Assessment",
@@ -32,7 +32,6 @@ __all__ = [
     "BPTier",
     "CheckKind",
     "DefinitionSummary",
-    "Finding",
     "ModalityAssessment",
     "ModalityStatus",
     "Outcome",
@@ -49,40 +48,6 @@ __all__ = [
     "published_schema",
     "tri",
 ]
-
-
-class ModalityStatus(enum.StrEnum):
-    """A modality's screening status, strictest first (contract section 5.1)."""
-
-    CONTRAINDICATED = "contraindicated"
-    INCOMPLETE = "incomplete"
-    NOT_RECOMMENDED = "not_recommended"
-    CAUTION = "caution"
-    CLEAR = "clear"
-
-
-class BPTier(enum.StrEnum):
-    """The pre-dose blood-pressure tier (contract section 5.4)."""
-
-    OK = "ok"
-    CONSIDER_DELAY = "consider_delay"
-    SEVERE = "severe"
-    UNKNOWN = "unknown"
-
-
-class CheckKind(enum.StrEnum):
-    """A session check's kind: compliance (met = done) or finding (met = a hazard happened)."""
-
-    COMPLIANCE = "compliance"
-    FINDING = "finding"
-
-
-class Severity(enum.StrEnum):
-    """How much a screening item weighs for a modality (contract section 5.1)."""
-
-    CONTRAINDICATION = "contraindication"
-    NOT_RECOMMENDED = "not_recommended"
-    WARNING = "warning"
 
 
 def tri(s: Status) -> bool | None:
@@ -347,33 +312,6 @@ class PredoseBP:
             "diastolic_mmhg": self.diastolic_mmhg,
             "severe_definition": self.severe_definition,
             "reasons": _reasons(self.reasons),
-        }
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One screening item as it bears on one modality."""
-
-    item: str
-    label: str
-    field: str
-    severity: Severity
-    present: bool | None
-    applicable: bool
-    note: str | None
-    sources: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """One entry of a modality's ``findings``."""
-        return {
-            "item": self.item,
-            "label": self.label,
-            "field": self.field,
-            "severity": self.severity.value,
-            "present": self.present,
-            "applicable": self.applicable,
-            "note": self.note,
-            "sources": list(self.sources),
         }
 
 

@@ -141,8 +141,12 @@ def grade(
     from kdsupport.rules.assess import assess
 
     opts = question.rule_options or {}
-    a = assessment or assess(
-        record, definition=opts.get("definition"), madrs_remission=opts.get("madrs_remission")
+    a = (
+        assessment
+        if assessment is not None
+        else assess(
+            record, definition=opts.get("definition"), madrs_remission=opts.get("madrs_remission")
+        )
     )
     # answer rules are paths into the assessment's JSON (docs/authoring.md)
     expected = answer_for(a.to_json(), question.answer_rule)
