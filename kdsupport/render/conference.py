@@ -22,6 +22,7 @@ from kdsupport.files.safe_write import check_writable_target, write_atomically
 from kdsupport.knowledge.wording import definition_label, modality_label
 from kdsupport.render import html as H
 from kdsupport.render.escaping import one_line, require_inert_html
+from kdsupport.rules.result import CheckKind
 
 if TYPE_CHECKING:
     from kdsupport.records.case import CaseRecord
@@ -86,7 +87,6 @@ def sessions_section_html(record: CaseRecord, assessment: Assessment) -> str:
         )
     )
     from kdsupport.knowledge import load
-    from kdsupport.rules.assessment import CheckKind
 
     titles = {n: c.title for n, c in load().vitals.session_monitoring.checks.items()}
     rows = []

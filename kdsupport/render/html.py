@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import base64
 import enum
-import functools
 import html
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.rules.result import Status
+from kdsupport.rules.result import CheckKind, Status
 
 if TYPE_CHECKING:
     from kdsupport.records.case import CaseRecord
-    from kdsupport.rules.assessment import Assessment, CheckKind, StagingScore
+    from kdsupport.rules.assessment import Assessment, StagingScore
     from kdsupport.rules.result import Reason
 
 __all__ = [
@@ -72,27 +71,16 @@ _STATUS_COLOURS = {
     "incomplete": UNKNOWN,
     "unknown": UNKNOWN,
 }
-
-
-@functools.cache
-def _check_styles() -> dict[tuple[CheckKind, Status], tuple[str, str, str]]:
-    """Words, colour and sign of a session check by its kind and status.
-
-    Compliance: met = done as required; finding: met = a hazard happened. (Built on first use:
-    importing the assessment types loads the rules, which a page of HTML helpers need not.)
-    """
-    from kdsupport.rules.assessment import CheckKind
-
-    return {
-        (CheckKind.COMPLIANCE, Status.MET): ("done", SUCCESS, "&#10003; "),
-        (CheckKind.COMPLIANCE, Status.NOT_MET): ("NOT done", HAZARD, "&#10007; "),
-        (CheckKind.COMPLIANCE, Status.UNKNOWN): ("not recorded", UNKNOWN, "? "),
-        (CheckKind.FINDING, Status.MET): ("HAPPENED", HAZARD, "&#9888; "),
-        (CheckKind.FINDING, Status.NOT_MET): ("not observed", NEUTRAL, ""),
-        (CheckKind.FINDING, Status.UNKNOWN): ("cannot tell", UNKNOWN, "? "),
-    }
-
-
+# Words and colours of a session check by its kind (compliance: met = done as required;
+# finding: met = a hazard happened).
+_CHECK_STYLE = {
+    (CheckKind.COMPLIANCE, Status.MET): ("done", SUCCESS, "&#10003; "),
+    (CheckKind.COMPLIANCE, Status.NOT_MET): ("NOT done", HAZARD, "&#10007; "),
+    (CheckKind.COMPLIANCE, Status.UNKNOWN): ("not recorded", UNKNOWN, "? "),
+    (CheckKind.FINDING, Status.MET): ("HAPPENED", HAZARD, "&#9888; "),
+    (CheckKind.FINDING, Status.NOT_MET): ("not observed", NEUTRAL, ""),
+    (CheckKind.FINDING, Status.UNKNOWN): ("cannot tell", UNKNOWN, "? "),
+}
 # A three-valued outcome (response, remission) in the words of the glance table.
 _YES_NO = {Status.MET: "yes", Status.NOT_MET: "no", Status.UNKNOWN: "unknown"}
 _ROMAN = ["0", "I", "II", "III", "IV", "V"]
@@ -133,7 +121,7 @@ def check_badge(status: Status, kind: CheckKind) -> str:
 
     A met *finding* (a hazard that happened) is shown as a warning, never in the success style.
     """
-    word, colour, sign = _check_styles()[(kind, status)]
+    word, colour, sign = _CHECK_STYLE[(kind, status)]
     return (
         f'<span class="kd-check kd-{esc(kind.value)}-{esc(status.value)}" '
         f'style="border:1px solid {colour};color:{colour};border-radius:3px;padding:0 4px;'
@@ -591,7 +579,6 @@ def session_checks_html(a: Assessment, index: int) -> str:
     """Every monitoring check of one session (``index`` in record order), in its kind's words."""
     from kdsupport.knowledge import load
     from kdsupport.knowledge.wording import modality_label
-    from kdsupport.rules.assessment import CheckKind
 
     checks = load().vitals.session_monitoring.checks
     s = a.sessions[index]
