@@ -329,7 +329,10 @@ def test_a_met_finding_never_renders_in_the_success_style(rec):
             "!! FINDINGS THAT HAPPENED" in text
             and "checks done: " not in text.split("!! FINDINGS THAT HAPPENED")[1].split("\n")[0]
         )
-    for status in ("met", "not_met", "unknown"):
-        assert H.SUCCESS not in H.check_badge("met", "finding")
-        assert "HAPPENED" in H.check_badge("met", "finding")
-        assert H.check_badge(status, "finding") != H.check_badge("met", "compliance")
+    from kdsupport.rules.result import CheckKind, Status
+
+    met, finding = Status.MET, CheckKind.FINDING
+    for status in Status:
+        assert H.SUCCESS not in H.check_badge(met, finding)
+        assert "HAPPENED" in H.check_badge(met, finding)
+        assert H.check_badge(status, finding) != H.check_badge(met, CheckKind.COMPLIANCE)
