@@ -2,15 +2,19 @@
 
 Commands::
 
-    kdsupport assess CASE [--format json|text] [--definition NAME] [--madrs-remission NAME]
-                          [--severe-bp NAME]
-    kdsupport validate CASE [CASE ...]
-    kdsupport schema
+    kdsupport assess CASE [--format json|text] [RULE OPTIONS] [--data-dir DIR]
+    kdsupport validate CASE [CASE ...] [--show-answers] [--data-dir DIR]
+    kdsupport summary CASE [--kind referral] [--format md|html] [--out FILE] [RULE OPTIONS]
+    kdsupport conference CASE [--out FILE.html] [--definition NAME] [--data-dir DIR]
+    kdsupport screen DIR_OR_TABLES [--out results.csv] [--definition NAME]
     kdsupport generate --n N --seed S --out DIR [--format csv|parquet]
-    kdsupport conference CASE_ID [--out FILE.html] [--data-dir DIR]
-    kdsupport summary CASE --kind referral [--out FILE.md|FILE.html]
-    kdsupport screen DIR_OR_TABLES [--out results.csv] [--workers N]
+    kdsupport schema
     kdsupport kb [--check] [--sources]
+
+One grammar: every CASE is a curated case id (``tr-001``, looked up in ``--data-dir``, by
+default the bundled cases) or the path of a case-record file (YAML or JSON). RULE OPTIONS are
+``--definition NAME`` (TRD), ``--madrs-remission NAME`` and ``--severe-bp NAME``, named the same
+on every command that assesses.
 
 Exit status: 0 success; 2 invalid input (one line per problem naming the field path, never a
 traceback); 1 an unexpected internal error (set KDSUPPORT_DEBUG=1 for the traceback).
@@ -25,9 +29,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kdsupport._version import __version__
 from kdsupport.errors import InvalidInputError, KdsupportError, KnowledgeBaseError
+
+if TYPE_CHECKING:
+    from kdsupport.records.case import CaseRecord
 
 __all__ = ["main", "build_parser"]
 
@@ -63,6 +71,42 @@ def _add_definition(parser: argparse.ArgumentParser, definitions: list[str]) -> 
     )
 
 
+def _add_case(parser: argparse.ArgumentParser, *, many: bool = False) -> None:
+    """The CASE argument (a curated id or a file) and ``--data-dir``, the same on every command."""
+    what = "a curated case id (e.g. tr-001) or a case-record file (YAML or JSON)"
+    if many:
+        parser.add_argument("cases", metavar="CASE", nargs="+", help=what)
+    else:
+        parser.add_argument("case", metavar="CASE", help=what)
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where curated case ids are looked up (default: the bundled synthetic data)",
+    )
+
+
+def _add_rule_options(
+    parser: argparse.ArgumentParser, definitions: list[str], remissions: list[str]
+) -> None:
+    """``--definition``, ``--severe-bp`` and ``--madrs-remission``: the rules' named choices."""
+    _add_definition(parser, definitions)
+    severe = _severe_choices()
+    parser.add_argument(
+        "--severe-bp",
+        choices=severe,
+        default=None,
+        metavar="NAME",
+        help=f"severe blood-pressure tier: {', '.join(severe)} (default: the knowledge base's)",
+    )
+    parser.add_argument(
+        "--madrs-remission",
+        choices=remissions,
+        default=None,
+        metavar="NAME",
+        help=f"MADRS remission cut-off: {', '.join(remissions)}",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the commands)."""
     definitions, remissions = _kb_choices()
@@ -80,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="assess a case record: TRD, staging, scales, suicide risk, BP, screening, sessions",
         description="Assess a synthetic case record and print the assessment with its basis.",
     )
-    a.add_argument("case", metavar="CASE", help="case-record file (YAML or JSON)")
+    _add_case(a)
     a.add_argument(
         "--format",
         choices=("json", "text"),
@@ -90,29 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
             "json"
         ),
     )
-    _add_definition(a, definitions)
-    severe = _severe_choices()
-    a.add_argument(
-        "--severe-bp",
-        choices=severe,
-        default=None,
-        metavar="NAME",
-        help=f"severe blood-pressure tier: {', '.join(severe)} (default: the knowledge base's)",
-    )
-    a.add_argument(
-        "--madrs-remission",
-        choices=remissions,
-        default=None,
-        metavar="NAME",
-        help=f"MADRS remission cut-off: {', '.join(remissions)}",
-    )
+    _add_rule_options(a, definitions, remissions)
 
     v = sub.add_parser(
         "validate",
         help="check case records and list every problem",
         description="Validate case records; exit 2 if any is invalid.",
     )
-    v.add_argument("cases", metavar="CASE", nargs="+", help="case-record files")
+    _add_case(v, many=True)
+    v.add_argument(
+        "--show-answers",
+        action="store_true",
+        help="also print each teaching question with the answer the rules give and why "
+        "(exit 2 if the case file's answer disagrees)",
+    )
 
     sub.add_parser(
         "schema",
@@ -156,13 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
         "code-free, "
         "self-contained HTML report (figures embedded, no network needed to view it).",
     )
-    c.add_argument("case_id", metavar="CASE_ID", help="a curated case id, e.g. tr-001")
-    c.add_argument(
-        "--out", metavar="FILE.html", help="output file (default conference-CASE_ID.html)"
-    )
-    c.add_argument(
-        "--data-dir", metavar="DIR", help="synthetic-data directory (default: the bundled one)"
-    )
+    _add_case(c)
+    c.add_argument("--out", metavar="FILE.html", help="output file (default conference-ID.html)")
     _add_definition(c, definitions)
     c.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -172,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Summarise a case's treatment history for a referral or a prior-authorisation "
         "request, as Markdown or HTML.",
     )
-    s.add_argument("case", metavar="CASE", help="case-record file (YAML or JSON)")
+    _add_case(s)
     s.add_argument("--kind", choices=("referral",), default="referral", help="the kind of summary")
     s.add_argument(
         "--out", metavar="FILE", help="output file (.md or .html); default: Markdown on stdout"
@@ -184,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="md or html (default: from the --out extension, else md)",
     )
-    _add_definition(s, definitions)
+    _add_rule_options(s, definitions, remissions)
 
     sc = sub.add_parser(
         "screen",
@@ -236,12 +266,40 @@ def _print_invalid(exc: InvalidInputError) -> None:
     _say(f"kdsupport: {n} problem{'s' if n != 1 else ''}; nothing was assessed.")
 
 
-def _cmd_assess(args: argparse.Namespace) -> int:
+def _read_case(text: str, data_dir: str | None) -> CaseRecord:
+    """A CASE argument: an existing file, else a curated case id; never a guess between them."""
+    from pathlib import Path
+
+    from kdsupport.errors import Problem
+    from kdsupport.records.bundled import list_cases, load_case_by_id
     from kdsupport.records.case import load_case
+
+    looks_like_file = Path(text).suffix.lower() in (".yaml", ".yml", ".json") or "/" in text
+    if looks_like_file or os.path.lexists(text):
+        return load_case(text)
+    try:
+        known = {c.id for c in list_cases(data_dir)}
+    except InvalidInputError:
+        known = set()
+    if text not in known:
+        shown = ", ".join(sorted(known)[:12]) + (" ..." if len(known) > 12 else "")
+        raise InvalidInputError(
+            [
+                Problem(
+                    "CASE",
+                    f"{text!r} is neither a case-record file (.yaml, .yml or .json) nor a "
+                    f"curated case id; curated cases: {shown or 'none found'}",
+                )
+            ]
+        )
+    return load_case_by_id(text, data_dir)
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
     from kdsupport.render.text import to_text
     from kdsupport.rules.assess import assess
 
-    record = load_case(args.case)
+    record = _read_case(args.case, args.data_dir)
     result = assess(
         record,
         definition=args.definition,
@@ -249,7 +307,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         severe_bp=args.severe_bp,
     )
     out = (
-        json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+        json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
         if args.format == "json"
         else to_text(result, record=record)
     )
@@ -258,18 +316,47 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from kdsupport.records.case import load_case
-
     status = EXIT_OK
-    for path in args.cases:
+    for text in args.cases:
         try:
-            record = load_case(path)
+            record = _read_case(text, args.data_dir)
         except InvalidInputError as exc:
             _print_invalid(exc)
             status = EXIT_INVALID
-        else:
-            print(f"ok: {path} ({record.id})")
+            continue
+        print(f"ok: {text} ({record.id})")
+        if args.show_answers and not _show_answers(record):
+            status = EXIT_INVALID
     return status
+
+
+def _show_answers(record: CaseRecord) -> bool:
+    """Print each teaching question with the rules' answer and reason; False on a mismatch."""
+    from kdsupport.render.escaping import one_line
+    from kdsupport.training.grading import grade, option_label
+
+    questions = record.teaching.questions if record.teaching else []
+    if not questions:
+        print("  no teaching questions")
+        return True
+    agree = True
+    for q in questions:
+        fb = grade(record, q, q.answer)
+        print(
+            f"  {one_line(q.id)} ({q.kind}, rule {one_line(q.answer_rule)}): {one_line(q.prompt)}"
+        )
+        print(f"    the rules' answer: {one_line(option_label(q, fb.expected))}")
+        if not fb.correct:
+            agree = False
+            _say(
+                f"error: {record.id}: teaching.questions[{q.id}].answer: the case file says "
+                f"{option_label(q, q.answer)!r}, the rules say {option_label(q, fb.expected)!r}"
+            )
+        for r in fb.reasons[:3]:
+            print(f"    why: {one_line(r.message)}")
+        if len(fb.reasons) > 3:
+            print(f"    ... and {len(fb.reasons) - 3} more reasons")
+    return agree
 
 
 def _cmd_schema(_: argparse.Namespace) -> int:
@@ -302,22 +389,33 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_conference(args: argparse.Namespace) -> int:
+    import tempfile
+    from pathlib import Path
+
     from kdsupport.render.conference import render_conference
 
-    out = render_conference(
-        args.case_id,
-        args.out,
-        data_dir=args.data_dir,
-        definition=args.definition,
-        progress=not args.quiet,
-    )
+    record = _read_case(args.case, args.data_dir)  # validated before any kernel starts
+    with tempfile.TemporaryDirectory(prefix="kdsupport-conference-") as tmp:
+        data_dir = args.data_dir
+        if record.id != args.case:  # a file: the report's notebook reads it from a data folder
+            (Path(tmp) / "cases").mkdir()
+            (Path(tmp) / "cases" / f"{record.id}.json").write_text(
+                record.model_dump_json(exclude_none=True), encoding="utf-8"
+            )
+            data_dir = tmp
+        out = render_conference(
+            record.id,
+            args.out,
+            data_dir=data_dir,
+            definition=args.definition,
+            progress=not args.quiet,
+        )
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
     return EXIT_OK
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
     from kdsupport.files.safe_write import check_writable_target, write_atomically
-    from kdsupport.records.case import load_case
     from kdsupport.render.summary import referral_html, referral_markdown
     from kdsupport.rules.assess import assess
 
@@ -326,8 +424,13 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         fmt = "html" if args.out and args.out.lower().endswith((".html", ".htm")) else "md"
     if args.out:
         check_writable_target(args.out)
-    record = load_case(args.case)
-    a = assess(record, definition=args.definition)
+    record = _read_case(args.case, args.data_dir)
+    a = assess(
+        record,
+        definition=args.definition,
+        madrs_remission=args.madrs_remission,
+        severe_bp=args.severe_bp,
+    )
     text = referral_html(record, a) if fmt == "html" else referral_markdown(record, a)
     if args.out:
         out = write_atomically(args.out, text)
@@ -357,7 +460,10 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         progress = partial(tqdm, file=sys.stderr, dynamic_ncols=True)
     t0 = time.perf_counter()
     results, problems = screen_path(
-        args.path, workers=args.workers, definition=args.definition, progress=progress
+        args.path,
+        workers=args.workers,
+        definition=args.definition,
+        progress=progress,
     )
     elapsed = time.perf_counter() - t0
     with atomic_writer(out, newline="") as fh:

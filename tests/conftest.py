@@ -135,7 +135,12 @@ def rehash(cohort: Path) -> None:
 
 
 def run(rec: dict[str, Any], **kw: Any) -> dict[str, Any]:
-    """Validate and assess a record dict."""
+    """Validate and assess a record dict; the assessment's JSON (the contract's format)."""
+    return assess(validate_case(rec), **kw).to_json()
+
+
+def run_typed(rec: dict[str, Any], **kw: Any) -> Any:
+    """Validate and assess a record dict; the typed :class:`Assessment`."""
     return assess(validate_case(rec), **kw)
 
 

@@ -164,7 +164,9 @@ def test_cli_assess_agrees_with_screen_on_a_sample(tmp_path):
             text=True,
             check=True,
         ).stdout
-        ref = screen_row(json.loads(out))
+        typed = assess(load_case(path))
+        assert json.loads(out) == json.loads(json.dumps(typed.to_json()))  # the CLI prints it
+        ref = screen_row(typed)
         got = screened.loc[ref["id"]]
         for k in SCREEN_COLUMNS[1:]:
             assert _norm(got[k]) == ref[k] or (pd.isna(got[k]) and ref[k] is None), (ref["id"], k)

@@ -187,3 +187,59 @@ def test_console_script_is_installed():
     )
     proc = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("kdsupport ")
+
+
+# ---------------------------------------------------------------- one grammar (issue 12)
+@pytest.mark.parametrize("command", ["assess", "summary", "validate"])
+def test_every_case_command_takes_a_curated_id_or_a_path(command, capsys):
+    by_id = main([command, "tr-001"])
+    out_id = capsys.readouterr().out
+    by_path = main([command, str(CASES / "tr-001.yaml")])
+    out_path = capsys.readouterr().out
+    assert by_id == by_path == 0
+    if command == "validate":
+        assert "(tr-001)" in out_id and "(tr-001)" in out_path
+    else:
+        assert out_id == out_path
+
+
+def test_an_unknown_case_names_both_readings_and_the_curated_ids(capsys):
+    assert main(["summary", "tr-999"]) == 2
+    err = capsys.readouterr().err
+    assert "neither a case-record file" in err and "tr-001" in err
+    assert "Traceback" not in err
+    assert main(["assess", "no-such-file.yaml"]) == 2
+    assert "file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["assess", "summary"])
+def test_rule_options_are_named_the_same_on_every_assessing_command(command, capsys):
+    args = ["--definition", "eupearl2022", "--severe-bp", "urgency_180_110"]
+    assert main([command, "tr-001", *args, "--madrs-remission", "madrs_le10_escape_trd"]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "tr-001", "--severe-bp", "made-up"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'made-up'" in capsys.readouterr().err
+
+
+def test_validate_show_answers_prints_the_rules_answer_and_why(capsys):
+    assert main(["validate", "tr-011", "--show-answers"]) == 0
+    out = capsys.readouterr().out
+    assert "the rules' answer: Session 1" in out and "why: session 1" in out
+
+
+def test_validate_show_answers_fails_when_the_case_file_disagrees(tmp_path, capsys):
+    import yaml
+
+    rec = yaml.safe_load((CASES / "tr-011.yaml").read_text())
+    q = rec["teaching"]["questions"][2]  # a single-choice question
+    others = [o["value"] for o in q["options"] if o["value"] != q["answer"]]
+    q["answer"] = others[0]
+    path = tmp_path / "tr-011-wrong.yaml"
+    path.write_text(yaml.safe_dump(rec, sort_keys=False))
+    assert main(["validate", str(path)]) == 0  # a valid record ...
+    capsys.readouterr()
+    assert main(["validate", str(path), "--show-answers"]) == 2  # ... whose answer key is wrong
+    err = capsys.readouterr().err
+    assert f"teaching.questions[{q['id']}].answer" in err and "the rules say" in err

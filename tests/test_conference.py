@@ -18,14 +18,14 @@ CASE_IDS = sorted(p.stem for p in CASES.glob("*.yaml"))
 
 def expected_figures(record) -> int:
     """Timeline always; session vitals and sedation/dissociation with sessions; trajectory with an outcome."""
-    return 1 + (2 if record.sessions else 0) + (1 if assess(record)["outcome"] else 0)
+    return 1 + (2 if record.sessions else 0) + (1 if assess(record).outcome else 0)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case_id", CASE_IDS)
 def test_conference_report_for_every_case(case_id, tmp_path):
     record = load_case(CASES / f"{case_id}.yaml")
-    a = assess(record)
+    a = assess(record).to_json()
     out = render_conference(case_id, tmp_path / f"{case_id}.html", progress=False)
     html = out.read_text()
     # the case's TRD status and every modality status are in the report
@@ -61,7 +61,7 @@ def test_conference_bad_case_id_lists_the_available_ones(tmp_path):
     )
     assert (
         proc.returncode == 2
-        and "available: tr-001" in proc.stderr
+        and "curated cases: tr-001" in proc.stderr
         and "Traceback" not in proc.stderr
     )
     assert not (tmp_path / "x.html").exists()
@@ -137,3 +137,23 @@ def test_summary_of_an_invalid_record_exits_2(tmp_path):
         [sys.executable, "-m", "kdsupport", "summary", str(bad)], capture_output=True, text=True
     )
     assert proc.returncode == 2 and "synthetic" in proc.stderr
+
+
+@pytest.mark.slow
+def test_conference_takes_a_case_file_as_well_as_an_id(tmp_path):
+    import yaml
+
+    rec = yaml.safe_load((CASES / "tr-011.yaml").read_text())
+    rec["id"] = "tr-811"
+    rec["title"] = "A copy of tr-011 outside the bundled cases"
+    path = tmp_path / "elsewhere.yaml"
+    path.write_text(yaml.safe_dump(rec, sort_keys=False))
+    out = tmp_path / "report.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kdsupport", "conference", str(path), "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    html = out.read_text()
+    assert "tr-811" in html and "A copy of tr-011 outside the bundled cases" in html

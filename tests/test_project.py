@@ -89,6 +89,8 @@ _NOT_CLINICAL = {
     ("training/scoring.py", 2): "compares the first two fields of a sort key",
     ("records/case.py", 60): "a longer value is shortened in an error message",
     ("cli.py", 20): "how many invalid rows are printed before a summary",
+    ("cli.py", 12): "how many curated case ids an error message lists",
+    ("cli.py", 3): "how many reasons validate --show-answers prints per question",
     ("app.py", 5): "the kernel culler checks at most every 30 s, at least every 5 s",
     ("app.py", 30): "the kernel culler checks at most every 30 s, at least every 5 s",
 }

@@ -61,11 +61,12 @@ def test_valid_records_assess_without_crash_or_mutation(rec):
     record = validate_case(rec)
     dumped = record.model_dump()
     for name in DEFINITIONS:
-        result = assess(record, definition=name)
+        typed = assess(record, definition=name)
+        result = typed.to_json()
         text = json.dumps(result, allow_nan=False)  # strict JSON: no NaN or infinity
         assert json.loads(text)["trd"]["definition"] == name
         assert result["case_id"] == rec["id"]
-        assert isinstance(to_text(result, record=record), str)  # `--format text` too
+        assert isinstance(to_text(typed, record=record), str)  # `--format text` too
     assert rec == before, "validate_case/assess modified the input dict"
     assert record.model_dump() == dumped, "assess modified the record"
 
@@ -141,8 +142,8 @@ def test_filling_unknowns_never_flips_a_known_conclusion(rec, data):
     full_record = validate_case(rec)
     partial_record = validate_case(partial)  # the nulled copy must still be valid
     for name in DEFINITIONS:
-        F = assess(full_record, definition=name)
-        P = assess(partial_record, definition=name)
+        F = assess(full_record, definition=name).to_json()
+        P = assess(partial_record, definition=name).to_json()
         note(f"definition {name}")
         _check_not_flipped(P, F, partial)
         if name == DEFINITIONS[0]:  # what was compared (--hypothesis-show-statistics)
@@ -160,8 +161,8 @@ def test_adding_a_failed_adequate_trial_never_lowers_trd_or_staging(rec, extra, 
     more["trials"].insert(pos, extra)
     before_record, after_record = validate_case(rec), validate_case(more)
     for name in DEFINITIONS:
-        B = assess(before_record, definition=name)
-        A = assess(after_record, definition=name)
+        B = assess(before_record, definition=name).to_json()
+        A = assess(after_record, definition=name).to_json()
         note(f"definition {name}")
         assert A["trd"]["trials"][pos]["outcome"] == "failed", (
             "the added trial must be a failed adequate trial"
@@ -256,7 +257,7 @@ def test_a_worse_reading_never_makes_a_status_or_a_check_better(rec, data):
         for m in s.get("moaas") or []:
             if m.get("score") is not None:
                 m["score"] = max(0, m["score"] - data.draw(st.integers(0, 5), label="lower MOAA/S"))
-    B, W = assess(validate_case(rec)), assess(validate_case(worse))
+    B, W = assess(validate_case(rec)).to_json(), assess(validate_case(worse)).to_json()
     note(f"worse record:\n{_show(worse)}")
     for m in B["modalities"]:
         assert (
@@ -293,7 +294,7 @@ def test_a_present_contraindication_item_always_gives_contraindicated(rec, data)
     if rec["screening"] is None:
         rec["screening"] = {}
     rec["screening"][item.field.split(".")[1]] = item.present_when
-    a = assess(validate_case(rec))
+    a = assess(validate_case(rec)).to_json()
     assert a["modalities"][modality]["status"] == "contraindicated"
     assert any(f["item"] == name and f["present"] for f in a["modalities"][modality]["findings"])
 
@@ -303,10 +304,11 @@ def test_a_present_contraindication_item_always_gives_contraindicated(rec, data)
 def test_a_met_finding_never_renders_in_the_success_style(rec):
     from kdsupport.render import html as H
 
-    a = assess(validate_case(rec))
-    text = to_text(a, record=validate_case(rec))
+    typed = assess(validate_case(rec))
+    a = typed.to_json()
+    text = to_text(typed, record=validate_case(rec))
     for i, s in enumerate(a["sessions"]):
-        html = H.session_checks_html(a, i)
+        html = H.session_checks_html(typed, i)
         rows = html.split("<tr>")[2:]  # after the header row
         for (name, status), row in zip(s["checks"].items(), rows, strict=True):
             kind = s["check_kinds"][name]
@@ -327,7 +329,10 @@ def test_a_met_finding_never_renders_in_the_success_style(rec):
             "!! FINDINGS THAT HAPPENED" in text
             and "checks done: " not in text.split("!! FINDINGS THAT HAPPENED")[1].split("\n")[0]
         )
-    for status in ("met", "not_met", "unknown"):
-        assert H.SUCCESS not in H.check_badge("met", "finding")
-        assert "HAPPENED" in H.check_badge("met", "finding")
-        assert H.check_badge(status, "finding") != H.check_badge("met", "compliance")
+    from kdsupport.rules.result import CheckKind, Status
+
+    met, finding = Status.MET, CheckKind.FINDING
+    for status in Status:
+        assert H.SUCCESS not in H.check_badge(met, finding)
+        assert "HAPPENED" in H.check_badge(met, finding)
+        assert H.check_badge(status, finding) != H.check_badge(met, CheckKind.COMPLIANCE)

@@ -100,4 +100,24 @@ def test_reason_cited_and_missing():
     r = Reason("x.y", "msg", ("a",), ("s1", "s2"), ("a",))
     assert r.cited() == "msg [s1, s2]"
     assert r.to_dict()["missing"] == ["a"]
-    assert RuleResult("r", U, "unknown", (r, r)).missing == ("a",)
+    assert RuleResult("r", U, "unknown", reasons=(r, r)).missing == ("a",)
+
+
+def test_every_rule_result_shares_the_common_base():
+    from kdsupport.rules import scales, screening, suicide_risk, trd
+    from kdsupport.rules.result import Result, ScoreResult
+
+    for cls in (
+        RuleResult,
+        ScoreResult,
+        trd.TrialVerdict,
+        trd.ECTVerdict,
+        trd.TRDResult,
+        scales.ScaleScore,
+        scales.OutcomeResult,
+        suicide_risk.SuicideRisk,
+        screening.ModalityScreen,
+    ):
+        assert issubclass(cls, Result), cls
+    with pytest.raises(TypeError):
+        bool(RuleResult("r", U, "unknown"))

@@ -86,7 +86,7 @@ def test_other_tiers_add_nothing_to_the_modalities():
 def test_the_severe_tier_is_a_selectable_definition():
     rec = make_record(vitals={"systolic_mmhg": 150, "diastolic_mmhg": 115})
     assert run(rec)["predose_bp"]["status"] == "consider_delay"  # default: above 180/120
-    a = assess(validate_case(rec), severe_bp="urgency_180_110")
+    a = assess(validate_case(rec), severe_bp="urgency_180_110").to_json()
     assert a["predose_bp"]["status"] == "severe" and a["predose_bp"]["severe_definition"] == (
         "urgency_180_110"
     )

@@ -54,7 +54,7 @@ def test_generated_records_validate_and_assess():
     tables = generate_cohort(400, np.random.default_rng(11))
     for record in records_from_tables(tables):
         a = assess(validate_case(record))
-        assert a["case_id"] == record["id"]
+        assert a.case_id == record["id"]
 
 
 def test_tables_round_trip_with_dtypes(tmp_path):

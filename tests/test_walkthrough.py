@@ -191,7 +191,7 @@ def test_each_question_points_to_the_chart_parts_its_answer_reads(case_id):
         parts = sections_for_rule(q.answer_rule)
         assert parts and set(parts) <= set(SECTIONS)
         for reason in reasons_for_rule(a, q.answer_rule):
-            for field in reason.get("fields", []):
+            for field in reason.fields:
                 where = section_of_field(field)
                 assert where is None or where in parts, (q.id, q.answer_rule, field, parts)
 
@@ -279,12 +279,12 @@ def test_the_chart_gives_no_conclusion_away(case_id):
     chart = "".join(c.value for c in w.contents.values()) + w.chart_head.value
     assert "kd-badge" not in chart and "kd-check" not in chart
     a = assess(w.record)
-    messages = [r["message"] for r in a["trd"]["reasons"]]
-    for mod in a["modalities"].values():
-        messages += [r["message"] for r in mod["reasons"]]
-    for s in a["sessions"]:
-        for rs in s["details"].values():
-            messages += [r["message"] for r in rs]
+    messages = [r.message for r in a.trd.reasons]
+    for mod in a.modalities.values():
+        messages += [r.message for r in mod.reasons]
+    for s in a.sessions:
+        for rs in s.details.values():
+            messages += [r.message for r in rs]
     plain = text(chart)
     for m in messages:
         assert m not in plain
@@ -428,7 +428,7 @@ def test_pages_show_words_not_code_names(case_id):
         H.modalities_html(a),
         H.predose_html(a),
         H.suicide_html(a),
-        *(H.session_checks_html(a, i) for i in range(len(a["sessions"]))),
+        *(H.session_checks_html(a, i) for i in range(len(a.sessions))),
         *(section_html(record, s) for s in SECTIONS),
     ]
     for q in record.teaching.questions:

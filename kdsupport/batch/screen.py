@@ -18,7 +18,7 @@ For training and audit with synthetic patients; not a medical device.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsInt, cast
 
 import numpy as np
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.rules.assessment import Assessment
 
 __all__ = [
     "SCREEN_COLUMNS",
@@ -74,27 +75,27 @@ _WORDS = {MET: "met", NOT: "not_met", UNK: "unknown"}
 
 
 # ---------------------------------------------------------------- the reference row
-def screen_row(a: dict[str, Any]) -> dict[str, Any]:
+def screen_row(a: Assessment) -> dict[str, Any]:
     """The screening row of one full assessment (the reference for :func:`screen_tables`)."""
-    s = a["staging"]
+    s = a.staging
     return {
-        "id": a["case_id"],
-        "trd_status": a["trd"]["status"],
-        "definition": a["trd"]["definition"],
-        "failed_adequate_antidepressants": a["trd"]["failed_adequate_antidepressants"],
-        "unknown_trials": a["trd"]["unknown_trials"],
-        "thase_rush_stage": s["thase_rush"]["stage"],
-        "thase_rush_complete": s["thase_rush"]["complete"],
-        "mgh_s_score": float(s["mgh_s"]["score"]),
-        "mgh_s_complete": s["mgh_s"]["complete"],
-        "msm_score": None if s["msm"]["score"] is None else int(s["msm"]["score"]),
-        "msm_band": s["msm"]["band"],
-        "msm_complete": s["msm"]["complete"],
-        **{m: v["status"] for m, v in a["modalities"].items()},
-        "suicide_risk_level": a["suicide_risk"]["level"],
-        "suicide_risk_action": a["suicide_risk"]["action"],
-        "predose_bp": a["predose_bp"]["status"],
-        "kb_version": a["kb_version"],
+        "id": a.case_id,
+        "trd_status": a.trd.status.value,
+        "definition": a.trd.definition,
+        "failed_adequate_antidepressants": a.trd.failed_adequate_antidepressants,
+        "unknown_trials": a.trd.unknown_trials,
+        "thase_rush_stage": s.thase_rush.value,
+        "thase_rush_complete": s.thase_rush.complete,
+        "mgh_s_score": float(s.mgh_s.value) if s.mgh_s.value is not None else None,
+        "mgh_s_complete": s.mgh_s.complete,
+        "msm_score": None if s.msm.value is None else int(s.msm.value),
+        "msm_band": s.msm.band,
+        "msm_complete": s.msm.complete,
+        **{m: v.status.value for m, v in a.modalities.items()},
+        "suicide_risk_level": a.suicide_risk.level,
+        "suicide_risk_action": a.suicide_risk.action,
+        "predose_bp": a.predose_bp.status.value,
+        "kb_version": a.kb_version,
     }
 
 
@@ -149,7 +150,8 @@ def _codes(series: pd.Series, categories: list[str]) -> np.ndarray:
     """Integer codes of a text column against a fixed category list (-1 = not in the list)."""
     import pandas as pd
 
-    return pd.Index(categories).get_indexer(series.astype(object)).astype(np.int64)
+    # get_indexer turns its target into an Index anyway; doing it here keeps the types exact
+    return pd.Index(categories).get_indexer(pd.Index(series.astype(object))).astype(np.int64)
 
 
 def _patient_codes(df: pd.DataFrame, index: pd.Index) -> np.ndarray:
@@ -171,8 +173,13 @@ def _any(codes: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
     return _per_patient(codes, mask, n) > 0
 
 
-def _distinct(codes: np.ndarray, keys: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
-    """Per patient, the set of (patient, key) pairs under ``mask`` as unique combined keys."""
+def _distinct(
+    codes: np.ndarray, keys: np.ndarray, mask: np.ndarray, n: int
+) -> tuple[np.ndarray, int]:
+    """Per patient, the (patient, key) pairs under ``mask`` as unique combined keys, and the width.
+
+    A combined key is ``patient * width + key``.
+    """
     width = int(keys.max()) + 1 if len(keys) else 1
     return np.unique(codes[mask].astype(np.int64) * width + keys[mask]), width
 
@@ -777,7 +784,7 @@ def validate_tables(
                 bad |= (vals < lo) if lo_inc else (vals <= lo)
             if hi is not None:
                 bad |= (vals > hi) if hi_inc else (vals >= hi)
-        for i in np.flatnonzero(bad):
+        for i in _rows(bad):
             yield str(df["patient_id"].iat[i]), path(i), f"{col} out of range, got {vals[i]:g}"
 
     def check_choice(
@@ -785,7 +792,7 @@ def validate_tables(
     ) -> Iterator[tuple[str, str, str]]:
         col_values = df[col].astype(object)
         bad = (col_values.notna() & ~col_values.isin(list(allowed))).to_numpy()
-        for i in np.flatnonzero(bad):
+        for i in _rows(bad):
             got = col_values.iat[i]
             yield (
                 str(df["patient_id"].iat[i]),
@@ -818,7 +825,7 @@ def validate_tables(
     )
     s, d = _flt(p["systolic_mmhg"]), _flt(p["diastolic_mmhg"])
     with np.errstate(invalid="ignore"):
-        for i in np.flatnonzero(d >= s):
+        for i in _rows(d >= s):
             yield (
                 str(p["patient_id"].iat[i]),
                 "vitals.diastolic_mmhg",
@@ -826,14 +833,14 @@ def validate_tables(
             )
     male = _txt(p["sex"]) == "male"
     for col in ("pregnant", "breastfeeding"):
-        for i in np.flatnonzero(male & (_tri(p[col]) == MET)):
+        for i in _rows(male & (_tri(p[col]) == MET)):
             yield str(p["patient_id"].iat[i]), f"patient.{col}", "cannot be true when sex is 'male'"
 
     t = tables["trials"]
-    tpath = lambda i, c: f"trials[{int(t['trial'].iat[i])}].{c}"  # noqa: E731
+    tpath = lambda i, c: f"trials[{_int_at(t['trial'], i)}].{c}"  # noqa: E731
     drugs = _txt(t["drug"])
     known = t["drug"].astype(object).isin(list(kb.drugs.drugs)).to_numpy()
-    for i in np.flatnonzero(~known):
+    for i in _rows(~known):
         yield str(t["patient_id"].iat[i]), tpath(i, "drug"), f"unknown drug {drugs[i]!r}"
     for col in ("dose_mg_per_day", "serum_level_mmol_l", "weeks", "improvement_percent"):
         yield from check_range(t, col, Trial, lambda i, c=col: tpath(i, c))
@@ -858,9 +865,9 @@ def validate_tables(
         ]
         + [True]
     )[dcode]
-    for i in np.flatnonzero(known & augmentation_agent & (role != "augmentation")):
+    for i in _rows(known & augmentation_agent & (role != "augmentation")):
         yield str(t["patient_id"].iat[i]), tpath(i, "role"), f"{drugs[i]} is an augmentation agent"
-    for i in np.flatnonzero(known & serum & ~serum_drug):
+    for i in _rows(known & serum & ~serum_drug):
         yield (
             str(t["patient_id"].iat[i]),
             tpath(i, "serum_level_mmol_l"),
@@ -873,13 +880,13 @@ def validate_tables(
             ec,
             col,
             _choices(ECTCourse, col),
-            lambda i, c=col: f"ect[{int(ec['course'].iat[i])}].{c}",
+            lambda i, c=col: f"ect[{_int_at(ec['course'], i)}].{c}",
         )
 
     sc = tables["screening"]
     known_items = sorted(Screening.model_fields)
     unknown = (sc["item"].notna() & ~sc["item"].astype(object).isin(known_items)).to_numpy(bool)
-    for i in np.flatnonzero(unknown):
+    for i in _rows(unknown):
         yield (
             str(sc["patient_id"].iat[i]),
             "screening.item",
@@ -892,7 +899,7 @@ def validate_tables(
         ad,
         "instrument",
         set(kb.scales.instruments),
-        lambda i: f"assessments[{int(ad['index'].iat[i])}].instrument",
+        lambda i: f"assessments[{_int_at(ad['index'], i)}].instrument",
     )
     items = tables["assessment_items"]
     if len(items):
@@ -914,12 +921,23 @@ def validate_tables(
                     | (score < spec.items.min)
                     | (score > spec.items.max)
                 )
-        for i in np.flatnonzero(bad):
+        for i in _rows(bad):
             yield (
                 str(joined["patient_id"].iat[i]),
-                f"assessments[{int(joined['index'].iat[i])}].items[{item_no[i] - 1}]",
+                f"assessments[{_int_at(joined['index'], i)}].items[{item_no[i] - 1}]",
                 f"out of range for {inst[i]}",
             )
+
+
+def _rows(mask: np.ndarray) -> list[int]:
+    """Positions of the true values of a boolean mask, as Python ints (for ``.iat``)."""
+    return [int(i) for i in np.flatnonzero(mask)]
+
+
+def _int_at(series: pd.Series, i: int) -> int:
+    """The value at position ``i`` of an integer column, as a Python int."""
+    # the stubs type .iat as any scalar; these columns hold integers (int() raises otherwise)
+    return int(cast(SupportsInt, series.iat[i]))
 
 
 def _choices(model: Any, field: str) -> set[str]:

@@ -22,9 +22,11 @@ from kdsupport.files.safe_write import check_writable_target, write_atomically
 from kdsupport.knowledge.wording import definition_label, modality_label
 from kdsupport.render import html as H
 from kdsupport.render.escaping import one_line, require_inert_html
+from kdsupport.rules.result import CheckKind
 
 if TYPE_CHECKING:
     from kdsupport.records.case import CaseRecord
+    from kdsupport.rules.assessment import Assessment
 
 __all__ = [
     "MAX_SESSION_FIGURES",
@@ -51,7 +53,7 @@ def notebook_path(name: str = NOTEBOOK) -> Path:
     return Path(os.environ.get("KDSUPPORT_NOTEBOOKS", default)) / name
 
 
-def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
+def sessions_section_html(record: CaseRecord, assessment: Assessment) -> str:
     """Per-session vitals, sedation and dissociation, and every session's checks.
 
     The vitals figure draws the first :data:`MAX_SESSION_FIGURES` sessions and says which are
@@ -88,19 +90,19 @@ def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str
 
     titles = {n: c.title for n, c in load().vitals.session_monitoring.checks.items()}
     rows = []
-    for s in assessment["sessions"]:
+    for s in assessment.sessions:
         cells = "".join(
-            f"<td>{H.check_badge(v, s['check_kinds'][k])}</td>" for k, v in s["checks"].items()
+            f"<td>{H.check_badge(v, s.check_kinds[k])}</td>" for k, v in s.checks.items()
         )
         rows.append(
-            f"<tr><th scope='row'>{s['number']}</th>"
-            f"<td>{H.esc(modality_label(s['modality']))}</td>{cells}</tr>"
+            f"<tr><th scope='row'>{s.number}</th>"
+            f"<td>{H.esc(modality_label(s.modality))}</td>{cells}</tr>"
         )
-    first = assessment["sessions"][0]
+    first = assessment.sessions[0]
     head = "".join(
         f"<th scope='col'>{H.esc(titles[k])}"
-        f"{' (finding)' if first['check_kinds'][k] == 'finding' else ''}</th>"
-        for k in first["checks"]
+        f"{' (finding)' if first.check_kinds[k] is CheckKind.FINDING else ''}</th>"
+        for k in first.checks
     )
     parts.append(
         # a wide table scrolls inside its own focusable region, never the page (WCAG 1.4.10)
@@ -118,11 +120,11 @@ def sessions_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str
     return "".join(parts)
 
 
-def trajectory_section_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
+def trajectory_section_html(record: CaseRecord, assessment: Assessment) -> str:
     """The symptom trajectory with response and remission lines, and the outcome's basis."""
     from kdsupport.render.plots import symptom_trajectory_figure
 
-    o = assessment["outcome"]
+    o = assessment.outcome
     if o is None:
         return (
             "<p>No instrument has both a baseline and a later administration: "
@@ -130,17 +132,17 @@ def trajectory_section_html(record: CaseRecord, assessment: dict[str, Any]) -> s
         )
     return H.figure_html(
         symptom_trajectory_figure(record, assessment),
-        alt=f"{o['instrument']} totals over time with response and remission lines",
-    ) + H.reasons_html(o["reasons"])
+        alt=f"{o.instrument} totals over time with response and remission lines",
+    ) + H.reasons_html(o.reasons)
 
 
-def discussion_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
+def discussion_html(record: CaseRecord, assessment: Assessment) -> str:
     """Questions for the conference: the case's teaching questions, its open unknowns."""
     items = [
         f"<li>{H.esc(q.prompt)}</li>"
         for q in (record.teaching.questions if record.teaching else ())
     ]
-    unknown = [u["field"] for u in assessment["unknowns"]]
+    unknown = [u.field for u in assessment.unknowns]
     if unknown:
         items.append(
             f"<li>What would it take to collect: {H.esc(', '.join(unknown[:8]))}"
@@ -160,18 +162,18 @@ def discussion_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
     return out
 
 
-def bibliography_html(assessment: dict[str, Any]) -> str:
+def bibliography_html(assessment: Assessment) -> str:
     """Every source the assessment cites, with its verification status."""
-    return H.sources_html([{"id": k, **v} for k, v in assessment["sources"].items()])
+    return H.sources_html([{"id": k, **v} for k, v in assessment.sources.items()])
 
 
-def footer_html(assessment: dict[str, Any]) -> str:
+def footer_html(assessment: Assessment) -> str:
     """Report footer: the caveat, the knowledge-base version and the definition used."""
     return (
         f"<hr>{H.CAVEAT_HTML}<p style='font-size:85%;color:#555'>kdsupport "
-        f"{H.esc(assessment['kdsupport_version'])}"
-        f", knowledge base {H.esc(assessment['kb_version'])}, TRD definition "
-        f"{H.esc(definition_label(assessment['trd']['definition']))}. Synthetic patient.</p>"
+        f"{H.esc(assessment.kdsupport_version)}"
+        f", knowledge base {H.esc(assessment.kb_version)}, TRD definition "
+        f"{H.esc(definition_label(assessment.trd.definition))}. Synthetic patient.</p>"
     )
 
 

@@ -11,12 +11,18 @@ For training and case conferences with synthetic patients; not a medical device.
 from __future__ import annotations
 
 import base64
+import enum
 import html
 import io
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from kdsupport.rules.result import CheckKind, Status
 
 if TYPE_CHECKING:
     from kdsupport.records.case import CaseRecord
+    from kdsupport.rules.assessment import Assessment, StagingScore
+    from kdsupport.rules.result import Reason
 
 __all__ = [
     "esc",
@@ -68,13 +74,16 @@ _STATUS_COLOURS = {
 # Words and colours of a session check by its kind (compliance: met = done as required;
 # finding: met = a hazard happened).
 _CHECK_STYLE = {
-    ("compliance", "met"): ("done", SUCCESS, "&#10003; "),
-    ("compliance", "not_met"): ("NOT done", HAZARD, "&#10007; "),
-    ("compliance", "unknown"): ("not recorded", UNKNOWN, "? "),
-    ("finding", "met"): ("HAPPENED", HAZARD, "&#9888; "),
-    ("finding", "not_met"): ("not observed", NEUTRAL, ""),
-    ("finding", "unknown"): ("cannot tell", UNKNOWN, "? "),
+    (CheckKind.COMPLIANCE, Status.MET): ("done", SUCCESS, "&#10003; "),
+    (CheckKind.COMPLIANCE, Status.NOT_MET): ("NOT done", HAZARD, "&#10007; "),
+    (CheckKind.COMPLIANCE, Status.UNKNOWN): ("not recorded", UNKNOWN, "? "),
+    (CheckKind.FINDING, Status.MET): ("HAPPENED", HAZARD, "&#9888; "),
+    (CheckKind.FINDING, Status.NOT_MET): ("not observed", NEUTRAL, ""),
+    (CheckKind.FINDING, Status.UNKNOWN): ("cannot tell", UNKNOWN, "? "),
 }
+# A three-valued outcome (response, remission) in the words of the glance table.
+_YES_NO = {Status.MET: "yes", Status.NOT_MET: "no", Status.UNKNOWN: "unknown"}
+_ROMAN = ["0", "I", "II", "III", "IV", "V"]
 _HAZARD_STATUSES = {"severe", "contraindicated", "not_recommended", "consider_delay", "caution"}
 _VERIFICATION = {
     "verified": ("verified", SUCCESS),
@@ -89,12 +98,15 @@ def esc(x: Any) -> str:
     return html.escape("" if x is None else str(x))
 
 
-def badge(status: str) -> str:
+def badge(status: str | enum.Enum) -> str:
     """A status word in a coloured, bordered box (the word itself carries the meaning).
 
-    Hazard statuses (severe, contraindicated, not recommended, caution, consider delay) carry a
-    warning sign, so they never look like a pass.
+    ``status`` is a status enum of the assessment (shown by its value) or a word such as a
+    trial's adequacy label. Hazard statuses (severe, contraindicated, not recommended, caution,
+    consider delay) carry a warning sign, so they never look like a pass.
     """
+    if isinstance(status, enum.Enum):
+        status = str(status.value)
     colour = _STATUS_COLOURS.get(status, NEUTRAL)
     word = status.replace("_", " ")
     sign = "&#9888; " if status in _HAZARD_STATUSES else ""
@@ -104,25 +116,24 @@ def badge(status: str) -> str:
     )
 
 
-def check_badge(status: str, kind: str) -> str:
+def check_badge(status: Status, kind: CheckKind) -> str:
     """A session check's result in the words and colour of its kind (spec 5.5).
 
     A met *finding* (a hazard that happened) is shown as a warning, never in the success style.
     """
     word, colour, sign = _CHECK_STYLE[(kind, status)]
     return (
-        f'<span class="kd-check kd-{esc(kind)}-{esc(status)}" style="border:1px solid {colour};'
-        f'color:{colour};border-radius:3px;padding:0 4px;font-weight:600">{sign}{esc(word)}</span>'
+        f'<span class="kd-check kd-{esc(kind.value)}-{esc(status.value)}" '
+        f'style="border:1px solid {colour};color:{colour};border-radius:3px;padding:0 4px;'
+        f'font-weight:600">{sign}{esc(word)}</span>'
     )
 
 
-def alerts_html(a: dict[str, Any]) -> str:
+def alerts_html(a: Assessment) -> str:
     """What must be seen before anything else (urgent suicide evaluation, a severe pre-dose BP)."""
-    if not a.get("alerts"):
+    if not a.alerts:
         return ""
-    items = "".join(
-        f"<li><b>{esc(x['message'])}</b> {cite_html(x['sources'])}</li>" for x in a["alerts"]
-    )
+    items = "".join(f"<li><b>{esc(x.message)}</b> {cite_html(x.sources)}</li>" for x in a.alerts)
     return (
         f'<div role="alert" class="kd-alerts" style="border:3px solid {HAZARD};border-radius:6px;'
         f'padding:6px 12px;margin:6px 0;background:#fff5f5"><b style="color:{HAZARD}">'
@@ -131,7 +142,7 @@ def alerts_html(a: dict[str, Any]) -> str:
     )
 
 
-def cite_html(source_ids: Any) -> str:
+def cite_html(source_ids: Iterable[str] | None) -> str:
     """Short citations ``(Author or body year, section (status); ...)``, ids in tooltips only.
 
     Each citation says whether its source is verified, secondary, UNVERIFIED, an assumption or
@@ -177,11 +188,11 @@ def sources_html(sources: list[dict[str, Any]]) -> str:
     return f'<ul style="margin:2px 0 2px 18px;font-size:90%">{"".join(items)}</ul>'
 
 
-def reasons_html(reasons: list[dict[str, Any]], sources: dict[str, Any] | None = None) -> str:
+def reasons_html(reasons: Sequence[Reason], sources: Mapping[str, Any] | None = None) -> str:
     """The rule's reasons, each with its source ids."""
     if not reasons:
         return ""
-    items = [f"<li>{esc(r['message'])} {cite_html(r.get('sources', []))}</li>" for r in reasons]
+    items = [f"<li>{esc(r.message)} {cite_html(r.sources)}</li>" for r in reasons]
     return f'<ul style="margin:2px 0 2px 18px">{"".join(items)}</ul>'
 
 
@@ -218,48 +229,49 @@ def vignette_html(record: CaseRecord) -> str:
     )
 
 
-def glance_html(a: dict[str, Any]) -> str:
+def _roman(stage: float | None) -> str:
+    """A Thase-Rush stage (a whole number from 0 to 5) as a Roman numeral."""
+    if not isinstance(stage, int):
+        raise TypeError(f"a Thase-Rush stage is a whole number, got {stage!r}")
+    return _ROMAN[stage]
+
+
+def glance_html(a: Assessment) -> str:
     """An assessment at a glance: the headline conclusions with their status words."""
     from kdsupport.knowledge.wording import definition_label, status_words
     from kdsupport.render.text import msm_text
 
-    s = a["staging"]
-    msm = s["msm"]
-    msm_txt = msm_text(msm)
+    s = a.staging
+    msm_txt = msm_text(s.msm)
     rows = [
         (
-            "TRD (" + esc(definition_label(a["trd"]["definition"])) + ")",
-            badge(a["trd"]["status"])
-            + f" {a['trd']['failed_adequate_antidepressants']} failed adequate antidepressant(s)",
+            "TRD (" + esc(definition_label(a.trd.definition)) + ")",
+            badge(a.trd.status)
+            + f" {a.trd.failed_adequate_antidepressants} failed adequate antidepressant(s)",
         ),
         (
             "Thase-Rush stage",
-            ["0", "I", "II", "III", "IV", "V"][s["thase_rush"]["stage"]]
-            + ("" if s["thase_rush"]["complete"] else " (could be higher)"),
+            _roman(s.thase_rush.value) + ("" if s.thase_rush.complete else " (could be higher)"),
         ),
         (
             "MGH-S",
-            esc(s["mgh_s"]["score"])
-            + ("" if s["mgh_s"]["complete"] else " (confirmed items only)"),
+            esc(s.mgh_s.value) + ("" if s.mgh_s.complete else " (confirmed items only)"),
         ),
         ("Maudsley (MSM)", esc(msm_txt)),
         (
             "Suicide risk",
-            badge(a["suicide_risk"]["level"])
-            + " &rarr; "
-            + esc(status_words(a["suicide_risk"]["action"])),
+            badge(a.suicide_risk.level) + " &rarr; " + esc(status_words(a.suicide_risk.action)),
         ),
-        ("Pre-dose BP", badge(a["predose_bp"]["status"])),
+        ("Pre-dose BP", badge(a.predose_bp.status)),
     ]
-    for mod in a["modalities"].values():
-        rows.append((esc(mod["title"]), badge(mod["status"])))
-    o = a["outcome"]
-    if o:
-        word = {True: "yes", False: "no", None: "unknown"}
+    for mod in a.modalities.values():
+        rows.append((esc(mod.title), badge(mod.status)))
+    o = a.outcome
+    if o is not None:
         rows.append(
             (
-                f"Response / remission ({esc(o['instrument'])})",
-                badge(word[o["response"]]) + " / " + badge(word[o["remission"]]),
+                f"Response / remission ({esc(o.instrument)})",
+                badge(_YES_NO[o.response]) + " / " + badge(_YES_NO[o.remission]),
             )
         )
     body = "".join(
@@ -411,12 +423,12 @@ def trials_evidence_html(kb: Any) -> str:
 
 
 # ---------------------------------------------------------------- assessment sections
-def trd_html(a: dict[str, Any]) -> str:
+def trd_html(a: Assessment) -> str:
     """TRD status with every trial's adequacy and outcome and its reasons."""
-    t = a["trd"]
+    t = a.trd
     rows = []
-    for tr in t["trials"]:
-        i = tr["inputs"]
+    for tr in t.trials:
+        i = tr.inputs
         dose = (
             f"{i['serum_level_mmol_l']} mmol/L"
             if i["serum_level_mmol_l"] is not None
@@ -424,14 +436,14 @@ def trd_html(a: dict[str, Any]) -> str:
             if i["dose_mg_per_day"] is None
             else f"{i['dose_mg_per_day']} mg/day"
         )
-        reasons = "".join(f"<li>{esc(d['message'])}</li>" for d in tr["details"])
+        reasons = "".join(f"<li>{esc(d.message)}</li>" for d in tr.reasons)
         rows.append(
             [
-                esc(tr["index"] + 1),
-                esc(tr["drug"])
-                + ("" if tr["counts_toward_trd"] else "<br><i>does not count toward TRD</i>"),
-                esc(tr["role"]),
-                esc(tr["episode"] or "not recorded"),
+                esc(tr.index + 1),
+                esc(tr.drug)
+                + ("" if tr.counts_toward_trd else "<br><i>does not count toward TRD</i>"),
+                esc(tr.role),
+                esc(tr.episode or "not recorded"),
                 dose,
                 esc("not recorded" if i["weeks"] is None else i["weeks"]),
                 esc(i["adherence"] or "not recorded"),
@@ -440,20 +452,20 @@ def trd_html(a: dict[str, Any]) -> str:
                     if i["improvement_percent"] is None
                     else f"{i['improvement_percent']} %"
                 ),
-                badge(tr["adequacy"]),
-                badge(tr["outcome"]),
+                badge(tr.adequacy_label),
+                badge(tr.outcome_label),
                 f"<ul style='margin:0 0 0 14px'>{reasons}</ul>",
             ]
         )
     from kdsupport.knowledge.wording import definition_label
 
     head = (
-        f"<p><b>TRD ({esc(definition_label(t['definition']))}):</b> {badge(t['status'])} &mdash; "
-        f"{t['failed_adequate_antidepressants']} distinct antidepressant(s) with a failed "
+        f"<p><b>TRD ({esc(definition_label(t.definition))}):</b> {badge(t.status)} &mdash; "
+        f"{t.failed_adequate_antidepressants} distinct antidepressant(s) with a failed "
         "adequate trial; "
-        f"{t['unknown_trials']} trial(s) with an unknown outcome.</p>"
+        f"{t.unknown_trials} trial(s) with an unknown outcome.</p>"
     )
-    reasons = reasons_html(t["reasons"])
+    reasons = reasons_html(t.reasons)
     table = (
         _table(
             [
@@ -477,10 +489,9 @@ def trd_html(a: dict[str, Any]) -> str:
     return head + reasons + table
 
 
-def staging_html(a: dict[str, Any]) -> str:
+def staging_html(a: Assessment) -> str:
     """Thase-Rush, MGH-S and Maudsley side by side, each with components and reasons."""
-    s = a["staging"]
-    roman = ["0", "I", "II", "III", "IV", "V"]
+    s = a.staging
 
     from kdsupport.knowledge.wording import class_label, component_label, plain_value
 
@@ -489,16 +500,10 @@ def staging_html(a: dict[str, Any]) -> str:
             return plain_value([class_label(c) for c in v])
         return plain_value(v)
 
-    def column(
-        model: str,
-        title: str,
-        headline: str,
-        comps: dict[str, Any],
-        reasons: list[dict[str, Any]],
-    ) -> str:
+    def column(model: str, title: str, headline: str, score: StagingScore) -> str:
         comp = "".join(
             f"<li>{esc(component_label(model, k))}: {esc(value_words(model, k, v))}</li>"
-            for k, v in comps.items()
+            for k, v in score.components.items()
         )
         return (
             "<div style='flex:1;min-width:16em;border:1px solid #ccc;border-radius:6px;"
@@ -506,96 +511,93 @@ def staging_html(a: dict[str, Any]) -> str:
             f"<h3 style='margin:2px 0'>{esc(title)}</h3>"
             f"<p style='font-size:120%'><b>{headline}</b></p>"
             f"<p style='margin:2px 0'>Components:</p><ul style='margin:0 0 0 16px'>{comp}</ul>"
-            f"<details><summary>Basis and sources</summary>{reasons_html(reasons)}</details></div>"
+            "<details><summary>Basis and sources</summary>"
+            f"{reasons_html(score.reasons)}</details></div>"
         )
 
-    tr, mg, ms = s["thase_rush"], s["mgh_s"], s["msm"]
-    tr_head = f"Stage {roman[tr['stage']]}" + (
-        "" if tr["complete"] else f" (could be up to {roman[tr['possible_max']]})"
+    tr, mg, ms = s.thase_rush, s.mgh_s, s.msm
+    tr_head = f"Stage {_roman(tr.value)}" + (
+        "" if tr.complete else f" (could be up to {_roman(tr.possible_max)})"
     )
-    mg_head = f"{esc(mg['score'])}" + ("" if mg["complete"] else " (confirmed items only)")
-    if ms["band"] == "not_applicable":
+    mg_head = f"{esc(mg.value)}" + ("" if mg.complete else " (confirmed items only)")
+    if ms.band == "not_applicable":
         ms_head = "not applicable"
-    elif ms["score"] is None:
+    elif ms.value is None:
         ms_head = "no total: a component is unknown"
     else:
-        ms_head = f"{esc(ms['score'])}, {esc(ms['band'])}" + (
-            "" if ms["complete"] else " (could be higher)"
-        )
+        ms_head = f"{esc(ms.value)}, {esc(ms.band)}" + ("" if ms.complete else " (could be higher)")
     return (
         "<div style='display:flex;gap:10px;flex-wrap:wrap'>"
-        + column("thase_rush", "Thase-Rush", tr_head, tr["components"], tr["reasons"])
-        + column("mgh_s", "MGH-S", mg_head, mg["components"], mg["reasons"])
-        + column("msm", "Maudsley (MSM)", ms_head, ms["components"], ms["reasons"])
+        + column("thase_rush", "Thase-Rush", tr_head, tr)
+        + column("mgh_s", "MGH-S", mg_head, mg)
+        + column("msm", "Maudsley (MSM)", ms_head, ms)
         + "</div>"
     )
 
 
-def modalities_html(a: dict[str, Any]) -> str:
+def modalities_html(a: Assessment) -> str:
     """The alerts, then each modality's status with the findings present or not assessed."""
     parts = [alerts_html(a)]
-    for mod in a["modalities"].values():
+    for mod in a.modalities.values():
         lis = ""
-        for f in mod["findings"]:
-            sources = cite_html(f["sources"])
-            word = esc(f["severity"].replace("_", " "))
-            if f["present"] is True:
-                note = f": {esc(f['note'])}" if f.get("note") else ""
-                lis += f"<li>&#9888; {word}: <b>{esc(f['label'])}</b>{note} {sources}</li>"
+        for f in mod.findings:
+            sources = cite_html(f.sources)
+            word = esc(f.severity.value.replace("_", " "))
+            if f.present is True:
+                note = f": {esc(f.note)}" if f.note else ""
+                lis += f"<li>&#9888; {word}: <b>{esc(f.label)}</b>{note} {sources}</li>"
             else:
-                lis += f"<li><b>not assessed</b> ({word} item): {esc(f['label'])}</li>"
+                lis += f"<li><b>not assessed</b> ({word} item): {esc(f.label)}</li>"
         parts.append(
             f"<div style='border:1px solid #ccc;border-radius:6px;padding:6px 10px;margin:4px 0'>"
-            f"<b>{esc(mod['title'])}</b>: {badge(mod['status'])}<br><span "
+            f"<b>{esc(mod.title)}</b>: {badge(mod.status)}<br><span "
             "style='font-size:90%;color:#444'>"
-            f"{esc(mod['regulatory_status'])}</span><ul style='margin:2px 0 0 "
+            f"{esc(mod.regulatory_status)}</span><ul style='margin:2px 0 0 "
             f"16px'>{lis or '<li>nothing present, everything assessed</li>'}</ul></div>"
         )
     return "".join(parts)
 
 
-def predose_html(a: dict[str, Any]) -> str:
+def predose_html(a: Assessment) -> str:
     """The pre-dose blood pressure in its tier, with the reasons (and any screening mismatch)."""
-    bp = a["predose_bp"]
-    return (
-        f"<p><b>Pre-dose blood pressure:</b> {badge(bp['status'])}</p>{reasons_html(bp['reasons'])}"
-    )
+    bp = a.predose_bp
+    return f"<p><b>Pre-dose blood pressure:</b> {badge(bp.status)}</p>{reasons_html(bp.reasons)}"
 
 
-def suicide_html(a: dict[str, Any]) -> str:
+def suicide_html(a: Assessment) -> str:
     """The C-SSRS triage level and action with its reasons."""
     from kdsupport.knowledge.wording import status_words
 
-    sr = a["suicide_risk"]
+    sr = a.suicide_risk
     return (
-        f"<p><b>C-SSRS triage:</b> level {badge(sr['level'])} &rarr; action "
-        f"<b>{esc(status_words(sr['action']))}</b></p>{reasons_html(sr['details'])}"
+        f"<p><b>C-SSRS triage:</b> level {badge(sr.level)} &rarr; action "
+        f"<b>{esc(status_words(sr.action))}</b></p>{reasons_html(sr.reasons)}"
     )
 
 
-def session_checks_html(a: dict[str, Any], index: int) -> str:
-    """Every monitoring check of one session, in the words and colour of its kind."""
+def session_checks_html(a: Assessment, index: int) -> str:
+    """Every monitoring check of one session (``index`` in record order), in its kind's words."""
     from kdsupport.knowledge import load
     from kdsupport.knowledge.wording import modality_label
 
     checks = load().vitals.session_monitoring.checks
-    s = a["sessions"][index]
+    s = a.sessions[index]
     rows = []
-    for name, status in s["checks"].items():
-        kind = s["check_kinds"][name]
-        label = "finding" if kind == "finding" else "check"
+    for name, status in s.checks.items():
+        kind = s.check_kinds[name]
+        label = "finding" if kind is CheckKind.FINDING else "check"
         rows.append(
             [
                 f"{esc(checks[name].title)} <span style='color:{NEUTRAL};font-size:85%'>"
                 f"({label})</span>",
                 check_badge(status, kind),
-                reasons_html(s["details"][name]),
+                reasons_html(s.details[name]),
             ]
         )
     return _table(
         ["Check", "Result", "Basis"],
         rows,
-        f"Session {s['number']} ({modality_label(s['modality'])}): a finding that HAPPENED is a "
+        f"Session {s.number} ({modality_label(s.modality)}): a finding that HAPPENED is a "
         "hazard; 'done' means a check was done as required",
     )
 

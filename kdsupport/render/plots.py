@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from kdsupport.knowledge import KnowledgeBase
     from kdsupport.records.case import CaseRecord, Session
+    from kdsupport.rules.assessment import Assessment
+    from kdsupport.rules.result import Status
 
 __all__ = [
     "session_vitals_figure",
@@ -384,19 +386,22 @@ _OUTCOME_HATCH = {
 }
 
 
-def _category(adequacy: str, outcome: str) -> str:
-    if adequacy == "not_adequate":
+def _category(adequacy: Status, outcome: Status) -> str:
+    """A trial's legend category from its adequacy (met = adequate) and outcome (met = failed)."""
+    from kdsupport.rules.result import Status
+
+    if adequacy is Status.NOT_MET:
         return "not adequate"
-    if adequacy == "adequate":
+    if adequacy is Status.MET:
         return (
             "adequate, failed"
-            if outcome == "failed"
-            else ("adequate, not failed" if outcome == "not_failed" else "unknown")
+            if outcome is Status.MET
+            else ("adequate, not failed" if outcome is Status.NOT_MET else "unknown")
         )
     return "unknown"
 
 
-def trial_timeline_figure(record: CaseRecord, assessment: dict[str, Any]) -> Figure:
+def trial_timeline_figure(record: CaseRecord, assessment: Assessment) -> Figure:
     """Medication trials and ECT courses in record order, coloured by adequacy and outcome.
 
     Bars are placed one after another (the record keeps order, not dates); a bar's length is the
@@ -404,7 +409,7 @@ def trial_timeline_figure(record: CaseRecord, assessment: dict[str, Any]) -> Fig
     """
     from matplotlib.patches import Patch
 
-    trials = assessment["trd"]["trials"]
+    trials = assessment.trd.trials
     courses = list(record.ect or ())
     n = len(trials) + len(courses)
     fig, ax = _figure(8, max(2.2, 0.45 * n + 1.4))
@@ -419,13 +424,13 @@ def trial_timeline_figure(record: CaseRecord, assessment: dict[str, Any]) -> Fig
         )
         ax.set_axis_off()
         return fig
-    known = [t["inputs"]["weeks"] for t in trials if t["inputs"]["weeks"] is not None]
+    known = [t.inputs["weeks"] for t in trials if t.inputs["weeks"] is not None]
     nominal = sorted(known)[len(known) // 2] if known else 6  # only for drawing an unknown length
     start, labels, y = 0.0, [], 0
     for t in trials:
-        weeks = t["inputs"]["weeks"]
+        weeks = t.inputs["weeks"]
         length = weeks if weeks is not None else nominal
-        cat = _category(t["adequacy"], t["outcome"])
+        cat = _category(t.adequacy, t.outcome)
         ax.barh(
             y,
             length,
@@ -435,7 +440,7 @@ def trial_timeline_figure(record: CaseRecord, assessment: dict[str, Any]) -> Fig
             edgecolor="black",
             alpha=0.9 if weeks is not None else 0.5,
         )
-        i = t["inputs"]
+        i = t.inputs
         amount = (
             f"{i['serum_level_mmol_l']} mmol/L"
             if i["serum_level_mmol_l"] is not None
@@ -443,8 +448,8 @@ def trial_timeline_figure(record: CaseRecord, assessment: dict[str, Any]) -> Fig
             if i["dose_mg_per_day"] is not None
             else "dose ?"
         )
-        prev = " (previous episode)" if t["episode"] == "previous" else ""
-        labels.append(f"{t['index'] + 1}. {t['drug']} {amount}, {t['role']}{prev}")
+        prev = " (previous episode)" if t.episode == "previous" else ""
+        labels.append(f"{t.index + 1}. {t.drug} {amount}, {t.role}{prev}")
         ax.text(
             start + length + 0.3,
             y,
@@ -468,7 +473,7 @@ def trial_timeline_figure(record: CaseRecord, assessment: dict[str, Any]) -> Fig
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("weeks (trials in record order; bar length = weeks at that dose)")
-    ax.set_title(f"Treatment history ({assessment['trd']['definition']})")
+    ax.set_title(f"Treatment history ({assessment.trd.definition})")
     handles = [
         Patch(facecolor=_OUTCOME_COLOURS[k], hatch=_OUTCOME_HATCH[k], edgecolor="black", label=k)
         for k in _OUTCOME_COLOURS
@@ -508,6 +513,7 @@ def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = N
 
     g = kb.vitals.predose_bp_guide
     rise = kb.vitals.session_monitoring.checks["bp_rise"]
+    assert rise.systolic_rise_mmhg is not None and rise.diastolic_rise_mmhg is not None
     for k, ax in enumerate(axes.flat):
         if k >= len(sessions):
             ax.set_axis_off()
@@ -639,14 +645,14 @@ def sedation_dissociation_figure(record: CaseRecord, kb: KnowledgeBase | None = 
 
 
 def symptom_trajectory_figure(
-    record: CaseRecord, assessment: dict[str, Any], kb: KnowledgeBase | None = None
+    record: CaseRecord, assessment: Assessment, kb: KnowledgeBase | None = None
 ) -> Figure:
     """The outcome instrument's totals over time with the response and remission lines."""
     if kb is None:
         from kdsupport.knowledge import load
 
         kb = load()
-    o = assessment["outcome"]
+    o = assessment.outcome
     fig, ax = _figure(7.5, 3.6)
     if o is None:
         ax.text(
@@ -659,8 +665,8 @@ def symptom_trajectory_figure(
         )
         ax.set_axis_off()
         return fig
-    ins = o["instrument"]
-    points = [(s["when"], s["total"]) for s in assessment["scales"] if s["instrument"] == ins]
+    ins = o.instrument
+    points = [(s.when, s.total) for s in assessment.scales if s.instrument == ins]
     xs = list(range(len(points)))
     ax.plot(
         xs,
@@ -672,8 +678,8 @@ def symptom_trajectory_figure(
     ax.set_xticks(xs)
     ax.set_xticklabels([w for w, _ in points], rotation=30, ha="right", fontsize=8)
     resp_pct = kb.scales.outcome.response.min_reduction_percent
-    if o["baseline"]:
-        resp = o["baseline"] * (1 - kb.scales.outcome.response.min_reduction_percent / 100)
+    if o.baseline:
+        resp = o.baseline * (1 - kb.scales.outcome.response.min_reduction_percent / 100)
         ax.axhline(
             resp,
             color="#b35806",
@@ -681,14 +687,15 @@ def symptom_trajectory_figure(
             label=f"response: {resp_pct:g} % below baseline",
         )
     rs = kb.scales.outcome.remission[ins]
-    cut = rs.definitions[o["remission_definition"]]
+    cut = rs.definitions[o.remission_definition]
     ax.axhline(
         cut.value,
         color="#1b7837",
         ls=":",
-        label=f"remission: {cut.comparison} {cut.value:g} ({o['remission_definition']})",
+        label=f"remission: {cut.comparison} {cut.value:g} ({o.remission_definition})",
     )
     spec = kb.scales.instruments[ins]
+    assert spec.total is not None  # a scored instrument has one (checked when the KB loads)
     ax.set_ylim(spec.total.min, spec.total.max)
     ax.set_ylabel(f"{ins.upper()} total (points)")
     ax.set_xlabel("administration")
@@ -805,7 +812,9 @@ def bp_rise_figure(rises: pd.DataFrame, kb: KnowledgeBase | None = None) -> Figu
         fliersize=1.5,
         palette=["#2166ac", "#b2182b", "#1b7837"],
     )
-    big = kb.vitals.session_monitoring.checks["bp_rise"].systolic_rise_mmhg.value
+    rise = kb.vitals.session_monitoring.checks["bp_rise"].systolic_rise_mmhg
+    assert rise is not None
+    big = rise.value
     ax.axhline(big, color="black", ls=":", lw=1, label=f"label's large rise: {big:g} mmHg")
     ax.axhline(0, color="#777", lw=0.8)
     ax.set_xlabel("minutes from the start of the dose")

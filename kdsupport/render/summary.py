@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 from kdsupport.render.escaping import html_text, require_inert_html
 from kdsupport.render.escaping import markdown_code as md_code
 from kdsupport.render.escaping import markdown_text as md
-from kdsupport.render.text import ROMAN, msm_text
+from kdsupport.render.text import msm_text, roman
+from kdsupport.rules.result import Status
 
 if TYPE_CHECKING:
     from kdsupport.records.case import CaseRecord
+    from kdsupport.rules.assessment import Assessment, TrialAssessment
 
 __all__ = ["referral_markdown", "referral_html", "KINDS"]
 
@@ -46,34 +48,35 @@ def _cell(x: Any) -> str:
     return "not recorded" if x is None else md(x)
 
 
-def _why(trial: dict[str, Any]) -> str:
+def _why(trial: TrialAssessment) -> str:
     """The reason that decided a trial's verdict (the first failing or missing criterion)."""
-    codes = {d["code"]: d for d in trial["details"]}
+    codes = {r.code: r for r in trial.reasons}
     for code in _DECISIVE:
         if code in codes:
-            return str(codes[code]["message"])
-    if trial["outcome"] == "failed":
-        return "all criteria met; " + codes.get("trd.trial.nonresponse", {}).get(
-            "message", "non-response"
+            return codes[code].message
+    if trial.outcome is Status.MET:  # failed
+        nonresponse = codes.get("trd.trial.nonresponse")
+        return "all criteria met; " + (
+            nonresponse.message if nonresponse is not None else "non-response"
         )
-    return "; ".join(d["message"] for d in trial["details"][:2])
+    return "; ".join(r.message for r in trial.reasons[:2])
 
 
 def _words(code: str) -> str:
     return md(code.replace("_", " "))
 
 
-def _alert_lines(a: dict[str, Any]) -> list[str]:
+def _alert_lines(a: Assessment) -> list[str]:
     """What must be read before anything else (urgent suicide evaluation, a severe BP)."""
-    if not a["alerts"]:
+    if not a.alerts:
         return []
     lines = ["**First, before any way of giving ketamine:**", ""]
-    for x in a["alerts"]:
-        lines.append(f"- **{md(x['message'])}** \\[{md(', '.join(x['sources']))}\\]")
+    for x in a.alerts:
+        lines.append(f"- **{md(x.message)}** \\[{md(', '.join(x.sources))}\\]")
     return [*lines, ""]
 
 
-def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
+def referral_markdown(record: CaseRecord, assessment: Assessment) -> str:
     """The referral summary as Markdown.
 
     Every value that comes from the record or the rules is escaped with
@@ -81,7 +84,7 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
     a code can never forge a heading, a link or raw HTML.
     """
     a = assessment
-    p, dx, d = record.patient, record.diagnosis, a["definition"]
+    p, dx, d = record.patient, record.diagnosis, a.definition
     sev = "not recorded"
     if dx and dx.severity:
         psych = {
@@ -119,12 +122,12 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
         *_alert_lines(a),
         f"- **Patient:** {p.age_years}-year-old, sex {_cell(p.sex)}.",
         f"- **Diagnosis:** {primary}{icd}; current episode {months}; severity {sev}.",
-        f"- **Definition applied:** {md_code(d['name'])} ({md(d['title'])}): at least "
-        f"{d['min_failed_antidepressants']} "
-        f"different antidepressants with an adequate trial (at least the {md(d['dose_table'])} "
+        f"- **Definition applied:** {md_code(d.name)} ({md(d.title)}): at least "
+        f"{d.min_failed_antidepressants} "
+        f"different antidepressants with an adequate trial (at least the {md(d.dose_table)} "
         "minimum dose for "
-        f"{d['min_weeks']} weeks or more, adequate adherence, current episode) that failed "
-        f"({md(d['failure'])}). Sources: {md(', '.join(d['sources']))}.",
+        f"{d.min_weeks} weeks or more, adequate adherence, current episode) that failed "
+        f"({md(d.failure)}). Sources: {md(', '.join(d.sources))}.",
         "",
         "## Medication trials",
         "",
@@ -132,8 +135,9 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
         "Outcome | Counts | Why |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for t in a["trd"]["trials"]:
-        i = t["inputs"]
+    trd = a.trd
+    for t in trd.trials:
+        i = t.inputs
         dose = (
             f"{i['serum_level_mmol_l']} mmol/L"
             if i["serum_level_mmol_l"] is not None
@@ -145,69 +149,64 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
         )
         counts = (
             "adequate failure"
-            if t["counts_toward_trd"] and t["outcome"] == "failed"
-            else ("no" if t["outcome"] == "not_failed" or not t["counts_toward_trd"] else "unknown")
+            if t.counts_toward_trd and t.outcome is Status.MET
+            else ("no" if t.outcome is Status.NOT_MET or not t.counts_toward_trd else "unknown")
         )
         imp = (
             "not recorded" if i["improvement_percent"] is None else f"{i['improvement_percent']} %"
         )
         lines.append(
-            f"| {t['index'] + 1} | {md(t['drug'])} | {md(t['role'])} | {_cell(t['episode'])} | "
+            f"| {t.index + 1} | {md(t.drug)} | {md(t.role)} | {_cell(t.episode)} | "
             f"{dose} | {_cell(i['weeks'])} | {_cell(i['adherence'])} | {imp} | "
-            f"{_words(t['adequacy'])} | {_words(t['outcome'])} | {counts} | {md(_why(t))} |"
+            f"{_words(t.adequacy_label)} | {_words(t.outcome_label)} | {counts} | {md(_why(t))} |"
         )
-    if not a["trd"]["trials"]:
+    if not trd.trials:
         lines.append("| | no trials recorded | | | | | | | | | | |")
-    trd = a["trd"]
-    failed = md(", ".join(trd["failed_drugs"])) or "none"
+    failed = md(", ".join(trd.failed_drugs)) or "none"
     lines += [
         "",
-        f"**Adequate failures:** {trd['failed_adequate_antidepressants']} distinct "
+        f"**Adequate failures:** {trd.failed_adequate_antidepressants} distinct "
         f"antidepressant(s) ({failed}); "
-        f"{trd['unknown_trials']} trial(s) with an unknown outcome. **TRD criteria under "
-        f"{md_code(d['name'])}: "
-        f"{_words(trd['status']).upper()}.**",
+        f"{trd.unknown_trials} trial(s) with an unknown outcome. **TRD criteria under "
+        f"{md_code(d.name)}: "
+        f"{_words(trd.status.value).upper()}.**",
         "",
     ]
-    lines += [f"- {md(r['message'])} \\[{md(', '.join(r['sources']))}\\]" for r in trd["reasons"]]
-    s = a["staging"]
-    msm = s["msm"]
+    lines += [f"- {md(r.message)} \\[{md(', '.join(r.sources))}\\]" for r in trd.reasons]
+    s = a.staging
     lines += [
         "",
         "## Staging",
         "",
-        f"- Thase-Rush stage {ROMAN[s['thase_rush']['stage']]}"
-        + ("" if s["thase_rush"]["complete"] else " (could be higher)"),
-        f"- MGH-S {s['mgh_s']['score']}"
-        + ("" if s["mgh_s"]["complete"] else " (confirmed items only)"),
-        f"- Maudsley Staging Method {md(msm_text(msm))}",
+        f"- Thase-Rush stage {roman(s.thase_rush.value)}"
+        + ("" if s.thase_rush.complete else " (could be higher)"),
+        f"- MGH-S {s.mgh_s.value}" + ("" if s.mgh_s.complete else " (confirmed items only)"),
+        f"- Maudsley Staging Method {md(msm_text(s.msm))}",
         "",
         "## Screening status",
         "",
     ]
-    for m in a["modalities"].values():
+    for m in a.modalities.values():
         present = [
-            f"{md(f['label'])} ({md(f['severity'])})" for f in m["findings"] if f["present"] is True
+            f"{md(f.label)} ({md(f.severity.value)})" for f in m.findings if f.present is True
         ]
-        gaps = [md(f["label"]) for f in m["findings"] if f["present"] is None]
+        gaps = [md(f.label) for f in m.findings if f.present is None]
         detail = "; ".join(present) or "nothing present"
         if gaps:
             detail += f"; not assessed: {', '.join(gaps)}"
-        lines.append(f"- **{md(m['title'])}:** {_words(m['status'])}. {detail}.")
+        lines.append(f"- **{md(m.title)}:** {_words(m.status.value)}. {detail}.")
     lines += [
-        f"- **Pre-dose blood pressure:** {_words(a['predose_bp']['status'])}.",
-        f"- **Suicide risk (C-SSRS):** {_words(a['suicide_risk']['level'])}; action "
-        f"{_words(a['suicide_risk']['action'])}.",
+        f"- **Pre-dose blood pressure:** {_words(a.predose_bp.status.value)}.",
+        f"- **Suicide risk (C-SSRS):** {_words(a.suicide_risk.level)}; action "
+        f"{_words(a.suicide_risk.action)}.",
         "",
     ]
-    if a["unknowns"]:
+    if a.unknowns:
         lines += ["## Information still needed", ""]
-        lines += [
-            f"- {md_code(u['field'])} (for {md(', '.join(u['needed_for']))})" for u in a["unknowns"]
-        ]
+        lines += [f"- {md_code(u.field)} (for {md(', '.join(u.needed_for))})" for u in a.unknowns]
         lines.append("")
     lines += ["## Sources", ""]
-    for sid, src in a["sources"].items():
+    for sid, src in a.sources.items():
         ver = "UNVERIFIED" if src["verification"] == "unverified" else src["verification"]
         kind = " (assumption)" if src["kind"] == "assumption" else ""
         lines.append(
@@ -217,13 +216,13 @@ def referral_markdown(record: CaseRecord, assessment: dict[str, Any]) -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     lines += [
         "",
-        f"*kdsupport {md(a['kdsupport_version'])}, knowledge base {md(a['kb_version'])}, {stamp}.*",
+        f"*kdsupport {md(a.kdsupport_version)}, knowledge base {md(a.kb_version)}, {stamp}.*",
         "",
     ]
     return "\n".join(lines)
 
 
-def referral_html(record: CaseRecord, assessment: dict[str, Any]) -> str:
+def referral_html(record: CaseRecord, assessment: Assessment) -> str:
     """The referral summary as a self-contained HTML page.
 
     The Markdown is rendered with raw HTML escaped and harmful link schemes dropped, and the

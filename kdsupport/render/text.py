@@ -1,9 +1,10 @@
 """Renderings of an assessment for people: a clinician's text worksheet.
 
-:func:`to_text` turns the mapping returned by :func:`kdsupport.rules.assess.assess` into a
-plain-text worksheet: each conclusion with the inputs it used, the threshold, the source and its
-verification status; the unknowns with what to collect next; the bibliography. It reads only
-the assessment, so the text and the JSON can never disagree.
+:func:`to_text` turns the :class:`~kdsupport.rules.assessment.Assessment` returned by
+:func:`kdsupport.rules.assess.assess` into a plain-text worksheet: each conclusion with the
+inputs it used, the threshold, the source and its verification status; the unknowns with what
+to collect next; the bibliography. It reads only the assessment, so the text and the JSON can
+never disagree.
 
 For training and case conferences with synthetic patients; not a medical device.
 """
@@ -11,30 +12,59 @@ For training and case conferences with synthetic patients; not a medical device.
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from kdsupport.render.escaping import one_line
+from kdsupport.rules.result import Status
+
+if TYPE_CHECKING:
+    from kdsupport.rules.assessment import Assessment, CheckKind, StagingScore
+    from kdsupport.rules.result import Reason
 
 __all__ = ["to_text"]
 
 WIDTH = 100
-_TRI = {"met": "MET", "not_met": "NOT MET", "unknown": "UNKNOWN"}
+_TRI = {Status.MET: "MET", Status.NOT_MET: "NOT MET", Status.UNKNOWN: "UNKNOWN"}
+_YES_NO = {Status.MET: "yes", Status.NOT_MET: "no", Status.UNKNOWN: "unknown"}
 ROMAN = ["0", "I", "II", "III", "IV", "V"]
-# How a session check reads in the worksheet, by its kind and result (case-record spec 5.5): a
-# finding that happened is listed first, in capitals, never with the words of a check passed.
-_CHECK_GROUPS = (
-    (("finding", "met"), "!! FINDINGS THAT HAPPENED"),
-    (("compliance", "not_met"), "CHECKS NOT DONE"),
-    (("finding", "unknown"), "findings that cannot be ruled out (data missing)"),
-    (("compliance", "unknown"), "checks not recorded"),
-    (("compliance", "met"), "checks done"),
-    (("finding", "not_met"), "findings not observed"),
-)
-_DETAILED = {("finding", "met"), ("compliance", "not_met"), ("finding", "unknown")}
+
+
+@cache
+def _check_groups() -> tuple[tuple[tuple[CheckKind, Status], str, bool], ...]:
+    """How a session check reads in the worksheet, by its kind and result (spec 5.5).
+
+    Each group is (kind, result), its heading and whether each check's reasons are listed. A
+    finding that happened is listed first, in capitals, never with the words of a check passed.
+    (The enums' module is imported here: it is loaded already wherever there is an Assessment,
+    and importing this module for :func:`msm_text` or :data:`ROMAN` need not load it.)
+    """
+    from kdsupport.rules.assessment import CheckKind
+
+    return (
+        ((CheckKind.FINDING, Status.MET), "!! FINDINGS THAT HAPPENED", True),
+        ((CheckKind.COMPLIANCE, Status.NOT_MET), "CHECKS NOT DONE", True),
+        (
+            (CheckKind.FINDING, Status.UNKNOWN),
+            "findings that cannot be ruled out (data missing)",
+            True,
+        ),
+        ((CheckKind.COMPLIANCE, Status.UNKNOWN), "checks not recorded", False),
+        ((CheckKind.COMPLIANCE, Status.MET), "checks done", False),
+        ((CheckKind.FINDING, Status.NOT_MET), "findings not observed", False),
+    )
+
+
+def roman(stage: float | int | None) -> str:
+    """A Thase-Rush stage (a whole number from 0 to 5) as a Roman numeral."""
+    if not isinstance(stage, int):
+        raise TypeError(f"a Thase-Rush stage is a whole number, got {stage!r}")
+    return ROMAN[stage]
 
 
 class _Doc:
-    def __init__(self, sources: dict[str, Any]):
+    def __init__(self, sources: Mapping[str, Mapping[str, Any]]):
         self.lines: list[str] = []
         self.sources = sources
 
@@ -64,7 +94,7 @@ class _Doc:
         else:
             self.lines.append(left)
 
-    def cite(self, ids: list[str] | tuple[str, ...]) -> str:
+    def cite(self, ids: Sequence[str]) -> str:
         parts = []
         for sid in ids:
             ver = self.sources.get(sid, {}).get("verification", "?")
@@ -77,9 +107,10 @@ class _Doc:
             parts.append(f"{sid}: {tag}")
         return f"[{'; '.join(parts)}]" if parts else ""
 
-    def reason(self, r: dict[str, Any], indent: int = 3, bullet: str = "- ") -> None:
+    def reason(self, r: Reason, indent: int = 3, bullet: str = "- ", prefix: str = "") -> None:
+        """One reason as a bullet: ``prefix``, its message and its cited sources."""
         self.add(
-            f"{bullet}{r['message']} {self.cite(r.get('sources', []))}".rstrip(),
+            f"{bullet}{prefix}{r.message} {self.cite(r.sources)}".rstrip(),
             indent,
             len(bullet),
         )
@@ -92,14 +123,14 @@ def _check_titles() -> dict[str, str]:
     return {n: c.title for n, c in load().vitals.session_monitoring.checks.items()}
 
 
-def _alerts(doc: _Doc, a: dict[str, Any]) -> None:
+def _alerts(doc: _Doc, a: Assessment) -> None:
     """What must be seen before anything else, in capitals (spec 5.6)."""
-    if not a.get("alerts"):
+    if not a.alerts:
         return
     doc.add()
     doc.add("!! FIRST, BEFORE ANY WAY OF GIVING KETAMINE:", 0)
-    for x in a["alerts"]:
-        doc.add(f"!! {x['message']} {doc.cite(x['sources'])}", 3, 3)
+    for x in a.alerts:
+        doc.add(f"!! {x.message} {doc.cite(x.sources)}", 3, 3)
 
 
 def _g(x: Any, unit: str = "") -> str:
@@ -119,61 +150,59 @@ def _table(doc: _Doc, header: list[str], rows: list[list[str]], indent: int = 3)
         doc.lines.append(fmt.format(*r).rstrip())
 
 
-def to_text(a: dict[str, Any], *, record: Any = None) -> str:
+def to_text(a: Assessment, *, record: Any = None) -> str:
     """Render an assessment as a clinician's worksheet (plain text, 100 columns)."""
-    doc = _Doc(a.get("sources", {}))
-    d = a["definition"]
+    doc = _Doc(a.sources)
+    d = a.definition
     doc.lines.append("=" * WIDTH)
-    doc.lines.append(f"KDSUPPORT ASSESSMENT  {a['case_id']}  (synthetic record)")
+    doc.lines.append(f"KDSUPPORT ASSESSMENT  {a.case_id}  (synthetic record)")
     title = getattr(record, "title", None)
     if title:
         doc.add(f"Title: {title}")  # labelled, so a title can never pass for a heading
-    doc.lines.append(
-        f"knowledge base {a['kb_version']} | kdsupport {a.get('kdsupport_version', '')}"
-    )
+    doc.lines.append(f"knowledge base {a.kb_version} | kdsupport {a.kdsupport_version}")
     doc.lines.append("=" * WIDTH)
-    doc.add(a["disclaimer"])
+    doc.add(a.disclaimer)
     _alerts(doc, a)
     doc.add()
-    doc.add(f"TRD definition: {d['name']} - {d['title']}")
+    doc.add(f"TRD definition: {d.name} - {d.title}")
     doc.add(
-        f"Thresholds: >= {d['min_failed_antidepressants']} distinct antidepressants with a failed "
-        f"adequate trial in the current episode; adequate = dose at least the {d['dose_table']} "
-        f"minimum, >= {d['min_weeks']} weeks, adherence adequate; failed = {d['failure']}. "
-        f"{doc.cite(d['sources'])}",
+        f"Thresholds: >= {d.min_failed_antidepressants} distinct antidepressants with a failed "
+        f"adequate trial in the current episode; adequate = dose at least the {d.dose_table} "
+        f"minimum, >= {d.min_weeks} weeks, adherence adequate; failed = {d.failure}. "
+        f"{doc.cite(d.sources)}",
         2,
     )
 
     # 1. TRD
-    t = a["trd"]
-    doc.heading(1, "Treatment-resistant depression", _TRI[t["status"]])
-    for r in t["reasons"]:
+    t = a.trd
+    doc.heading(1, "Treatment-resistant depression", _TRI[t.status])
+    for r in t.reasons:
         doc.reason(r)
     doc.add(
-        f"Failed adequate antidepressants (distinct drugs): {t['failed_adequate_antidepressants']}"
-        f"   unknown trials: {t['unknown_trials']}",
+        f"Failed adequate antidepressants (distinct drugs): {t.failed_adequate_antidepressants}"
+        f"   unknown trials: {t.unknown_trials}",
         3,
     )
-    if t["trials"]:
+    if t.trials:
         doc.add()
         rows = []
-        for tr in t["trials"]:
-            i = tr["inputs"]
+        for trial in t.trials:
+            i = trial.inputs
             dose = _g(i["dose_mg_per_day"], " mg/d")
             if i["serum_level_mmol_l"] is not None:
                 dose = f"{_g(i['serum_level_mmol_l'])} mmol/L"
             rows.append(
                 [
-                    str(tr["index"] + 1),
-                    tr["drug"] + ("*" if tr["counts_toward_trd"] else ""),
-                    tr["role"],
-                    _g(tr["episode"]),
+                    str(trial.index + 1),
+                    trial.drug + ("*" if trial.counts_toward_trd else ""),
+                    trial.role,
+                    _g(trial.episode),
                     dose,
                     _g(i["weeks"]),
                     _g(i["adherence"]),
                     _g(i["improvement_percent"], " %"),
-                    tr["adequacy"],
-                    tr["outcome"],
+                    trial.adequacy_label,
+                    trial.outcome_label,
                 ]
             )
         _table(
@@ -195,70 +224,73 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
         doc.add("* counts toward TRD (an antidepressant given as monotherapy or in combination)", 3)
         doc.add()
         doc.add("Basis of each trial:", 3)
-        for tr in t["trials"]:
-            doc.add(f"{tr['index'] + 1}. {tr['drug']} ({tr['adequacy']}, {tr['outcome']})", 3)
-            for r in tr["details"]:
+        for trial in t.trials:
+            doc.add(
+                f"{trial.index + 1}. {trial.drug} ({trial.adequacy_label}, {trial.outcome_label})",
+                3,
+            )
+            for r in trial.reasons:
                 doc.reason(r, indent=6)
-    elif t["status"] == "unknown":
+    elif t.status is Status.UNKNOWN:
         doc.add("No medication trials recorded.", 3)
 
     # 2. staging
-    s = a["staging"]
+    s = a.staging
     doc.heading(2, "Staging of treatment resistance")
-    tr = s["thase_rush"]
+    tr = s.thase_rush
     doc.add(
-        f"Thase-Rush: stage {ROMAN[tr['stage']]}"
-        + ("" if tr["complete"] else f" (confirmed; could be up to {ROMAN[tr['possible_max']]})"),
+        f"Thase-Rush: stage {roman(tr.value)}"
+        + ("" if tr.complete else f" (confirmed; could be up to {roman(tr.possible_max)})"),
         3,
     )
-    for r in tr["reasons"]:
+    for r in tr.reasons:
         doc.reason(r, indent=5)
-    m = s["mgh_s"]
+    m = s.mgh_s
     doc.add(
-        f"MGH-S: {_g(m['score'])}"
+        f"MGH-S: {_g(m.value)}"
         + (
             ""
-            if m["complete"]
-            else f" (confirmed items only; could be up to {_g(m['possible_max'])})"
-            if m["possible_max"] is not None
+            if m.complete
+            else f" (confirmed items only; could be up to {_g(m.possible_max)})"
+            if m.possible_max is not None
             else " (confirmed items only)"
         ),
         3,
     )
-    for r in m["reasons"]:
+    for r in m.reasons:
         doc.reason(r, indent=5)
-    ms = s["msm"]
-    if ms["band"] == "not_applicable":
+    ms = s.msm
+    if ms.band == "not_applicable":
         head = "Maudsley (MSM): not applicable"
-    elif ms["score"] is None:
-        known = ", ".join(f"{k} {v}" for k, v in ms["components"].items() if v is not None)
+    elif ms.value is None:
+        known = ", ".join(f"{k} {v}" for k, v in ms.components.items() if v is not None)
         head = f"Maudsley (MSM): no total (a component is unknown); known: {known or 'none'}"
     else:
-        head = f"Maudsley (MSM): {ms['score']}, {ms['band']}" + (
-            "" if ms["complete"] else f" (could be up to {ms['possible_max']})"
+        head = f"Maudsley (MSM): {ms.value}, {ms.band}" + (
+            "" if ms.complete else f" (could be up to {ms.possible_max})"
         )
     doc.add(head, 3)
-    for r in ms["reasons"]:
+    for r in ms.reasons:
         doc.reason(r, indent=5)
 
     # 3. scales
     doc.heading(3, "Rating scales")
-    if a["scales"]:
+    if a.scales:
         rows = [
             [
-                sc["when"],
-                sc["instrument"],
-                _g(sc["total"]),
-                _g(sc["band"]),
-                ", ".join(sc["flags"]) or "--",
-                sc["scored_from"],
+                sc.when,
+                sc.instrument,
+                _g(sc.total),
+                _g(sc.band),
+                ", ".join(sc.flags) or "--",
+                sc.scored_from,
             ]
-            for sc in a["scales"]
+            for sc in a.scales
         ]
         _table(doc, ["when", "instrument", "total", "band", "flags", "from"], rows)
-        for sc in a["scales"]:
-            for r in sc["reasons"]:
-                if r["code"].startswith(
+        for sc in a.scales:
+            for r in sc.reasons:
+                if r.code.startswith(
                     (
                         "scales.flag",
                         "scales.item_missing",
@@ -271,7 +303,7 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
         doc.add("No rating scales recorded.", 3)
 
     # 4. outcome
-    o = a["outcome"]
+    o = a.outcome
     if o is None:
         doc.heading(4, "Response and remission", "NOT ASSESSABLE")
         doc.add(
@@ -280,73 +312,72 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
             3,
         )
     else:
-        word = {True: "yes", False: "no", None: "unknown"}
         doc.heading(
             4,
             "Response and remission",
-            f"response {word[o['response']]} / remission {word[o['remission']]}",
+            f"response {_YES_NO[o.response]} / remission {_YES_NO[o.remission]}",
         )
-        for r in o["reasons"]:
+        for r in o.reasons:
             doc.reason(r)
 
     # 5. suicide risk
-    sr = a["suicide_risk"]
-    doc.heading(
-        5, "Suicide risk (C-SSRS screener triage)", f"{sr['level'].upper()} -> {sr['action']}"
-    )
-    for r in sr["details"]:
+    sr = a.suicide_risk
+    doc.heading(5, "Suicide risk (C-SSRS screener triage)", f"{sr.level.upper()} -> {sr.action}")
+    for r in sr.reasons:
         doc.reason(r)
 
     # 6. pre-dose BP
-    bp = a["predose_bp"]
-    doc.heading(6, "Blood pressure before dosing", bp["status"].upper().replace("_", " "))
-    for r in bp["reasons"]:
+    bp = a.predose_bp
+    doc.heading(6, "Blood pressure before dosing", bp.status.value.upper().replace("_", " "))
+    for r in bp.reasons:
         doc.reason(r)
 
     # 7. screening
     doc.heading(7, "Screening by way of giving ketamine")
     _alerts(doc, a)
-    for name, mod in a["modalities"].items():
-        status = mod["status"].upper().replace("_", " ")
-        doc.add(f"{mod['title']} ({name}): {status}", 3)
-        doc.add(mod["regulatory_status"], 5)
-        present = [f for f in mod["findings"] if f["present"] is True]
-        gaps = [f for f in mod["findings"] if f["present"] is None]
+    for name, mod in a.modalities.items():
+        status = mod.status.value.upper().replace("_", " ")
+        doc.add(f"{mod.title} ({name}): {status}", 3)
+        doc.add(mod.regulatory_status, 5)
+        present = [f for f in mod.findings if f.present is True]
+        gaps = [f for f in mod.findings if f.present is None]
         for f in present:
-            word = f["severity"].replace("_", " ")
-            note = f": {f['note']}" if f.get("note") else ""
-            doc.add(f"- present, {word}: {f['label']}{note} {doc.cite(f['sources'])}", 5, 2)
+            word = f.severity.value.replace("_", " ")
+            note = f": {f.note}" if f.note else ""
+            doc.add(f"- present, {word}: {f.label}{note} {doc.cite(f.sources)}", 5, 2)
         for f in gaps:
-            word = f["severity"].replace("_", " ")
-            doc.add(f"- NOT ASSESSED ({word} item): {f['label']} ({f['field']})", 5, 2)
-        absent = mod.get("items_assessed", 0) - len(present) - len(gaps)
+            word = f.severity.value.replace("_", " ")
+            doc.add(f"- NOT ASSESSED ({word} item): {f.label} ({f.field})", 5, 2)
+        absent = mod.items_assessed - len(present) - len(gaps)
         doc.add(f"{absent} item(s) assessed and absent or not applicable.", 5)
 
     # 8. sessions
+    from kdsupport.rules.assessment import CheckKind  # loaded already with the Assessment
+
     happened = sum(
         1
-        for x in a["sessions"]
-        for n, st in x["checks"].items()
-        if (x["check_kinds"][n], st) == ("finding", "met")
+        for x in a.sessions
+        for n, st in x.checks.items()
+        if x.check_kinds[n] is CheckKind.FINDING and st is Status.MET
     )
     doc.heading(
         8,
         "Treatment sessions: monitoring",
         f"{happened} FINDING(S) HAPPENED" if happened else "",
     )
-    if a["sessions"]:
+    if a.sessions:
         titles = _check_titles()
-        for x in a["sessions"]:
-            doc.add(f"Session {x['number']} ({x['modality'].replace('_', ' ')})", 3)
-            for key, heading in _CHECK_GROUPS:
-                names = [n for n, st in x["checks"].items() if (x["check_kinds"][n], st) == key]
+        for x in a.sessions:
+            doc.add(f"Session {x.number} ({x.modality.replace('_', ' ')})", 3)
+            for key, heading, detailed in _check_groups():
+                names = [n for n, st in x.checks.items() if (x.check_kinds[n], st) == key]
                 if not names:
                     continue
-                if key in _DETAILED:
+                if detailed:
                     doc.add(f"{heading}:", 5)
                     for n in names:
-                        for r in x["details"][n]:
-                            doc.reason({**r, "message": f"{titles[n]}: {r['message']}"}, 7)
+                        for r in x.details[n]:
+                            doc.reason(r, 7, prefix=f"{titles[n]}: ")
                 else:
                     doc.add(f"{heading}: " + "; ".join(titles[n] for n in names), 5, 4)
         doc.add(
@@ -359,15 +390,13 @@ def to_text(a: dict[str, Any], *, record: Any = None) -> str:
         doc.add("No treatment sessions recorded.", 3)
 
     # 9. unknowns
-    doc.heading(
-        9, "Unknowns: what to collect next", str(len(a["unknowns"])) if a["unknowns"] else "none"
-    )
-    for u in a["unknowns"]:
-        doc.add(f"- {u['field']}  -> needed for {', '.join(u['needed_for'])}", 3, 2)
+    doc.heading(9, "Unknowns: what to collect next", str(len(a.unknowns)) if a.unknowns else "none")
+    for u in a.unknowns:
+        doc.add(f"- {u.field}  -> needed for {', '.join(u.needed_for)}", 3, 2)
 
     # 10. sources
     doc.heading(10, "Sources cited")
-    for sid, src in a["sources"].items():
+    for sid, src in a.sources.items():
         ver = (
             src["verification"].upper()
             if src["verification"] == "unverified"
@@ -405,31 +434,30 @@ def definitions_text(kb: Any) -> str:
     return "\n".join(lines)
 
 
-def msm_text(msm: dict[str, Any]) -> str:
+def msm_text(msm: StagingScore) -> str:
     """The Maudsley result in words: score and band, not applicable, or no total."""
-    if msm["band"] == "not_applicable":
+    if msm.band == "not_applicable":
         return "not applicable"
-    if msm["score"] is None:
+    if msm.value is None:
         return "no total (a component is unknown)"
-    return f"{msm['score']} ({msm['band']})"
+    return f"{msm.value} ({msm.band})"
 
 
-def glance_text(a: dict[str, Any]) -> str:
+def glance_text(a: Assessment) -> str:
     """The headline conclusions of an assessment as plain text (for notebooks and nbval)."""
-    s = a["staging"]
-    msm = s["msm"]
-    msm_txt = msm_text(msm)
+    s = a.staging
+    msm_txt = msm_text(s.msm)
     lines = [
-        f"case {a['case_id']}",
-        f"TRD ({a['trd']['definition']}): {a['trd']['status']}, "
-        f"{a['trd']['failed_adequate_antidepressants']} failed adequate antidepressant(s)",
-        f"Thase-Rush stage {ROMAN[s['thase_rush']['stage']]}"
-        + ("" if s["thase_rush"]["complete"] else " (could be higher)")
-        + f" | MGH-S {_g(s['mgh_s']['score'])}"
-        + ("" if s["mgh_s"]["complete"] else " (confirmed items only)")
+        f"case {a.case_id}",
+        f"TRD ({a.trd.definition}): {a.trd.status.value}, "
+        f"{a.trd.failed_adequate_antidepressants} failed adequate antidepressant(s)",
+        f"Thase-Rush stage {roman(s.thase_rush.value)}"
+        + ("" if s.thase_rush.complete else " (could be higher)")
+        + f" | MGH-S {_g(s.mgh_s.value)}"
+        + ("" if s.mgh_s.complete else " (confirmed items only)")
         + f" | Maudsley {msm_txt}",
-        f"suicide risk: {a['suicide_risk']['level']} -> {a['suicide_risk']['action']}",
-        f"pre-dose BP: {a['predose_bp']['status']}",
-        "modalities: " + ", ".join(f"{m} {v['status']}" for m, v in a["modalities"].items()),
+        f"suicide risk: {a.suicide_risk.level} -> {a.suicide_risk.action}",
+        f"pre-dose BP: {a.predose_bp.status.value}",
+        "modalities: " + ", ".join(f"{m} {v.status.value}" for m, v in a.modalities.items()),
     ]
     return "\n".join(lines)

@@ -1,10 +1,11 @@
 """The whole-case assessment shown by ``kdsupport assess``, the notebooks and reports.
 
 :func:`assess` runs every rule on a validated :class:`~kdsupport.records.case.CaseRecord` and
-returns a JSON-ready mapping in the shape of ``shared/specs/case-record.md`` section 3 (format
-``kdsupport-assessment/1``), extended with: the definition's parameters, per-trial reason
-details, staging components and reasons, a list of *unknowns* (what to collect next) and the
-bibliography of every source cited, with its verification status.
+returns a frozen :class:`~kdsupport.rules.assessment.Assessment`. Its ``to_json()`` has the shape
+of the contract's section 3 with the section 5 revisions (format ``kdsupport-assessment/2``),
+extended with: the definition's parameters, per-trial reason details, staging components and
+reasons, a list of *unknowns* (what to collect next) and the bibliography of every source
+cited, with its verification status.
 
 The assessment supports a clinician's own judgement; it lists findings and options and never
 decides. Assessing never modifies the record.
@@ -18,12 +19,31 @@ from typing import TYPE_CHECKING, Any
 
 from kdsupport._version import __version__
 from kdsupport.errors import InvalidInputError, Problem
+from kdsupport.rules.assessment import (
+    Alert,
+    Assessment,
+    BPTier,
+    CheckKind,
+    DefinitionSummary,
+    ModalityAssessment,
+    ModalityStatus,
+    Outcome,
+    PredoseBP,
+    ScaleScore,
+    SessionAssessment,
+    Staging,
+    StagingScore,
+    SuicideRiskAssessment,
+    TrdAssessment,
+    TrialAssessment,
+    Unknown,
+)
 from kdsupport.rules.monitoring import CHECK_ORDER, evaluate_predose_bp, evaluate_sessions
-from kdsupport.rules.result import Reason, ScoreResult, Status
+from kdsupport.rules.result import Reason, RuleResult, ScoreResult
 from kdsupport.rules.scales import evaluate_outcome, score_all
 from kdsupport.rules.screening import ScreeningContext, screen_all
 from kdsupport.rules.staging import score_mgh_s, score_msm, score_thase_rush
-from kdsupport.rules.suicide_risk import evaluate_suicide_risk
+from kdsupport.rules.suicide_risk import SuicideRisk, evaluate_suicide_risk
 from kdsupport.rules.trd import evaluate_trd
 
 if TYPE_CHECKING:
@@ -41,24 +61,11 @@ DISCLAIMER = (
 )
 
 
-def _num(x: float | None) -> float | int | None:
+def _whole(x: Any) -> Any:
+    """A whole-number float as an int (``12.0`` is printed ``12``); anything else unchanged."""
     if isinstance(x, float) and x.is_integer():
         return int(x)
     return x
-
-
-def _reasons(rs: tuple[Reason, ...]) -> list[dict[str, Any]]:
-    return [r.to_dict() for r in rs]
-
-
-def _score(s: ScoreResult, key: str) -> dict[str, Any]:
-    out: dict[str, Any] = {key: _num(s.score), "complete": s.complete}
-    if key == "score" and s.rule == "staging.msm":
-        out["band"] = s.band
-    out["possible_max"] = _num(s.possible_max)
-    out["components"] = s.components
-    out["reasons"] = _reasons(s.reasons)
-    return out
 
 
 def assess(
@@ -68,7 +75,7 @@ def assess(
     definition: str | None = None,
     madrs_remission: str | None = None,
     severe_bp: str | None = None,
-) -> dict[str, Any]:
+) -> Assessment:
     """Assess a validated case record.
 
     Parameters
@@ -85,8 +92,9 @@ def assess(
 
     Returns
     -------
-    dict
-        The assessment, ready for ``json.dumps``.
+    Assessment
+        The frozen assessment; :meth:`~kdsupport.rules.assessment.Assessment.to_json` gives
+        the JSON that ``kdsupport assess`` prints.
     """
     if kb is None:
         from kdsupport.knowledge import load
@@ -160,26 +168,27 @@ def assess(
     for t in trd.trials:
         collect("trd", t.reasons)
         trials_out.append(
-            {
-                "index": t.index,
-                "drug": t.drug,
-                "class": t.drug_class,
-                "role": t.role,
-                "episode": t.episode,
-                "counts_toward_trd": t.counts_toward_trd,
-                "adequacy": t.adequacy_label,
-                "outcome": t.outcome_label,
-                "inputs": _trial_inputs(record.trials[t.index]),  # type: ignore[index]
-                "reasons": [r.cited() for r in t.reasons],
-                "details": _reasons(t.reasons),
-            }
+            TrialAssessment(
+                index=t.index,
+                drug=t.drug,
+                drug_class=t.drug_class,
+                role=t.role,
+                episode=t.episode,
+                counts_toward_trd=t.counts_toward_trd,
+                adequacy=t.adequacy,
+                outcome=t.outcome,
+                adequacy_label=t.adequacy_label,
+                outcome_label=t.outcome_label,
+                inputs=_trial_inputs(record.trials[t.index] if record.trials else None),
+                reasons=t.reasons,
+            )
         )
     collect("trd", trd.reasons)
     for s, name in ((tr, "staging.thase_rush"), (mgh, "staging.mgh_s"), (msm, "staging.msm")):
         collect(name, s.reasons)
     for sc in scores:
         collect("scales", sc.reasons)
-    if outcome:
+    if outcome is not None:
         collect("outcome", outcome.reasons)
     collect("suicide_risk", risk.reasons)
     collect("predose_bp", bp.reasons)
@@ -189,128 +198,124 @@ def assess(
         for name in CHECK_ORDER:
             collect(f"sessions[{sess.index}].{name}", sess.checks[name].reasons)
 
-    definition_block = {
-        "name": def_name,
-        "title": defn.title,
-        "summary": defn.summary,
-        "min_failed_antidepressants": _num(defn.min_failed_antidepressants.value),
-        "min_weeks": _num(defn.min_weeks.value),
-        "failure": f"improvement {defn.failure.comparison} {defn.failure.percent:g} %",
-        "dose_table": defn.dose_table,
-        "sources": list(
+    definition_block = DefinitionSummary(
+        name=def_name,
+        title=defn.title,
+        summary=defn.summary,
+        min_failed_antidepressants=_whole(defn.min_failed_antidepressants.value),
+        min_weeks=_whole(defn.min_weeks.value),
+        failure=f"improvement {defn.failure.comparison} {defn.failure.percent:g} %",
+        dose_table=defn.dose_table,
+        sources=tuple(
             dict.fromkeys(
                 kb.source_ids(defn.min_failed_antidepressants.source)
                 + kb.source_ids(defn.min_weeks.source)
                 + kb.source_ids(defn.failure.source)
             )
         ),
-    }
-    result: dict[str, Any] = {
-        "format": ASSESSMENT_FORMAT,
-        "case_id": record.id,
-        "kb_version": kb.version,
-        "kdsupport_version": __version__,
-        "definition": definition_block,
-        "trd": {
-            "status": trd.status.value,
-            "definition": def_name,
-            "failed_adequate_antidepressants": trd.failed_adequate_antidepressants,
-            "unknown_trials": trd.unknown_trials,
-            "failed_drugs": list(trd.failed_drugs),
-            "trials": trials_out,
-            "reasons": _reasons(trd.reasons),
-        },
-        "staging": {
-            "thase_rush": _score(tr, "stage"),
-            "mgh_s": _score(mgh, "score"),
-            "msm": _score(msm, "score"),
-        },
-        "scales": [
-            {
-                "index": s.index,
-                "instrument": s.instrument,
-                "when": s.when,
-                "total": s.total,
-                "band": s.band,
-                "flags": list(s.flags),
-                "scored_from": s.scored_from,
-                "reasons": _reasons(s.reasons),
-            }
+    )
+    return Assessment(
+        format=ASSESSMENT_FORMAT,
+        case_id=record.id,
+        kb_version=kb.version,
+        kdsupport_version=__version__,
+        definition=definition_block,
+        trd=TrdAssessment(
+            status=trd.status,
+            definition=def_name,
+            failed_drugs=tuple(trd.failed_drugs),
+            unknown_trials=trd.unknown_trials,
+            trials=tuple(trials_out),
+            reasons=trd.reasons,
+        ),
+        staging=Staging(
+            thase_rush=_staging(tr, "stage"),
+            mgh_s=_staging(mgh, "score"),
+            msm=_staging(msm, "score", has_band=True),
+        ),
+        scales=tuple(
+            ScaleScore(
+                index=s.index,
+                instrument=s.instrument,
+                when=s.when,
+                total=s.total,
+                band=s.band,
+                flags=tuple(s.flags),
+                scored_from=s.scored_from,
+                reasons=s.reasons,
+            )
             for s in scores
-        ],
-        "outcome": None
+        ),
+        outcome=None
         if outcome is None
-        else {
-            "instrument": outcome.instrument,
-            "baseline": outcome.baseline,
-            "latest": outcome.latest,
-            "baseline_when": outcome.baseline_when,
-            "latest_when": outcome.latest_when,
-            "reduction_percent": outcome.reduction_percent,
-            "response": _tri(outcome.response),
-            "remission": _tri(outcome.remission),
-            "remission_definition": outcome.remission_definition,
-            "reasons": _reasons(outcome.reasons),
-        },
-        "suicide_risk": {
-            "level": risk.level,
-            "action": risk.action,
-            "at_least": risk.at_least,
-            "screener": None
-            if risk.screener_index is None
-            else f"assessments[{risk.screener_index}]",
-            "reasons": [r.cited() for r in risk.reasons],
-            "details": _reasons(risk.reasons),
-        },
-        "alerts": _alerts(kb, risk, bp),
-        "predose_bp": {
-            "status": bp.label,
-            "systolic_mmhg": _num(bp.inputs["systolic_mmhg"]),
-            "diastolic_mmhg": _num(bp.inputs["diastolic_mmhg"]),
-            "severe_definition": bp.inputs["severe_definition"],
-            "reasons": _reasons(bp.reasons),
-        },
-        "modalities": {
-            m: {
-                "status": scr.status,
-                "title": kb.screening.modalities[m].title,
-                "regulatory_status": kb.screening.modalities[m].regulatory_status,
-                "findings": [
-                    {
-                        "item": f.item,
-                        "label": f.label,
-                        "field": f.field,
-                        "severity": f.severity,
-                        "present": f.present,
-                        "applicable": f.applicable,
-                        "note": f.note,
-                        "sources": list(f.sources),
-                    }
-                    for f in scr.findings
-                ],
-                "items_assessed": scr.assessed,
-                "reasons": _reasons(scr.reasons),
-            }
+        else Outcome(
+            instrument=outcome.instrument,
+            baseline=outcome.baseline,
+            latest=outcome.latest,
+            baseline_when=outcome.baseline_when,
+            latest_when=outcome.latest_when,
+            reduction_percent=outcome.reduction_percent,
+            response=outcome.response,
+            remission=outcome.remission,
+            remission_definition=outcome.remission_definition,
+            reasons=outcome.reasons,
+        ),
+        suicide_risk=SuicideRiskAssessment(
+            level=risk.level,
+            action=risk.action,
+            at_least=risk.at_least,
+            screener_index=risk.screener_index,
+            reasons=risk.reasons,
+        ),
+        alerts=_alerts(kb, risk, bp),
+        predose_bp=PredoseBP(
+            status=BPTier(bp.label),
+            systolic_mmhg=_whole(bp.inputs["systolic_mmhg"]),
+            diastolic_mmhg=_whole(bp.inputs["diastolic_mmhg"]),
+            severe_definition=bp.inputs["severe_definition"],
+            reasons=bp.reasons,
+        ),
+        modalities={
+            m: ModalityAssessment(
+                status=ModalityStatus(scr.status),
+                title=kb.screening.modalities[m].title,
+                regulatory_status=kb.screening.modalities[m].regulatory_status,
+                findings=scr.findings,
+                items_assessed=scr.assessed,
+                reasons=scr.reasons,
+            )
             for m, scr in screens.items()
         },
-        "sessions": [
-            {
-                "number": s.number,
-                "modality": s.modality,
-                "checks": {n: s.checks[n].status.value for n in CHECK_ORDER},
-                "check_kinds": dict(s.kinds),
-                "details": {n: _reasons(s.checks[n].reasons) for n in CHECK_ORDER},
-            }
+        sessions=tuple(
+            SessionAssessment(
+                number=s.number,
+                modality=s.modality,
+                checks={n: s.checks[n].status for n in CHECK_ORDER},
+                check_kinds={n: CheckKind(s.kinds[n]) for n in CHECK_ORDER},
+                details={n: s.checks[n].reasons for n in CHECK_ORDER},
+            )
             for s in sessions
-        ],
-        "unknowns": _unknowns(all_reasons),
-        "sources": _bibliography(kb, all_reasons, definition_block["sources"]),
-        "disclaimer": DISCLAIMER,
-    }
-    return result
+        ),
+        unknowns=_unknowns(all_reasons),
+        sources=_bibliography(kb, all_reasons, list(definition_block.sources)),
+        disclaimer=DISCLAIMER,
+    )
 
 
-def _alerts(kb: KnowledgeBase, risk: Any, bp: Any) -> list[dict[str, Any]]:
+def _staging(s: ScoreResult, key: str, *, has_band: bool = False) -> StagingScore:
+    return StagingScore(
+        key=key,
+        value=_whole(s.score),
+        complete=s.complete,
+        band=s.band,
+        possible_max=_whole(s.possible_max),
+        components=s.components,
+        reasons=s.reasons,
+        has_band=has_band,
+    )
+
+
+def _alerts(kb: KnowledgeBase, risk: SuicideRisk, bp: RuleResult) -> tuple[Alert, ...]:
     """What must be seen before anything else: urgent suicide evaluation, a severe pre-dose BP.
 
     Renderers show these above the modality statuses (spec 5.6).
@@ -319,17 +324,18 @@ def _alerts(kb: KnowledgeBase, risk: Any, bp: Any) -> list[dict[str, Any]]:
     if risk.action == "urgent_evaluation":
         item = kb.screening.items["urgent_suicide_evaluation"]
         esk = kb.screening.modalities["esketamine_nasal"].items["urgent_suicide_evaluation"]
+        text = esk.note or item.label
         out.append(
-            {
-                "code": "urgent_suicide_evaluation",
-                "message": (esk.note or item.label)[:1].upper() + (esk.note or item.label)[1:],
-                "sources": list(kb.source_ids(esk.source)),
-            }
+            Alert(
+                code="urgent_suicide_evaluation",
+                message=text[:1].upper() + text[1:],
+                sources=tuple(kb.source_ids(esk.source)),
+            )
         )
     if bp.label == kb.vitals.predose_bp_guide.severe.status:
         r = bp.reasons[0]
-        out.append({"code": "predose_bp_severe", "message": r.message, "sources": list(r.sources)})
-    return out
+        out.append(Alert(code="predose_bp_severe", message=r.message, sources=r.sources))
+    return tuple(out)
 
 
 def _trial_inputs(trial: Any) -> dict[str, Any]:
@@ -342,14 +348,10 @@ def _trial_inputs(trial: Any) -> dict[str, Any]:
         "dose_optimised",
         "stopped_early_for",
     )
-    return {k: _num(getattr(trial, k)) for k in keys}
+    return {k: _whole(getattr(trial, k)) for k in keys}
 
 
-def _tri(s: Status) -> bool | None:
-    return None if s is Status.UNKNOWN else s is Status.MET
-
-
-def _unknowns(all_reasons: list[tuple[str, Reason]]) -> list[dict[str, Any]]:
+def _unknowns(all_reasons: list[tuple[str, Reason]]) -> tuple[Unknown, ...]:
     """Each missing field with the conclusions it would settle, in first-seen order."""
     needed: dict[str, list[str]] = {}
     for section, r in all_reasons:
@@ -357,7 +359,7 @@ def _unknowns(all_reasons: list[tuple[str, Reason]]) -> list[dict[str, Any]]:
             lst = needed.setdefault(f, [])
             if section not in lst:
                 lst.append(section)
-    return [{"field": f, "needed_for": s} for f, s in needed.items()]
+    return tuple(Unknown(field=f, needed_for=tuple(s)) for f, s in needed.items())
 
 
 def _bibliography(

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.knowledge import SESSION_CHECKS
-from kdsupport.rules.result import Reason, RuleResult, Status, all_of, any_of, compare
+from kdsupport.rules.result import CheckKind, Reason, RuleResult, Status, all_of, any_of, compare
 
 if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase
@@ -215,8 +215,12 @@ def evaluate_predose_bp(
         "bp.predose",
         status,
         tier,
-        tuple(reasons),
-        {"systolic_mmhg": systolic, "diastolic_mmhg": diastolic, "severe_definition": sev_name},
+        reasons=tuple(reasons),
+        inputs={
+            "systolic_mmhg": systolic,
+            "diastolic_mmhg": diastolic,
+            "severe_definition": sev_name,
+        },
     )
 
 
@@ -277,7 +281,7 @@ class SessionChecks:
     number: int
     modality: str
     checks: dict[str, RuleResult]
-    kinds: dict[str, str]
+    kinds: dict[str, CheckKind]
 
 
 def _has_bp(r: VitalReading) -> bool:
@@ -322,7 +326,7 @@ class _Ctx:
             tuple(dict.fromkeys(src + self.site_src)),
             missing if status is Status.UNKNOWN else (),
         )
-        return RuleResult(f"session.{name}", status, status.value, (reason,))
+        return RuleResult(f"session.{name}", status, status.value, reasons=(reason,))
 
     def no_vitals(self, name: str, src: tuple[str, ...]) -> RuleResult:
         return self.result(
@@ -680,7 +684,7 @@ def evaluate_session(
     site = sm.modality_sources.get(session.modality)
     ctx = _Ctx(session, f"sessions[{index}]", kb, (site.id,) if site else (), severe)
     checks = {name: _CHECKS[name](ctx) for name in CHECK_ORDER}
-    kinds = {name: sm.checks[name].kind for name in CHECK_ORDER}
+    kinds = {name: CheckKind(sm.checks[name].kind) for name in CHECK_ORDER}
     return SessionChecks(index, session.number, session.modality, checks, kinds)
 
 

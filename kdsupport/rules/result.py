@@ -20,6 +20,11 @@ from typing import Any
 
 __all__ = [
     "Status",
+    "ModalityStatus",
+    "BPTier",
+    "CheckKind",
+    "Severity",
+    "Result",
     "Reason",
     "RuleResult",
     "ScoreResult",
@@ -70,6 +75,40 @@ class Status(enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class ModalityStatus(enum.StrEnum):
+    """A modality's screening status, strictest first (contract section 5.1)."""
+
+    CONTRAINDICATED = "contraindicated"
+    INCOMPLETE = "incomplete"
+    NOT_RECOMMENDED = "not_recommended"
+    CAUTION = "caution"
+    CLEAR = "clear"
+
+
+class BPTier(enum.StrEnum):
+    """The pre-dose blood-pressure tier (contract section 5.4)."""
+
+    OK = "ok"
+    CONSIDER_DELAY = "consider_delay"
+    SEVERE = "severe"
+    UNKNOWN = "unknown"
+
+
+class CheckKind(enum.StrEnum):
+    """A session check's kind: compliance (met = done) or finding (met = a hazard happened)."""
+
+    COMPLIANCE = "compliance"
+    FINDING = "finding"
+
+
+class Severity(enum.StrEnum):
+    """How much a screening item weighs for a modality (contract section 5.1)."""
+
+    CONTRAINDICATION = "contraindication"
+    NOT_RECOMMENDED = "not_recommended"
+    WARNING = "warning"
 
 
 def all_of(statuses: Iterable[Status]) -> Status:
@@ -170,25 +209,22 @@ class Reason:
         return f"{self.message} [{', '.join(self.sources)}]" if self.sources else self.message
 
 
-@dataclass(frozen=True)
-class RuleResult:
-    """A three-valued rule outcome with its basis.
+@dataclass(frozen=True, kw_only=True)
+class Result:
+    """What every rule returns: a conclusion with the reasons behind it.
 
-    ``label`` is the rule's own word for the status (``adequate``, ``failed``, ``ok`` ...).
+    Each rule's result type adds its own fields (a status, a score, a level ...) to these.
+    ``bool()`` raises, so that no result can be read as yes or no by accident.
     """
 
-    rule: str
-    status: Status
-    label: str
     reasons: tuple[Reason, ...] = ()
-    inputs: dict[str, Any] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         raise TypeError(_NO_TRUTH)
 
     @property
     def missing(self) -> tuple[str, ...]:
-        """Every field path whose absence made this result unknown."""
+        """Every field path whose absence left this result (or part of it) unknown."""
         seen: dict[str, None] = {}
         for r in self.reasons:
             for f in r.missing:
@@ -197,7 +233,20 @@ class RuleResult:
 
 
 @dataclass(frozen=True)
-class ScoreResult:
+class RuleResult(Result):
+    """A three-valued rule outcome with its basis.
+
+    ``label`` is the rule's own word for the status (``adequate``, ``failed``, ``ok`` ...).
+    """
+
+    rule: str
+    status: Status
+    label: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoreResult(Result):
     """A score (or stage) counted from what is confirmed, with its components.
 
     ``complete`` is False when an unknown input could still change the score; ``score`` is
@@ -210,7 +259,3 @@ class ScoreResult:
     components: dict[str, Any] = field(default_factory=dict)
     band: str | None = None
     possible_max: float | None = None
-    reasons: tuple[Reason, ...] = ()
-
-    def __bool__(self) -> bool:
-        raise TypeError(_NO_TRUTH)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.rules.result import Reason, Status, compare
+from kdsupport.rules.result import Reason, Result, Status, compare
 
 if TYPE_CHECKING:
     from kdsupport.knowledge import BandTable, Instrument, KnowledgeBase
@@ -34,7 +34,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class ScaleScore:
+class ScaleScore(Result):
     """The scored administration of one instrument."""
 
     index: int
@@ -45,11 +45,10 @@ class ScaleScore:
     flags: tuple[str, ...]
     scored_from: str  # "items", "total" or "answers"
     items: tuple[int | None, ...] | None
-    reasons: tuple[Reason, ...]
 
 
 @dataclass(frozen=True)
-class OutcomeResult:
+class OutcomeResult(Result):
     """Response and remission on one instrument, baseline against latest."""
 
     instrument: str
@@ -61,7 +60,6 @@ class OutcomeResult:
     response: Status
     remission: Status
     remission_definition: str
-    reasons: tuple[Reason, ...]
 
 
 def total_from_items(
@@ -84,6 +82,11 @@ def band_of(table: BandTable | None, value: float | None) -> Any:
         if above and below:
             return band
     return None
+
+
+def _refs(*parts: Any) -> list[Any]:
+    """The source references of the knowledge-base parts an instrument has (None is skipped)."""
+    return [p.source for p in parts if p is not None]
 
 
 def _sources(kb: KnowledgeBase, *refs: Any) -> tuple[str, ...]:
@@ -110,7 +113,7 @@ def score_administration(adm: Administration, index: int, kb: KnowledgeBase) -> 
             )
         )
         return ScaleScore(
-            index, adm.instrument, adm.when, None, None, (), "answers", None, tuple(reasons)
+            index, adm.instrument, adm.when, None, None, (), "answers", None, reasons=tuple(reasons)
         )
 
     items = tuple(adm.items) if adm.items is not None else None
@@ -151,12 +154,12 @@ def score_administration(adm: Administration, index: int, kb: KnowledgeBase) -> 
             msg = (
                 f"{spec.title} total {total} ({how}): band {band.label} ({band.min:g}-{band.max:g})"
             )
-            srcs = _sources(kb, spec.total.source, spec.bands.source)
+            srcs = _sources(kb, *_refs(spec.total, spec.bands))
         else:
             msg = f"{spec.title} total {total} ({how}); no severity bands are encoded"
             if spec.bands_note:
                 msg += f": {spec.bands_note}"
-            srcs = _sources(kb, spec.total.source)
+            srcs = _sources(kb, *_refs(spec.total))
         reasons.append(Reason("scales.total", msg, (f"{path}.{scored_from}",), srcs))
 
     # Item flags: from items; for a one-item instrument the total is the item.
@@ -198,7 +201,7 @@ def score_administration(adm: Administration, index: int, kb: KnowledgeBase) -> 
                 ("case_record_spec_v1",),
             )
         )
-    scoring_sources = _sources(kb, spec.items.source, spec.total.source)
+    scoring_sources = _sources(kb, *_refs(spec.items, spec.total))
     if any(kb.verification_of(s) == "unverified" for s in scoring_sources):
         reasons.append(
             Reason(
@@ -218,7 +221,7 @@ def score_administration(adm: Administration, index: int, kb: KnowledgeBase) -> 
         tuple(flags),
         scored_from,
         items,
-        tuple(reasons),
+        reasons=tuple(reasons),
     )
 
 
@@ -324,6 +327,6 @@ def evaluate_outcome(
             response,
             remission_status,
             rem_name,
-            tuple(reasons),
+            reasons=tuple(reasons),
         )
     return None

@@ -31,7 +31,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.knowledge import SEVERITIES
-from kdsupport.rules.result import Reason, Status, all_of, any_of, compare
+from kdsupport.rules.result import (
+    ModalityStatus,
+    Reason,
+    Result,
+    Severity,
+    Status,
+    all_of,
+    any_of,
+    compare,
+)
 
 if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase, ModalityItem, ScreeningItem
@@ -76,21 +85,33 @@ class Finding:
     label: str
     field: str
     value: Any
-    severity: str
+    severity: Severity
     present: bool | None  # None = not assessed
     applicable: bool
     sources: tuple[str, ...]
     note: str | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        """One entry of a modality's ``findings`` in the assessment JSON."""
+        return {
+            "item": self.item,
+            "label": self.label,
+            "field": self.field,
+            "severity": self.severity.value,
+            "present": self.present,
+            "applicable": self.applicable,
+            "note": self.note,
+            "sources": list(self.sources),
+        }
+
 
 @dataclass(frozen=True)
-class ModalityScreen:
+class ModalityScreen(Result):
     """Screening status of one modality, with its findings (present or not assessed)."""
 
     modality: str
-    status: str
+    status: ModalityStatus
     findings: tuple[Finding, ...]
-    reasons: tuple[Reason, ...]
     assessed: int = 0  # items judged, present or not
 
 
@@ -167,7 +188,7 @@ def _judge(
                 mi.label or item.label,
                 item.field,
                 value,
-                mi.severity,
+                Severity(mi.severity),
                 present,
                 applicable,
                 kb.source_ids(mi.source),
@@ -194,15 +215,15 @@ def screen_modality(
     gaps = [f for f in shown if f.present is None]
     severities = {f.severity for f in present}
     if "contraindication" in severities:
-        status = "contraindicated"
+        status = ModalityStatus.CONTRAINDICATED
     elif gaps:
-        status = "incomplete"
+        status = ModalityStatus.INCOMPLETE
     elif "not_recommended" in severities:
-        status = "not_recommended"
+        status = ModalityStatus.NOT_RECOMMENDED
     elif "warning" in severities:
-        status = "caution"
+        status = ModalityStatus.CAUTION
     else:
-        status = "clear"
+        status = ModalityStatus.CLEAR
     reasons: list[Reason] = []
     for f in present:
         word = f.severity.replace("_", " ")
@@ -236,7 +257,9 @@ def screen_modality(
                 kb.source_ids(mod.source),
             )
         )
-    return ModalityScreen(modality, status, tuple(shown), tuple(reasons), len(judged))
+    return ModalityScreen(
+        modality, status, tuple(shown), assessed=len(judged), reasons=tuple(reasons)
+    )
 
 
 def screen_all(

@@ -61,10 +61,16 @@ def score_thase_rush(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> S
     """
     tr = kb.staging.thase_rush
     counting = [v for v in trd.trials if v.counts_toward_trd]
-    confirmed = {v.thase_rush_class for v in counting if v.outcome is Status.MET}
-    possible = confirmed | {v.thase_rush_class for v in counting if v.outcome is Status.UNKNOWN}
-    confirmed.discard(None)
-    possible.discard(None)
+    confirmed = {
+        v.thase_rush_class
+        for v in counting
+        if v.outcome is Status.MET and v.thase_rush_class is not None
+    }
+    possible = confirmed | {
+        v.thase_rush_class
+        for v in counting
+        if v.outcome is Status.UNKNOWN and v.thase_rush_class is not None
+    }
     ects = _ect_statuses(record, kb, trd.definition)
     bil = [(e.failed, e.bilateral) for e in ects]
     ect_confirmed = any(f is Status.MET and b is Status.MET for f, b in bil)
@@ -72,13 +78,13 @@ def score_thase_rush(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> S
         f is not Status.NOT_MET and b is not Status.NOT_MET for f, b in bil
     )
     history_unknown = record.trials is None
-    stage = _stage_for(kb, confirmed, ect_confirmed)  # type: ignore[arg-type]
+    stage = _stage_for(kb, confirmed, ect_confirmed)
     top = max(s.stage for s in tr.stages)
-    stage_max = top if history_unknown else _stage_for(kb, possible, ect_possible)  # type: ignore[arg-type]
+    stage_max = top if history_unknown else _stage_for(kb, possible, ect_possible)
     labels = {k: v.label for k, v in kb.drugs.thase_rush_classes.items()}
     reached = next(s for s in tr.stages if s.stage == stage)
     src = kb.source_ids(tr.source) + kb.source_ids(reached.source)
-    classes_txt = ", ".join(labels[c] for c in sorted(confirmed)) or "none"  # type: ignore[index]
+    classes_txt = ", ".join(labels[c] for c in sorted(confirmed)) or "none"
     reasons = [
         Reason(
             f"staging.thase_rush.stage_{stage}",
@@ -115,7 +121,7 @@ def score_thase_rush(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> S
         score=stage,
         complete=stage == stage_max,
         components={
-            "failed_classes": sorted(confirmed),  # type: ignore[type-var]
+            "failed_classes": sorted(confirmed),
             "tca_failed": "tca" in confirmed,
             "maoi_failed": "maoi" in confirmed,
             "bilateral_ect_failed": ect_confirmed,
@@ -347,7 +353,7 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
             )
         )
         return ScoreResult(
-            "staging.msm", None, not could, comps, "not_applicable", None, tuple(reasons)
+            "staging.msm", None, not could, comps, "not_applicable", None, reasons=tuple(reasons)
         )
 
     if missing:
@@ -361,7 +367,7 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
                 tuple(dict.fromkeys(missing)),
             )
         )
-        return ScoreResult("staging.msm", None, False, comps, None, None, tuple(reasons))
+        return ScoreResult("staging.msm", None, False, comps, None, None, reasons=tuple(reasons))
 
     score = sum(comps.values())
     band = band_of(msm.total, score)
@@ -372,6 +378,8 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
             if record.trials is not None
             else msm.failed_antidepressants.bands[-1]
         )
+        # every band of the failures component carries points (the knowledge-base check)
+        assert top is not None and top.points is not None
         possible_max = score - comps["failures"] + int(top.points)
         reasons.append(
             Reason(
@@ -401,5 +409,5 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
         comps,
         band.label,
         possible_max,
-        tuple(reasons),
+        reasons=tuple(reasons),
     )

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.rules.result import Reason, Status, all_of, any_of
+from kdsupport.rules.result import Reason, Result, Status, all_of, any_of
 
 if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase
@@ -34,7 +34,7 @@ __all__ = ["SuicideRisk", "evaluate_suicide_risk"]
 
 
 @dataclass(frozen=True)
-class SuicideRisk:
+class SuicideRisk(Result):
     """Triage level and action with the answers used."""
 
     level: str  # high / moderate / low / none / unknown
@@ -42,7 +42,6 @@ class SuicideRisk:
     at_least: str | None  # the highest level already confirmed when level is unknown
     screener_index: int | None
     answers: dict[str, bool | None]
-    reasons: tuple[Reason, ...]
 
 
 def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
@@ -58,7 +57,7 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
             None,
             None,
             {},
-            (
+            reasons=(
                 Reason(
                     "suicide.no_screener",
                     "no C-SSRS screener recorded: the risk level cannot be given",
@@ -183,7 +182,8 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
         ]
         if with_items:
             pi, pa = with_items[-1]
-            value = pa.items[flag.item - 1] if len(pa.items) >= flag.item else None
+            items = pa.items or []
+            value = items[flag.item - 1] if len(items) >= flag.item else None
             if value is None:
                 positive = esc.unknown_item_counts_positive
             else:
@@ -209,4 +209,4 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
             kb.source_ids(c.actions_source),
         )
     )
-    return SuicideRisk(level, action, at_least, index, answers, tuple(reasons))
+    return SuicideRisk(level, action, at_least, index, answers, reasons=tuple(reasons))

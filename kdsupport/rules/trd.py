@@ -22,10 +22,11 @@ For training and case conferences with synthetic patients; not a medical device.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.rules.result import Reason, Status, all_of, at_least, compare
+from kdsupport.rules.result import Reason, Result, Status, all_of, at_least, compare
 
 if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase
@@ -54,7 +55,7 @@ TRD_ROLES = ("monotherapy", "combination")
 
 
 @dataclass(frozen=True)
-class TrialVerdict:
+class TrialVerdict(Result):
     """Adequacy and outcome of one medication trial, with reasons."""
 
     index: int
@@ -68,7 +69,6 @@ class TrialVerdict:
     adequacy: Status
     outcome: Status
     dose_optimised: bool | None
-    reasons: tuple[Reason, ...]
 
     @property
     def adequacy_label(self) -> str:
@@ -87,18 +87,17 @@ class TrialVerdict:
 
 
 @dataclass(frozen=True)
-class ECTVerdict:
+class ECTVerdict(Result):
     """Whether an ECT course is a current-episode failure, with reasons."""
 
     index: int
     current: Status
     failed: Status  # current episode and non-response
     bilateral: Status
-    reasons: tuple[Reason, ...]
 
 
 @dataclass(frozen=True)
-class TRDResult:
+class TRDResult(Result):
     """TRD status under one definition."""
 
     status: Status
@@ -107,7 +106,6 @@ class TRDResult:
     unknown_drugs: tuple[str, ...]
     unknown_trials: int
     trials: tuple[TrialVerdict, ...]
-    reasons: tuple[Reason, ...]
 
     def missing_for_unknown_trials(self, *, counting_only: bool = False) -> tuple[str, ...]:
         """The field paths whose absence leaves a trial's outcome unknown: what to collect next."""
@@ -125,8 +123,8 @@ class TRDResult:
         return len(self.failed_drugs)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
+def _fmt(x: float | None) -> str:
+    return "not recorded" if x is None else f"{x:g}"
 
 
 def _disputed(
@@ -135,7 +133,8 @@ def _disputed(
     """A note naming another source's different minimum, and that source (spec 5.7)."""
     from kdsupport.knowledge.wording import citation
 
-    notes, ids = [], []
+    notes: list[str] = []
+    ids: list[str] = []
     for other in others:
         src = kb.source_ids(other.source)
         ver = "; ".join(citation(sid).text for sid in src)
@@ -212,6 +211,8 @@ def evaluate_trial(
     # dose or serum level
     table = kb.drugs.dose_tables[defn.dose_table]
     dose_src = kb.source_ids(minimum.source)
+    level: float | None
+    need: float | None
     if minimum.serum_level_mmol_l is not None:
         level, need, unit, field = (
             trial.serum_level_mmol_l,
@@ -487,7 +488,7 @@ def evaluate_ect(
             tuple(missing),
         )
     ]
-    return ECTVerdict(index, current, failed, bilateral, tuple(reasons))
+    return ECTVerdict(index, current, failed, bilateral, reasons=tuple(reasons))
 
 
 def evaluate_trd(record: CaseRecord, kb: KnowledgeBase, definition: str | None = None) -> TRDResult:
@@ -574,10 +575,12 @@ def evaluate_trd(record: CaseRecord, kb: KnowledgeBase, definition: str | None =
         )
     else:
         status = trials_status
-    return TRDResult(status, def_name, failed, unknown, unknown_trials, verdicts, tuple(reasons))
+    return TRDResult(
+        status, def_name, failed, unknown, unknown_trials, verdicts, reasons=tuple(reasons)
+    )
 
 
-def _distinct(names) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def _distinct(names: Iterable[str]) -> tuple[str, ...]:
     out: dict[str, None] = {}
     for n in names:
         out.setdefault(n)

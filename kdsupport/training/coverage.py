@@ -13,10 +13,13 @@ For training with synthetic patients; not a medical device.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kdsupport.rules.result import Status
 
 if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.rules.assessment import Assessment
 
 __all__ = ["branches_of", "required_branches"]
 
@@ -31,35 +34,35 @@ _TRIAL_CODES = {
 }
 
 
-def branches_of(a: dict[str, Any]) -> set[str]:
-    """Branch labels reached by one assessment (JSON of :func:`kdsupport.rules.assess.assess`)."""
-    out = {f"trd.{a['trd']['status']}"}
-    for t in a["trd"]["trials"]:
-        for d in t["details"]:
-            if d["code"] in _TRIAL_CODES:
-                out.add(_TRIAL_CODES[d["code"]])
-    s = a["staging"]
-    out.add(f"thase_rush.stage_{s['thase_rush']['stage']}")
-    if s["msm"]["band"]:
-        out.add(f"msm.{s['msm']['band']}")
-    for m, mod in a["modalities"].items():
-        out.add(f"{m}.{mod['status']}")
-        for f in mod["findings"]:
-            if f["present"] is True:
-                out.add(f"{m}.{f['severity']}.{f['item']}")
-    out.add(f"predose_bp.{a['predose_bp']['status']}")
-    out |= {f"predose_bp.reason.{r['code']}" for r in a["predose_bp"]["reasons"]}
-    out |= {f"alert.{x['code']}" for x in a["alerts"]}
-    out.add(f"suicide_risk.{a['suicide_risk']['level']}")
-    o = a["outcome"]
+def branches_of(a: Assessment) -> set[str]:
+    """Branch labels reached by one assessment (of :func:`kdsupport.rules.assess.assess`)."""
+    out = {f"trd.{a.trd.status.value}"}
+    for t in a.trd.trials:
+        for r in t.reasons:
+            if r.code in _TRIAL_CODES:
+                out.add(_TRIAL_CODES[r.code])
+    s = a.staging
+    out.add(f"thase_rush.stage_{s.thase_rush.value}")
+    if s.msm.band:
+        out.add(f"msm.{s.msm.band}")
+    for m, mod in a.modalities.items():
+        out.add(f"{m}.{mod.status.value}")
+        for f in mod.findings:
+            if f.present is True:
+                out.add(f"{m}.{f.severity.value}.{f.item}")
+    out.add(f"predose_bp.{a.predose_bp.status.value}")
+    out |= {f"predose_bp.reason.{r.code}" for r in a.predose_bp.reasons}
+    out |= {f"alert.{x.code}" for x in a.alerts}
+    out.add(f"suicide_risk.{a.suicide_risk.level}")
+    o = a.outcome
     if o is not None:
-        word = {True: "yes", False: "no", None: "unknown"}
-        out.add(f"response.{word[o['response']]}")
-        out.add(f"remission.{word[o['remission']]}")
-    for sess in a["sessions"]:
-        out.add(f"session.{sess['modality']}")
-        for name, status in sess["checks"].items():
-            out.add(f"session.{name}.{status}")
+        word = {Status.MET: "yes", Status.NOT_MET: "no", Status.UNKNOWN: "unknown"}
+        out.add(f"response.{word[o.response]}")
+        out.add(f"remission.{word[o.remission]}")
+    for sess in a.sessions:
+        out.add(f"session.{sess.modality}")
+        for name, status in sess.checks.items():
+            out.add(f"session.{name}.{status.value}")
     return out
 
 

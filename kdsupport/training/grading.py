@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.records.answers import answer_for
+from kdsupport.rules.result import Reason
 
 if TYPE_CHECKING:
     from kdsupport.records.case import CaseRecord, Question
+    from kdsupport.rules.assessment import Assessment
+
+#: The staging models an answer rule may name (``staging.<model>...``).
+STAGING_MODELS = ("thase_rush", "mgh_s", "msm")
 
 __all__ = ["Feedback", "grade", "normalise_answer", "reasons_for_rule", "option_label"]
 
@@ -33,7 +39,7 @@ class Feedback:
     given: Any
     expected: Any
     rationale: str
-    reasons: list[dict[str, Any]] = field(default_factory=list)
+    reasons: tuple[Reason, ...] = ()
     sources: list[dict[str, Any]] = field(default_factory=list)
     kb_version: str = ""
 
@@ -66,59 +72,51 @@ def _matches(question: Question, given: Any, expected: Any) -> bool:
     return given == expected
 
 
-def reasons_for_rule(assessment: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+def _prefixed(prefix: str, reasons: Iterable[Reason]) -> list[Reason]:
+    return [replace(r, message=f"{prefix}: {r.message}") for r in reasons]
+
+
+def reasons_for_rule(assessment: Assessment, rule: str) -> list[Reason]:
     """The rule's own reasons behind the value a question asks about."""
     from kdsupport.knowledge.wording import check_title, modality_label
 
     a = assessment
     head = rule.split(".")[0].split("[")[0]
     if head == "trd":
-        out = list(a["trd"]["reasons"])
-        for t in a["trd"]["trials"]:
-            for d in t["details"]:
-                out.append(
-                    {**d, "message": f"trial {t['index'] + 1} ({t['drug']}): {d['message']}"}
-                )
+        out = list(a.trd.reasons)
+        for t in a.trd.trials:
+            out += _prefixed(f"trial {t.index + 1} ({t.drug})", t.reasons)
         return out
     if head == "staging":
         model = rule.split(".")[1] if "." in rule else "thase_rush"
-        return list(a["staging"].get(model, {}).get("reasons", []))
+        score = getattr(a.staging, model, None) if model in STAGING_MODELS else None
+        return list(score.reasons) if score is not None else []
     if head == "modalities":
         out = []
-        for name, mod in a["modalities"].items():
+        for name, mod in a.modalities.items():
             if rule.startswith(f"modalities.{name}") or rule.count(".") == 1:
-                out += [
-                    {**r, "message": f"{modality_label(name)}: {r['message']}"}
-                    for r in mod["reasons"]
-                ]
+                out += _prefixed(modality_label(name), mod.reasons)
         return out
     if head == "suicide_risk":
-        return list(a["suicide_risk"]["details"])
+        return list(a.suicide_risk.reasons)
     if head == "predose_bp":
-        return list(a["predose_bp"]["reasons"])
+        return list(a.predose_bp.reasons)
     if head == "outcome":
-        return list(a["outcome"]["reasons"]) if a["outcome"] else []
+        return list(a.outcome.reasons) if a.outcome else []
     if head == "sessions":
         from kdsupport.records.answers import SESSION_RULE_CHECKS
 
         wanted = SESSION_RULE_CHECKS.get(rule) or rule.rsplit(".", 1)[-1]
         one = re.match(r"sessions\[(\d+)\]", rule)
-        sessions = a["sessions"] if one is None else a["sessions"][int(one.group(1)) :][:1]
+        sessions = a.sessions if one is None else a.sessions[int(one.group(1)) :][:1]
         out = []
         for s in sessions:
-            for check, rs in s["details"].items():
+            for check, rs in s.details.items():
                 if check == wanted:
-                    out += [
-                        {
-                            **r,
-                            "message": f"session {s['number']}, {check_title(check)}: "
-                            f"{r['message']}",
-                        }
-                        for r in rs
-                    ]
+                    out += _prefixed(f"session {s.number}, {check_title(check)}", rs)
         return out
     if head == "scales":
-        return [r for sc in a["scales"] for r in sc["reasons"]]
+        return [r for sc in a.scales for r in sc.reasons]
     return []
 
 
@@ -137,32 +135,37 @@ def option_label(question: Question, value: Any) -> str:
 
 
 def grade(
-    record: CaseRecord, question: Question, given: Any, *, assessment: dict[str, Any] | None = None
+    record: CaseRecord, question: Question, given: Any, *, assessment: Assessment | None = None
 ) -> Feedback:
     """Check ``given`` against the rules' answer to ``question`` on ``record``."""
     from kdsupport.rules.assess import assess
 
     opts = question.rule_options or {}
-    a = assessment or assess(
-        record, definition=opts.get("definition"), madrs_remission=opts.get("madrs_remission")
+    a = (
+        assessment
+        if assessment is not None
+        else assess(
+            record, definition=opts.get("definition"), madrs_remission=opts.get("madrs_remission")
+        )
     )
-    expected = answer_for(a, question.answer_rule)
+    # answer rules are paths into the assessment's JSON (docs/authoring.md)
+    expected = answer_for(a.to_json(), question.answer_rule)
     norm = normalise_answer(question, given)
     reasons = reasons_for_rule(a, question.answer_rule)
     cited: dict[str, None] = dict.fromkeys(question.sources)
     for r in reasons:
-        for sid in r.get("sources", []):
+        for sid in r.sources:
             cited.setdefault(sid)
-    sources = [{"id": sid, **a["sources"].get(sid, _source_entry(sid))} for sid in cited]
+    sources = [{"id": sid, **a.sources.get(sid, _source_entry(sid))} for sid in cited]
     return Feedback(
         question_id=question.id,
         correct=_matches(question, norm, expected),
         given=norm,
         expected=expected,
         rationale=question.rationale,
-        reasons=reasons,
+        reasons=tuple(reasons),
         sources=sources,
-        kb_version=a["kb_version"],
+        kb_version=a.kb_version,
     )
 
 

@@ -171,7 +171,7 @@ def build_course_home(
     box = W.VBox(
         [course, howto, W.HTML("<h2>Your progress</h2>"), W.HBox([trainee, show]), progress]
     )
-    box.trainee, box.show_button, box.progress, box.course = (  # type: ignore[attr-defined]
+    box.trainee, box.show_button, box.progress, box.course = (
         trainee,
         show,
         progress,

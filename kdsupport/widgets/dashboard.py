@@ -149,6 +149,6 @@ def build_instructor_dashboard(
         export,
         status,
         summary,
-    )  # type: ignore[attr-defined]
-    box.export_dir = folder  # type: ignore[attr-defined]
+    )
+    box.export_dir = folder
     return box

@@ -7,10 +7,9 @@ For training with synthetic patients; not a medical device.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kdsupport.records.case import CaseRecord, Question
 from kdsupport.render import html as H
+from kdsupport.rules.assessment import Assessment
 from kdsupport.training.grading import Feedback, option_label
 
 __all__ = ["feedback_html", "summary_html"]
@@ -40,7 +39,7 @@ def _result_word(correct: bool) -> str:
 
 
 def summary_html(
-    record: CaseRecord, answered: list[tuple[Question, Feedback]], assessment: dict[str, Any]
+    record: CaseRecord, answered: list[tuple[Question, Feedback]], assessment: Assessment
 ) -> str:
     """End of a walkthrough: each answer against the rules, the score, the assessment."""
     n_ok = sum(fb.correct for _, fb in answered)
@@ -60,6 +59,6 @@ def summary_html(
         "<thead><tr><th scope='col'>Question</th><th scope='col'>Your answer</th>"
         "<th scope='col'>Answer from the rules</th><th scope='col'>Result</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
-        f"<h3>The assessment at a glance (knowledge base {H.esc(assessment['kb_version'])})</h3>"
+        f"<h3>The assessment at a glance (knowledge base {H.esc(assessment.kb_version)})</h3>"
         f"{H.glance_html(assessment)}</div>"
     )

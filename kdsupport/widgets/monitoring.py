@@ -102,5 +102,5 @@ def build_session_monitor(
     sess.observe(show, names="value")
     load_case()
     box = W.VBox([picker, sess, figure, checks])
-    box.case_picker, box.session_picker, box.figure, box.checks = picker, sess, figure, checks  # type: ignore[attr-defined]
+    box.case_picker, box.session_picker, box.figure, box.checks = picker, sess, figure, checks
     return box

@@ -38,5 +38,5 @@ def build_staging_comparison(
     defn.observe(update, names="value")
     update()
     box = W.VBox([picker, defn, out])
-    box.case_picker, box.definition, box.result = picker, defn, out  # type: ignore[attr-defined]
+    box.case_picker, box.definition, box.result = picker, defn, out
     return box

@@ -58,6 +58,9 @@ def unknown_case_html(case_id: str, data_dir: Any = None) -> str:
 class CaseWalkthrough(W.VBox):
     """A case walkthrough widget (see :func:`build_case_walkthrough`)."""
 
+    # set by load() (the case's questions) or show_unknown() (none)
+    questions: list[Question]
+
     def __init__(
         self,
         case_id: str,
@@ -171,9 +174,7 @@ class CaseWalkthrough(W.VBox):
         self.unknown.value = ""
         self.body.layout.display = None
         self.record = load_case_by_id(case_id, self.data_dir)
-        self.questions: list[Question] = (
-            list(self.record.teaching.questions) if self.record.teaching else []
-        )
+        self.questions = list(self.record.teaching.questions) if self.record.teaching else []
         self.index = 0
         self.answered: list[tuple[Question, Feedback]] = []
         self.first_here: dict[str, bool] = {}
@@ -187,13 +188,20 @@ class CaseWalkthrough(W.VBox):
         self._show_question(focus=True)
 
     @property
+    def loaded(self) -> CaseRecord:
+        """The case on screen; an error when none is loaded (an unknown case id)."""
+        if self.record is None:
+            raise RuntimeError("No case is loaded in this walkthrough.")
+        return self.record
+
+    @property
     def question(self) -> Question:
         """The question on screen."""
         return self.questions[self.index]
 
     # ------------------------------------------------------------------ the chart
     def _draw_chart(self) -> None:
-        record = self.record
+        record = self.loaded
         links = "".join(
             f"<li><a href='#{anchor(k)}'>{H.esc(t)}</a></li>" for k, t in SECTIONS.items()
         )
@@ -310,17 +318,18 @@ class CaseWalkthrough(W.VBox):
     def _update_score(self) -> None:
         from kdsupport.training.scoring import first_answers, score_of
 
-        if getattr(self, "record", None) is None:
+        record: CaseRecord | None = getattr(self, "record", None)
+        if record is None:
             self.score.value = ""
             return
         trainee = self.trainee.value.strip()
         attempts = []
         if self.store is not None and trainee:
             try:
-                attempts = self.store.attempts(trainee_id=trainee, case_id=self.record.id)
+                attempts = self.store.attempts(trainee_id=trainee, case_id=record.id)
             except Exception:  # the save status already reports a broken store
                 attempts = []
-        attempts = [*attempts, *(a for a in self.recorder.pending if a.case_id == self.record.id)]
+        attempts = [*attempts, *(a for a in self.recorder.pending if a.case_id == record.id)]
         firsts = first_answers(attempts)
         if not firsts and self.answered:  # not logged (no store, or no id): this visit only
             seen: dict[str, bool] = {}
@@ -379,7 +388,7 @@ class CaseWalkthrough(W.VBox):
             )
             card.move_focus("trainee")
             return
-        fb = grade(self.record, q, answer)
+        fb = grade(self.loaded, q, answer)
         first = q.id not in self.first_here and not self._answered_before(q)
         self.first_here.setdefault(q.id, fb.correct)
         self._log(q, fb)
@@ -403,7 +412,7 @@ class CaseWalkthrough(W.VBox):
         try:
             return any(
                 a.question_id == q.id
-                for a in self.store.attempts(trainee_id=trainee, case_id=self.record.id)
+                for a in self.store.attempts(trainee_id=trainee, case_id=self.loaded.id)
             )
         except Exception:
             return False
@@ -418,7 +427,7 @@ class CaseWalkthrough(W.VBox):
         error = self.recorder.save(
             Attempt(
                 trainee_id=self.trainee.value.strip(),
-                case_id=self.record.id,
+                case_id=self.loaded.id,
                 question_id=q.id,
                 answer=fb.given,
                 correct=fb.correct,
@@ -450,7 +459,8 @@ class CaseWalkthrough(W.VBox):
         from kdsupport.rules.assess import assess
 
         with self.card.hold_sync():
-            self.card.summary_html = summary_html(self.record, self.answered, assess(self.record))
+            record = self.loaded
+            self.card.summary_html = summary_html(record, self.answered, assess(record))
             self.card.phase = "summary"
             self.card.move_focus("summary")
         self._highlight((), None)
