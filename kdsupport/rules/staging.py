@@ -265,7 +265,7 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
         sev_key = severity
     else:
         missing.append("diagnosis.severity")
-    comps["severity"] = msm.severity.points[sev_key] if sev_key else None  # type: ignore[index]
+    comps["severity"] = msm.severity.points[sev_key] if sev_key else None  # type: ignore[index]  # the record model allows only these keys
     if sev_key:
         reasons.append(
             Reason(
