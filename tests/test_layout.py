@@ -102,3 +102,27 @@ def test_the_private_name_check_catches_one(tmp_path):
 @pytest.mark.parametrize("package", ["records", "rules", "render", "cohort", "batch", "files"])
 def test_each_role_is_a_package(package):
     assert (PACKAGE / package / "__init__.py").is_file()
+
+
+def test_batch_screening_holds_no_rule_of_its_own():
+    """Each rule's column-wise twin lives beside its scalar rule in kdsupport/rules/."""
+    tree = ast.parse((PACKAGE / "batch" / "screen.py").read_text(encoding="utf-8"))
+    reads = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "kb"
+    }
+    assert not reads & {"drugs", "staging", "scales", "suicide", "screening", "vitals"}, reads
+    from kdsupport.rules import screening, staging, suicide_risk, trd
+
+    for module, twin in (
+        (trd, "trd_columns"),
+        (staging, "thase_rush_columns"),
+        (staging, "mgh_s_columns"),
+        (staging, "msm_columns"),
+        (suicide_risk, "suicide_columns"),
+        (screening, "modality_columns"),
+    ):
+        assert callable(getattr(module, twin)), (module.__name__, twin)

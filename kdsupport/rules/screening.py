@@ -43,6 +43,9 @@ from kdsupport.rules.result import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from kdsupport.knowledge import KnowledgeBase, ModalityItem, ScreeningItem
     from kdsupport.records.case import CaseRecord
 
@@ -54,6 +57,7 @@ __all__ = [
     "screen_all",
     "MODALITY_STATUSES",
     "FIRST_FINDINGS",
+    "modality_columns",
 ]
 
 MODALITY_STATUSES = ("contraindicated", "incomplete", "not_recommended", "caution", "clear")
@@ -267,3 +271,137 @@ def screen_all(
 ) -> dict[str, ModalityScreen]:
     """Every modality in the knowledge base, screened."""
     return {m: screen_modality(record, kb, m, context=context) for m in kb.screening.modalities}
+
+
+# ---------------------------------------------------------------- the column-wise twin
+def _derived_present_columns(
+    name: str,
+    tables: dict[str, pd.DataFrame],
+    kb: KnowledgeBase,
+    level: np.ndarray,
+    action: np.ndarray,
+    tier: np.ndarray,
+) -> np.ndarray:
+    """Three-valued presence of a derived item that does not depend on the modality."""
+    import numpy as np
+
+    from kdsupport.rules.columns import UNK, compare, flt, from_bool
+
+    item = kb.screening.items[name]
+    if name == "suicide_risk_high":
+        return np.where(level == "unknown", UNK, level == "high").astype(np.int8)
+    if name == "urgent_suicide_evaluation":
+        return from_bool(action == "urgent_evaluation")
+    if name == "predose_bp_severe":
+        return from_bool(tier == kb.vitals.predose_bp_guide.severe.status)
+    assert item.threshold is not None
+    age = flt(tables["patients"]["age_years"])
+    op = "<" if name == "age_under_18" else ">="
+    return compare(age, op, item.threshold.value)
+
+
+def _indicated_columns(
+    derivation: str, primary: np.ndarray, level: np.ndarray, trd: np.ndarray
+) -> np.ndarray:
+    """Column-wise twin of :func:`_indicated` (Kleene)."""
+    import numpy as np
+
+    from kdsupport.rules.columns import UNK, and_, or_
+
+    mdd = np.where(primary == None, UNK, primary == "mdd").astype(np.int8)  # noqa: E711
+    if derivation == "diagnosis_mdd":
+        return mdd
+    ideation = np.where(level == "unknown", UNK, np.isin(level, list(_IDEATION_LEVELS))).astype(
+        np.int8
+    )
+    return and_(mdd, or_(trd.astype(np.int8), ideation))
+
+
+def modality_columns(
+    tables: dict[str, pd.DataFrame],
+    codes: dict[str, np.ndarray],
+    n: int,
+    kb: KnowledgeBase,
+    level: np.ndarray,
+    *,
+    action: np.ndarray,
+    tier: np.ndarray,
+    trd: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Each modality's status from the screening table, patients, risk, BP tier and TRD.
+
+    The column-wise twin of :func:`screen_modality`: contraindicated, incomplete,
+    not_recommended, caution, clear (spec 5.1).
+    """
+    import numpy as np
+
+    from kdsupport.rules.columns import MET, NOT, UNK, category_codes, not_, tri, txt
+
+    sc = tables["screening"]
+    scodes = codes["screening"]
+    fields = [
+        i.field.split(".")[1]
+        for i in kb.screening.items.values()
+        if i.field.startswith("screening.")
+    ]
+    item_codes = category_codes(sc["item"], fields)
+    values = tri(sc["value"])
+    pats = tables["patients"]
+    sex = txt(pats["sex"])
+    primary = txt(pats["primary"])
+    present: dict[str, np.ndarray] = {}
+    for name, item in kb.screening.items.items():
+        head, _, field = item.field.partition(".")
+        col = np.full(n, UNK, np.int8)
+        if item.derived == "outside_indication":
+            continue  # depends on the modality: below
+        if item.derived is not None:
+            col = _derived_present_columns(name, tables, kb, level, action, tier)
+        elif head == "screening":
+            sel = item_codes == fields.index(field)
+            v = values[sel]
+            col[scodes[sel]] = np.where(v == UNK, UNK, (v == MET) == item.present_when).astype(
+                np.int8
+            )
+        else:
+            v = tri(pats[field])
+            col = np.where(v == UNK, UNK, (v == MET) == item.present_when).astype(np.int8)
+        if item.not_applicable_for_sex:
+            col = np.where(np.isin(sex, list(item.not_applicable_for_sex)), NOT, col).astype(
+                np.int8
+            )
+        present[name] = col
+    out = {}
+    for m, mod in kb.screening.modalities.items():
+        by: dict[str, list[np.ndarray]] = {s: [] for s in SEVERITIES}
+        for iname, spec in mod.items.items():
+            if kb.screening.items[iname].derived == "outside_indication":
+                how = spec.derivation or "diagnosis_mdd"
+                col = not_(_indicated_columns(how, primary, level, trd))
+            else:
+                col = present[iname]
+            by[spec.severity].append(col)
+        everything = np.vstack([c for cols in by.values() for c in cols])
+
+        def any_present(severity: str, by: dict[str, list[np.ndarray]] = by) -> np.ndarray:
+            cols = by[severity]
+            return np.vstack(cols).__eq__(MET).any(0) if cols else np.zeros(n, bool)
+
+        out[m] = np.where(
+            any_present(Severity.CONTRAINDICATION),
+            ModalityStatus.CONTRAINDICATED.value,
+            np.where(
+                (everything == UNK).any(0),
+                ModalityStatus.INCOMPLETE.value,
+                np.where(
+                    any_present(Severity.NOT_RECOMMENDED),
+                    ModalityStatus.NOT_RECOMMENDED.value,
+                    np.where(
+                        any_present(Severity.WARNING),
+                        ModalityStatus.CAUTION.value,
+                        ModalityStatus.CLEAR.value,
+                    ),
+                ),
+            ),
+        )
+    return out

@@ -21,13 +21,22 @@ from typing import TYPE_CHECKING, Any
 
 from kdsupport.rules.result import Reason, ScoreResult, Status
 from kdsupport.rules.scales import band_of
-from kdsupport.rules.trd import TRDResult, evaluate_ect
+from kdsupport.rules.trd import TrdColumns, TRDResult, evaluate_ect
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kdsupport.knowledge import KnowledgeBase
     from kdsupport.records.case import CaseRecord
 
-__all__ = ["score_thase_rush", "score_mgh_s", "score_msm"]
+__all__ = [
+    "score_thase_rush",
+    "score_mgh_s",
+    "score_msm",
+    "thase_rush_columns",
+    "mgh_s_columns",
+    "msm_columns",
+]
 
 
 def _ect_statuses(record: CaseRecord, kb: KnowledgeBase, definition: str) -> list[Any]:
@@ -411,3 +420,141 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
         possible_max,
         reasons=tuple(reasons),
     )
+
+
+# ---------------------------------------------------------------- the column-wise twins
+def thase_rush_columns(t: TrdColumns, n: int, kb: KnowledgeBase) -> tuple[Any, Any]:
+    """The column-wise twin of :func:`score_thase_rush`: (stage, complete) per patient."""
+    import numpy as np
+
+    from kdsupport.rules.columns import MET, NOT, distinct_pairs
+
+    tc, trcls, tr_classes = t.trial_patient, t.thase_rush_class, t.thase_rush_classes
+    counting, outcome = t.counting, t.outcome
+    ect_confirmed_bil, ect_possible_bil = t.ect_confirmed_bilateral, t.ect_possible_bilateral
+
+    # ---- Thase-Rush
+    def classes(mask: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        pairs, w = distinct_pairs(tc, np.maximum(trcls, 0), mask & (trcls >= 0), n)
+        count = np.bincount(pairs // w, minlength=n) if len(pairs) else np.zeros(n, np.int64)
+        has = {c: np.zeros(n, bool) for c in tr_classes}
+        for c_i, c in enumerate(tr_classes):
+            sel = pairs % w == c_i
+            has[c][pairs[sel] // w] = True
+        return count, has
+
+    def stage_of(
+        count: np.ndarray, has: dict[str, np.ndarray], bilateral: np.ndarray
+    ) -> np.ndarray:
+        stage = np.zeros(n, np.int64)
+        alive = np.ones(n, bool)
+        for st in kb.staging.thase_rush.stages:
+            req = st.requires
+            if req.min_distinct_failed_classes is not None:
+                alive &= count >= req.min_distinct_failed_classes
+            if req.failed_class is not None:
+                alive &= has[req.failed_class]
+            if req.failed_ect_laterality is not None:
+                alive &= bilateral
+            stage[alive] = st.stage
+        return stage
+
+    c_conf, h_conf = classes(counting & (outcome == MET))
+    c_poss, h_poss = classes(counting & (outcome != NOT))
+    tr_stage = stage_of(c_conf, h_conf, ect_confirmed_bil)
+    tr_max = stage_of(c_poss, h_poss, ect_possible_bil)
+
+    return tr_stage, tr_stage == tr_max
+
+
+def mgh_s_columns(t: TrdColumns, n: int, kb: KnowledgeBase) -> tuple[Any, Any]:
+    """The column-wise twin of :func:`score_mgh_s`: (score, complete) per patient."""
+    import numpy as np
+
+    from kdsupport.rules.columns import MET, NOT, UNK, any_per_patient, per_patient
+
+    tc, counting, augment, outcome = t.trial_patient, t.counting, t.augment, t.outcome
+    optimised, ecc, e_failed = t.optimised, t.ect_patient, t.ect_failed
+    # ---- MGH-S
+    pts = kb.staging.mgh_s.points
+    per, opt, aug, ectp = (
+        pts.failed_antidepressant_trial.value,
+        pts.dose_optimised.value,
+        pts.failed_augmentation_trial.value,
+        pts.failed_ect.value,
+    )
+    ect_conf = any_per_patient(ecc, e_failed == MET, n)
+    ect_unk = any_per_patient(ecc, e_failed == UNK, n)
+    mgh = (
+        per_patient(tc, counting & (outcome == MET), n) * per
+        + per_patient(tc, counting & (outcome == MET) & (optimised == MET), n) * opt
+        + per_patient(tc, augment & (outcome == MET), n) * aug
+        + np.where(ect_conf, ectp, 0.0)
+    )
+    extra = (
+        per_patient(tc, counting & (outcome == UNK), n) * per
+        + per_patient(tc, counting & (outcome == UNK) & (optimised != NOT), n) * opt
+        + per_patient(tc, counting & (outcome == MET) & (optimised == UNK), n) * opt
+        + per_patient(tc, augment & (outcome == UNK), n) * aug
+        + np.where(~ect_conf & ect_unk, ectp, 0.0)
+    )
+    mgh_complete = extra == 0
+
+    return mgh.astype(float), mgh_complete
+
+
+def msm_columns(
+    patients: pd.DataFrame, t: TrdColumns, n: int, kb: KnowledgeBase
+) -> tuple[Any, Any, Any]:
+    """The column-wise twin of :func:`score_msm`: (score, band, complete) per patient."""
+    import numpy as np
+
+    from kdsupport.rules.columns import MET, NOT, UNK, any_per_patient, band_points, flt, tri, txt
+
+    pats = patients
+    tc, augment, episode = t.trial_patient, t.augment, t.episode
+    ecc, e_current = t.ect_patient, t.ect_current
+    n_failed, n_unknown = t.n_failed, t.n_unknown
+    # ---- Maudsley
+    msm = kb.staging.msm
+    dur_pts, _ = band_points(flt(pats["current_episode_months"]), msm.duration_months)
+    severity = txt(pats["severity"])
+    psychotic = tri(pats["psychotic_features"])
+    sev_pts = np.full(n, np.nan)
+    for key, value in msm.severity.points.items():
+        if key == "severe_with_psychosis":
+            sev_pts[(severity == "severe") & (psychotic == MET)] = value
+        elif key == "severe_without_psychosis":
+            sev_pts[(severity == "severe") & (psychotic == NOT)] = value
+        else:
+            sev_pts[severity == key] = value
+    fail_pts, _ = band_points(n_failed.astype(float), msm.failed_antidepressants, default=0.0)
+    poss_pts, _ = band_points(
+        (n_failed + n_unknown).astype(float), msm.failed_antidepressants, default=0.0
+    )
+    aug_current = any_per_patient(tc, augment & (episode == "current"), n)
+    aug_unknown = any_per_patient(tc, augment & (episode == None), n)  # noqa: E711
+    aug_pts = np.where(
+        aug_current, msm.augmentation_used.points, np.where(aug_unknown, np.nan, 0.0)
+    )
+    ect_current = any_per_patient(ecc, e_current == MET, n)
+    ect_unknown_ep = any_per_patient(ecc, e_current == UNK, n)
+    ect_pts = np.where(ect_current, msm.ect_used.points, np.where(ect_unknown_ep, np.nan, 0.0))
+    comps = np.vstack([dur_pts, sev_pts, fail_pts, aug_pts, ect_pts])
+    # the failures component is counted from what is confirmed; the others must be known
+    components_known = ~np.isnan(np.vstack([dur_pts, sev_pts, aug_pts, ect_pts])).any(0)
+    total = comps.sum(0)
+    _, band_idx = band_points(total, msm.total)
+    labels = [b.label for b in msm.total.bands]
+    applicable = n_failed > 0
+    msm_score = np.where(applicable & components_known, total, np.nan)
+    msm_band = np.where(
+        ~applicable,
+        "not_applicable",
+        np.where(components_known, np.array(labels + [None], dtype=object)[band_idx], None),
+    )
+    msm_complete = np.where(
+        ~applicable, (n_failed + n_unknown) == 0, components_known & (poss_pts == fail_pts)
+    )
+
+    return msm_score, msm_band, msm_complete

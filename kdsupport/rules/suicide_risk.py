@@ -27,10 +27,13 @@ from typing import TYPE_CHECKING, Any
 from kdsupport.rules.result import Reason, Result, Status, all_of, any_of
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from kdsupport.knowledge import KnowledgeBase
     from kdsupport.records.case import CaseRecord
 
-__all__ = ["SuicideRisk", "evaluate_suicide_risk"]
+__all__ = ["SuicideRisk", "evaluate_suicide_risk", "suicide_columns"]
 
 
 @dataclass(frozen=True)
@@ -210,3 +213,91 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
         )
     )
     return SuicideRisk(level, action, at_least, index, answers, reasons=tuple(reasons))
+
+
+# ---------------------------------------------------------------- the column-wise twin
+def suicide_columns(
+    tables: dict[str, pd.DataFrame], codes: dict[str, np.ndarray], n: int, kb: KnowledgeBase
+) -> tuple[np.ndarray, np.ndarray]:
+    """The column-wise twin of :func:`evaluate_suicide_risk`: (level, action) per patient.
+
+    The latest C-SSRS screener of each patient, with the PHQ-9 item 9 escalation.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from kdsupport.rules.columns import MET, NOT, UNK, and_, flt, not_, or_, tri, txt
+
+    c = kb.suicide.cssrs_screener
+    ad = tables["assessments"]
+    acodes = codes["assessments"]
+    instrument = txt(ad["instrument"])
+    adm_index = ad["index"].to_numpy(dtype=np.int64)
+    scr = instrument == "cssrs_screener"
+    latest = np.full(n, -1, np.int64)
+    np.maximum.at(latest, acodes[scr], adm_index[scr])
+    has = latest >= 0
+    cs = tables["cssrs"]
+    ccodes = codes["cssrs"]
+    row_of = pd.Series(
+        np.arange(len(cs)), index=pd.MultiIndex.from_arrays([ccodes, cs["index"].to_numpy()])
+    )
+    wanted = pd.MultiIndex.from_arrays([np.arange(n)[has], latest[has]])
+    rows = row_of.reindex(wanted).to_numpy()
+    answers: dict[str, np.ndarray] = {}
+    for q in c.questions:
+        col = np.full(n, UNK, np.int8)
+        if q.key in cs:
+            vals = tri(cs[q.key])
+            ok = ~np.isnan(rows.astype(float))
+            col[np.arange(n)[has][ok]] = vals[rows[ok].astype(np.int64)]
+        answers[q.key] = col
+    for rule in (c.skip_rule, c.behavior_rule):
+        off = answers[rule.when_no] == NOT
+        for k in rule.skipped:
+            answers[k] = np.where(off & (answers[k] == UNK), NOT, answers[k]).astype(np.int8)
+
+    def status(key: str) -> np.ndarray:
+        if key == "behavior_not_recent":
+            return and_(answers["behavior"], not_(answers["behavior_past_3_months"]))
+        return answers[key]
+
+    level = np.full(n, c.none_level, dtype=object)
+    undecided = np.ones(n, bool)
+    unknown = np.zeros(n, bool)
+    for tier in c.tiers:
+        st = or_(*(status(k) for k in tier.any_of))
+        met = undecided & (st == MET)
+        level[met & ~unknown] = tier.level
+        undecided &= ~met
+        newly = undecided & (st == UNK) & ~unknown
+        level[newly] = "unknown"
+        unknown |= newly
+    level[~has] = "unknown"
+    action = np.array([c.actions[x] for x in level], dtype=object)
+
+    esc = c.phq9_item9_escalation
+    flag = next(f for f in kb.scales.instruments[esc.instrument].flags if f.code == esc.flag)
+    items = tables["assessment_items"]
+    icodes = codes["assessment_items"]
+    i_index = items["index"].to_numpy(dtype=np.int64)
+    width = int(max(adm_index.max(initial=0), i_index.max(initial=0))) + 1
+    has_items = np.isin(acodes.astype(np.int64) * width + adm_index, icodes * width + i_index)
+    is_phq = (instrument == esc.instrument) & has_items
+    latest_phq = np.full(n, -1, np.int64)
+    np.maximum.at(latest_phq, acodes[is_phq], adm_index[is_phq])
+    sel = items["item"].to_numpy() == flag.item
+    item_val = np.full(n, np.nan)
+    ic, ii = icodes[sel], i_index[sel]
+    scores = flt(items["score"][sel])
+    take = latest_phq[ic] == ii
+    item_val[ic[take]] = scores[take]
+    with np.errstate(invalid="ignore"):
+        positive = np.where(
+            np.isnan(item_val),
+            esc.unknown_item_counts_positive,
+            (item_val >= flag.min) & (item_val <= flag.max),
+        )
+    raise_it = (level == esc.from_level) & (latest_phq >= 0) & positive
+    action[raise_it] = esc.to_action
+    return level, action

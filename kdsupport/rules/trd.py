@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from kdsupport.rules.result import Reason, Result, Status, all_of, at_least, compare
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kdsupport.knowledge import KnowledgeBase
     from kdsupport.records.case import CaseRecord, ECTCourse, Trial
 
@@ -42,6 +44,8 @@ __all__ = [
     "ADEQUACY_LABELS",
     "OUTCOME_LABELS",
     "TRD_ROLES",
+    "TrdColumns",
+    "trd_columns",
 ]
 
 ADEQUACY_LABELS = {
@@ -585,3 +589,166 @@ def _distinct(names: Iterable[str]) -> tuple[str, ...]:
     for n in names:
         out.setdefault(n)
     return tuple(out)
+
+
+# ---------------------------------------------------------------- the column-wise twin
+@dataclass(frozen=True)
+class TrdColumns:
+    """:func:`evaluate_trd` on every patient of a cohort's tables at once.
+
+    Codes are those of :mod:`kdsupport.rules.columns` (1 met, 0 not met, -1 unknown). Arrays
+    named per patient have one entry per row of the patients table; the others one per trial
+    (or ECT) row, with ``trial_patient`` (``ect_patient``) giving the row's patient.
+    """
+
+    status: Any  # per patient: TRD met / not met / unknown
+    n_failed: Any  # per patient: distinct antidepressants with a failed adequate trial
+    n_unknown: Any  # per patient: distinct antidepressants whose trial outcome is unknown
+    unknown_trials: Any  # per patient: counting trials with an unknown outcome
+    trial_patient: Any
+    drug: Any
+    thase_rush_class: Any  # index into ``thase_rush_classes`` (-1: none)
+    thase_rush_classes: list[str]
+    counting: Any  # the trial counts toward TRD (an antidepressant in a counting role)
+    augment: Any
+    outcome: Any  # failed adequate trial
+    optimised: Any
+    episode: Any
+    ect_patient: Any
+    ect_failed: Any
+    ect_current: Any
+    ect_confirmed_bilateral: Any  # per patient
+    ect_possible_bilateral: Any  # per patient
+
+
+def trd_columns(
+    tables: dict[str, pd.DataFrame],
+    codes: dict[str, Any],
+    n: int,
+    kb: KnowledgeBase,
+    definition: str | None = None,
+) -> TrdColumns:
+    """The column-wise twin of :func:`evaluate_trd` (and of :func:`evaluate_ect`).
+
+    ``codes[name]`` is each row's patient (row number in ``tables["patients"]``, see
+    :func:`kdsupport.rules.columns.patient_codes`); ``n`` the number of patients.
+    """
+    import numpy as np
+
+    from kdsupport.rules.columns import (
+        MET,
+        NOT,
+        UNK,
+        and_,
+        any_per_patient,
+        category_codes,
+        compare,
+        distinct_pairs,
+        flt,
+        per_patient,
+        tri,
+        txt,
+    )
+
+    _, defn = kb.definition(definition)
+    pats = tables["patients"]
+    # ---- trials
+    tr = tables["trials"]
+    tc = codes["trials"]
+    drugs = kb.drugs.drugs
+    names = sorted(drugs)
+    dcode = category_codes(tr["drug"], names)
+    classes_of = [kb.drugs.classes[drugs[d].drug_class] for d in names]
+    tr_classes = sorted(kb.drugs.thase_rush_classes)
+    antidep = np.array([c.antidepressant for c in classes_of], dtype=bool)[dcode]
+    trcls = np.array(
+        [tr_classes.index(c.thase_rush_class) if c.thase_rush_class else -1 for c in classes_of],
+        dtype=np.int64,
+    )[dcode]
+    minimum = [drugs[d].min_adequate[defn.dose_table] for d in names]
+    serum_judged = np.array([m.serum_level_mmol_l is not None for m in minimum], dtype=bool)[dcode]
+    need = np.array(
+        [
+            m.serum_level_mmol_l if m.serum_level_mmol_l is not None else m.mg_per_day
+            for m in minimum
+        ],
+        dtype=float,
+    )[dcode]
+    role = txt(tr["role"])
+    episode = txt(tr["episode"])
+    amount = np.where(serum_judged, flt(tr["serum_level_mmol_l"]), flt(tr["dose_mg_per_day"]))
+    previous = NOT if defn.current_episode_only else MET
+    ep_status = np.where(
+        episode == "current", MET, np.where(episode == "previous", previous, UNK)
+    ).astype(np.int8)
+    with np.errstate(invalid="ignore"):
+        dose_status = np.where(np.isnan(amount), UNK, amount >= need).astype(np.int8)
+    weeks_status = compare(flt(tr["weeks"]), ">=", defn.min_weeks.value)
+    adherence = txt(tr["adherence"])
+    adh_status = np.where(adherence == None, UNK, adherence == "adequate").astype(np.int8)  # noqa: E711
+    adequacy = (
+        and_(ep_status, dose_status, weeks_status, adh_status) if len(tr) else np.zeros(0, np.int8)
+    )
+    within = compare(flt(tr["improvement_percent"]), defn.failure.comparison, defn.failure.percent)
+    outcome = and_(adequacy, within) if len(tr) else np.zeros(0, np.int8)
+    counting = antidep & np.isin(role, list(TRD_ROLES))
+    augment = role == "augmentation"
+    optimised = tri(tr["dose_optimised"]) if len(tr) else np.zeros(0, np.int8)
+
+    failed_pairs, wd = distinct_pairs(tc, dcode, counting & (outcome == MET), n)
+    unknown_pairs, _ = distinct_pairs(tc, dcode, counting & (outcome == UNK), n)
+    unknown_pairs = np.setdiff1d(unknown_pairs, failed_pairs)
+    n_failed = (
+        np.bincount(failed_pairs // wd, minlength=n) if len(failed_pairs) else np.zeros(n, np.int64)
+    )
+    n_unknown = (
+        np.bincount(unknown_pairs // wd, minlength=n)
+        if len(unknown_pairs)
+        else np.zeros(n, np.int64)
+    )
+    unknown_trials = per_patient(tc, counting & (outcome == UNK) & (episode != "previous"), n)
+
+    k = int(defn.min_failed_antidepressants.value)
+    trials_status = np.where(n_failed >= k, MET, np.where(n_failed + n_unknown < k, NOT, UNK))
+    primary = txt(pats["primary"])
+    missing = pats["primary"].isna().to_numpy()
+    trd = np.where(
+        ~missing & (primary != "mdd"),
+        NOT,
+        np.where(missing & (trials_status != NOT), UNK, trials_status),
+    )
+
+    # ---- ECT
+    ec = tables["ect"]
+    ecc = codes["ect"]
+    e_ep = txt(ec["episode"])
+    e_current = np.where(e_ep == None, UNK, e_ep == "current").astype(np.int8)  # noqa: E711
+    e_within = compare(
+        flt(ec["improvement_percent"]), defn.failure.comparison, defn.failure.percent
+    )
+    e_failed = and_(e_current, e_within) if len(ec) else np.zeros(0, np.int8)
+    lat = txt(ec["laterality"])
+    e_bil = np.where(lat == None, UNK, lat == "bilateral").astype(np.int8)  # noqa: E711
+    ect_confirmed_bil = any_per_patient(ecc, (e_failed == MET) & (e_bil == MET), n)
+    ect_possible_bil = any_per_patient(ecc, (e_failed != NOT) & (e_bil != NOT), n)
+
+    return TrdColumns(
+        status=trd,
+        n_failed=n_failed,
+        n_unknown=n_unknown,
+        unknown_trials=unknown_trials,
+        trial_patient=tc,
+        drug=dcode,
+        thase_rush_class=trcls,
+        thase_rush_classes=tr_classes,
+        counting=counting,
+        augment=augment,
+        outcome=outcome,
+        optimised=optimised,
+        episode=episode,
+        ect_patient=ecc,
+        ect_failed=e_failed,
+        ect_current=e_current,
+        ect_confirmed_bilateral=ect_confirmed_bil,
+        ect_possible_bilateral=ect_possible_bil,
+    )
