@@ -1,4 +1,4 @@
-"""Case records: the input contract of ``shared/specs/case-record.md`` section 1.
+"""Case records: the input contract (``docs/case-record.md`` §2, the format ``kdsupport-case/1``).
 
 A case record is YAML or JSON. :func:`load_case` reads a file, :func:`validate_case` checks a
 parsed mapping; both return a frozen :class:`CaseRecord` or raise
@@ -237,7 +237,7 @@ class Session(_Record):
     cadss_total: int | None = None
     observation_minutes: float | None = Field(default=None, ge=0, le=LIMITS["minute"])
     adverse_events: Annotated[list[ShortText], Field(max_length=_LIST)] | None = None
-    # The clinician's judgement at discharge (spec 5.5, 5.8.9); null means not recorded.
+    # The clinician's judgement at discharge (docs/case-record.md §2.9, §3.7); null = not recorded.
     dissociation_resolved: bool | None = None
 
 
@@ -377,7 +377,7 @@ def case_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "kdsupport case record (kdsupport-case/1)"
     schema["description"] = (
-        "Synthetic case record for kdsupport (shared/specs/case-record.md section 1). "
+        "Synthetic case record for kdsupport (docs/case-record.md section 2). "
         "Missing or null means not known. Scale item counts and ranges are checked against "
         "the knowledge base in addition to this schema."
     )

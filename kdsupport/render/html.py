@@ -49,7 +49,7 @@ CAVEAT_HTML = (
 
 # Colours only repeat what the words say; each has at least 4.5:1 contrast on white and on the
 # light grey of table rows (WCAG 2.1 AA). Success green is used for compliance met and nothing else
-# that could be a hazard: a finding that happened never takes it (case-record spec 5.5).
+# that could be a hazard: a finding that happened never takes it (docs/case-record.md §3.7).
 SUCCESS = "#1b7837"
 HAZARD = "#a50f15"
 WARNING = "#8a4500"
@@ -117,7 +117,7 @@ def badge(status: str | enum.Enum) -> str:
 
 
 def check_badge(status: Status, kind: CheckKind) -> str:
-    """A session check's result in the words and colour of its kind (spec 5.5).
+    """A session check's result in the words and colour of its kind (docs/case-record.md §3.7).
 
     A met *finding* (a hazard that happened) is shown as a warning, never in the success style.
     """

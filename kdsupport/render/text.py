@@ -33,7 +33,9 @@ ROMAN = ["0", "I", "II", "III", "IV", "V"]
 
 @cache
 def _check_groups() -> tuple[tuple[tuple[CheckKind, Status], str, bool], ...]:
-    """How a session check reads in the worksheet, by its kind and result (spec 5.5).
+    """How a session check reads in the worksheet, by its kind and result.
+
+    See docs/case-record.md §3.7.
 
     Each group is (kind, result), its heading and whether each check's reasons are listed. A
     finding that happened is listed first, in capitals, never with the words of a check passed.
@@ -124,7 +126,7 @@ def _check_titles() -> dict[str, str]:
 
 
 def _alerts(doc: _Doc, a: Assessment) -> None:
-    """What must be seen before anything else, in capitals (spec 5.6)."""
+    """What must be seen before anything else, in capitals (docs/case-record.md §4.8)."""
     if not a.alerts:
         return
     doc.add()

@@ -2,7 +2,7 @@
 
 :func:`assess` runs every rule on a validated :class:`~kdsupport.records.case.CaseRecord` and
 returns a frozen :class:`~kdsupport.rules.assessment.Assessment`. Its ``to_json()`` has the shape
-of the contract's section 3 with the section 5 revisions (format ``kdsupport-assessment/2``),
+of ``docs/case-record.md`` §4 (format ``kdsupport-assessment/2``),
 extended with: the definition's parameters, per-trial reason details, staging components and
 reasons, a list of *unknowns* (what to collect next) and the bibliography of every source
 cited, with its verification status.
@@ -318,7 +318,7 @@ def _staging(s: ScoreResult, key: str, *, has_band: bool = False) -> StagingScor
 def _alerts(kb: KnowledgeBase, risk: SuicideRisk, bp: RuleResult) -> tuple[Alert, ...]:
     """What must be seen before anything else: urgent suicide evaluation, a severe pre-dose BP.
 
-    Renderers show these above the modality statuses (spec 5.6).
+    Renderers show these above the modality statuses (docs/case-record.md §4.8).
     """
     out = []
     if risk.action == "urgent_evaluation":

@@ -2,7 +2,7 @@
 
 An :class:`Assessment` is frozen. Renderers, grading and batch screening read its attributes;
 :meth:`Assessment.to_json` gives the ``kdsupport-assessment/2`` JSON (``docs/case-record.md``
-§3, the contract's section 3 with its section 5 revisions), and the JSON Schema published in
+§4), and the JSON Schema published in
 ``kdsupport/rules/assessment.schema.json`` describes that JSON (built by
 :mod:`kdsupport.rules.schema`).
 

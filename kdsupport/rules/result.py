@@ -78,7 +78,7 @@ class Status(enum.Enum):
 
 
 class ModalityStatus(enum.StrEnum):
-    """A modality's screening status, strictest first (contract section 5.1)."""
+    """A modality's screening status, strictest first (docs/case-record.md §3.6)."""
 
     CONTRAINDICATED = "contraindicated"
     INCOMPLETE = "incomplete"
@@ -88,7 +88,7 @@ class ModalityStatus(enum.StrEnum):
 
 
 class BPTier(enum.StrEnum):
-    """The pre-dose blood-pressure tier (contract section 5.4)."""
+    """The pre-dose blood-pressure tier (docs/case-record.md §3.5)."""
 
     OK = "ok"
     CONSIDER_DELAY = "consider_delay"
@@ -104,7 +104,7 @@ class CheckKind(enum.StrEnum):
 
 
 class Severity(enum.StrEnum):
-    """How much a screening item weighs for a modality (contract section 5.1)."""
+    """How much a screening item weighs for a modality (docs/case-record.md §3.6)."""
 
     CONTRAINDICATION = "contraindication"
     NOT_RECOMMENDED = "not_recommended"

@@ -3,7 +3,7 @@
 Modalities: ``esketamine_nasal`` (US label, REMS), ``iv_ketamine`` (off-label; ketamine
 injection label) and ``at_home_ketamine`` (off-label, compounded; FDA 2023 warning). Each
 screening item has a severity per modality in ``knowledge/screening.yaml``: ``contraindication``,
-``not_recommended`` (the label's own words) or ``warning`` (case-record spec 5.1-5.3).
+``not_recommended`` (the label's own words) or ``warning`` (``docs/case-record.md`` §3.6).
 
 Status, in this order: ``contraindicated`` if a contraindication item is present;
 ``incomplete`` if an item of any severity is not assessed; ``not_recommended`` if a
@@ -20,7 +20,7 @@ action; exists only then), ``predose_bp_severe`` (pre-dose tier; exists only the
 behaviour on the C-SSRS), in Kleene logic; IV and at-home: a diagnosis other than MDD).
 
 Missing data: a null or missing screening item is *not assessed* (never "absent").
-Pregnancy and breastfeeding do not apply when sex is male (clarification 11).
+Pregnancy and breastfeeding do not apply when sex is male (``docs/case-record.md`` §3.6).
 
 For training and case conferences with synthetic patients; not a medical device.
 """
@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 MODALITY_STATUSES = ("contraindicated", "incomplete", "not_recommended", "caution", "clear")
-# Listed first, in this order, whatever their severity (spec 5.8.12).
+# Listed first, in this order, whatever their severity (docs/case-record.md §3.6).
 FIRST_FINDINGS = ("predose_bp_severe", "urgent_suicide_evaluation")
 _STATUS_OF_SEVERITY = {
     "contraindication": "contraindicated",
@@ -130,7 +130,7 @@ def _value(record: CaseRecord, field: str) -> Any:
 
 
 def _indicated(record: CaseRecord, ctx: ScreeningContext, derivation: str) -> Status:
-    """Whether the record is within the modality's indication (Kleene; spec 5.8.3)."""
+    """Whether the record is within the modality's indication (Kleene; docs/case-record.md §3.6)."""
     primary = record.diagnosis.primary if record.diagnosis else None
     mdd = Status.UNKNOWN if primary is None else Status.of(primary == "mdd")
     if derivation == "diagnosis_mdd":
@@ -331,7 +331,7 @@ def modality_columns(
     """Each modality's status from the screening table, patients, risk, BP tier and TRD.
 
     The column-wise twin of :func:`screen_modality`: contraindicated, incomplete,
-    not_recommended, caution, clear (spec 5.1).
+    not_recommended, caution, clear (docs/case-record.md §3.6).
     """
     import numpy as np
 

@@ -10,7 +10,7 @@ Inputs used: the trial verdicts of :mod:`kdsupport.rules.trd` (same definition),
 
 Missing data: an absent ``trials`` or ``ect`` list means the history is not known (an empty
 list means none). For MSM, any unknown component gives ``score: None, band: None`` with the
-known components listed (case-record spec, clarification 6).
+known components listed (``docs/case-record.md`` §3.2).
 
 For training and case conferences with synthetic patients; not a medical device.
 """

@@ -1,6 +1,6 @@
 """Suicide-risk triage from the C-SSRS screener, with the PHQ-9 item 9 escalation.
 
-Rules (``knowledge/suicide_risk.yaml``; case-record spec section 2, clarifications 8 and 15):
+Rules (``knowledge/suicide_risk.yaml``; ``docs/case-record.md`` §3.4):
 
 * high = intent or plan, or suicidal behaviour in the past 3 months;
 * moderate = method, or behaviour ever but not in the past 3 months;

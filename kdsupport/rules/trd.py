@@ -1,6 +1,6 @@
 """Adequacy of medication trials and treatment-resistant depression (TRD).
 
-Rules (``shared/specs/case-record.md`` section 2 and clarifications 1, 2, 12, 16, 18):
+Rules (``docs/case-record.md`` §3.1):
 
 * A trial is **not adequate** as soon as one criterion clearly fails (previous episode, dose
   below the minimum of the definition's dose table, weeks below the definition's minimum,
@@ -134,7 +134,10 @@ def _fmt(x: float | None) -> str:
 def _disputed(
     kb: KnowledgeBase, others: Any, level: float | None, unit: str
 ) -> tuple[str, tuple[str, ...]]:
-    """A note naming another source's different minimum, and that source (spec 5.7)."""
+    """A note naming another source's different minimum, and that source.
+
+    See docs/case-record.md §3.8.
+    """
     from kdsupport.knowledge.wording import citation
 
     notes: list[str] = []

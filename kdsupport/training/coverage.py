@@ -6,7 +6,7 @@ reasons a trial is not adequate or not failed, every Thase-Rush stage, every Mau
 every contraindication, not-recommended item and warning of every modality, incomplete and
 not-recommended statuses, every pre-dose tier and the screening-mismatch reason, both alerts,
 every finding check happening and every discharge check failing, every suicide-risk level,
-response, remission and non-response (case-record spec sections 2 and 5).
+response, remission and non-response (docs/case-record.md §3).
 
 For training with synthetic patients; not a medical device.
 """

@@ -41,7 +41,7 @@ DERIVED_ITEMS = (
     "age_65_or_over",
     "outside_indication",
 )
-# Severities from the strictest down (case-record spec 5.1).
+# Severities from the strictest down (docs/case-record.md §3.6).
 SEVERITIES = ("contraindication", "not_recommended", "warning")
 Severity = Literal["contraindication", "not_recommended", "warning"]
 
@@ -80,7 +80,7 @@ class ScreeningFile(KBModel):
     modalities: dict[str, Modality]
 
     def resolved(self) -> ScreeningFile:
-        """Each modality with the items it inherits merged in (spec 5.8.10).
+        """Each modality with the items it inherits merged in (docs/case-record.md §3.6).
 
         An item given in both keeps the stricter severity and the sources of both; it is listed
         once, in the parent's place. The result no longer inherits from anything.
@@ -171,7 +171,7 @@ class Check(KBModel):
     max_score: Value | None = None
 
 
-# The session checks of the case-record spec (sections 2 and 5.5), in the order they are
+# The session checks of docs/case-record.md §3.7, in the order they are
 # reported: blood pressure, observation and discharge, oxygen, sedation and dissociation.
 SESSION_CHECKS = (
     "predose_bp",

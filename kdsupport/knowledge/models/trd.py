@@ -40,7 +40,7 @@ class LabelledSource(KBModel):
 
 
 class OtherValue(KBModel):
-    """Another source's different value for the same fact (case-record spec 5.7)."""
+    """Another source's different value for the same fact (docs/case-record.md §3.8)."""
 
     mg_per_day: float
     source: Refs
