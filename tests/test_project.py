@@ -87,7 +87,7 @@ _NOT_CLINICAL = {
     ("knowledge/checks.py", 1e-09): "float tolerance when bands meet",
     ("training/demo.py", 0.05): "the demo trainees do a little worse on each later question",
     ("training/scoring.py", 2): "compares the first two fields of a sort key",
-    ("records/case.py", 60): "a longer value is shortened in an error message",
+    ("records/messages.py", 60): "a longer value is shortened in an error message",
     ("cli.py", 20): "how many invalid rows are printed before a summary",
     ("cli.py", 12): "how many curated case ids an error message lists",
     ("cli.py", 3): "how many reasons validate --show-answers prints per question",
