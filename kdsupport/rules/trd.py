@@ -31,7 +31,7 @@ from kdsupport.rules.result import Reason, Result, Status, all_of, at_least, com
 if TYPE_CHECKING:
     import pandas as pd
 
-    from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.knowledge import Definition, KnowledgeBase, MinAdequate
     from kdsupport.records.case import CaseRecord, ECTCourse, Trial
 
 __all__ = [
@@ -157,65 +157,52 @@ def _disputed(
     return ("" if not notes else " (" + "; ".join(notes) + ")"), tuple(ids)
 
 
-def evaluate_trial(
-    trial: Trial, index: int, kb: KnowledgeBase, definition: str | None = None
-) -> TrialVerdict:
-    """Judge one trial's adequacy and outcome under a TRD definition.
+#: The project contract, source of the record-level conventions (adherence, roles, episode).
+_SPEC_SOURCE = ("case_record_spec_v1",)
 
-    Notes
-    -----
-    Missing data: a null episode, dose (or lithium serum level), weeks or adherence makes
-    adequacy unknown unless another criterion already fails; a null improvement makes the
-    outcome unknown unless the trial is not adequate.
-    """
-    def_name, defn = kb.definition(definition)
-    drug = kb.drugs.drugs[trial.drug]
-    cls = kb.drugs.classes[drug.drug_class]
-    minimum = drug.min_adequate[defn.dose_table]
-    path = f"trials[{index}]"
-    crit: list[tuple[Status, Reason]] = []
 
-    # episode
+def _episode_criterion(
+    trial: Trial, path: str, defn: Definition, kb: KnowledgeBase
+) -> tuple[Status, Reason]:
+    """Current episode (met), previous under a current-episode-only definition, or unknown."""
     if trial.episode is None:
-        crit.append(
-            (
-                Status.UNKNOWN,
-                Reason(
-                    "trd.trial.episode_unknown",
-                    "episode not recorded (current or previous?)",
-                    (f"{path}.episode",),
-                    ("case_record_spec_v1",),
-                    (f"{path}.episode",),
-                ),
-            )
+        return (
+            Status.UNKNOWN,
+            Reason(
+                "trd.trial.episode_unknown",
+                "episode not recorded (current or previous?)",
+                (f"{path}.episode",),
+                _SPEC_SOURCE,
+                (f"{path}.episode",),
+            ),
         )
     elif trial.episode == "previous" and defn.current_episode_only:
-        crit.append(
-            (
-                Status.NOT_MET,
-                Reason(
-                    "trd.trial.previous_episode",
-                    f"previous episode: the {defn.label} definition counts trials in the current "
-                    "episode only",
-                    (f"{path}.episode",),
-                    kb.source_ids(defn.min_failed_antidepressants.source),
-                ),
-            )
+        return (
+            Status.NOT_MET,
+            Reason(
+                "trd.trial.previous_episode",
+                f"previous episode: the {defn.label} definition counts trials in the current "
+                "episode only",
+                (f"{path}.episode",),
+                kb.source_ids(defn.min_failed_antidepressants.source),
+            ),
         )
     else:
-        crit.append(
-            (
-                Status.MET,
-                Reason(
-                    "trd.trial.current_episode",
-                    "current episode",
-                    (f"{path}.episode",),
-                    kb.source_ids(defn.min_failed_antidepressants.source),
-                ),
-            )
+        return (
+            Status.MET,
+            Reason(
+                "trd.trial.current_episode",
+                "current episode",
+                (f"{path}.episode",),
+                kb.source_ids(defn.min_failed_antidepressants.source),
+            ),
         )
 
-    # dose or serum level
+
+def _dose_criterion(
+    trial: Trial, path: str, defn: Definition, minimum: MinAdequate, kb: KnowledgeBase
+) -> tuple[Status, Reason]:
+    """The dose (or lithium serum level) against the definition's dose table."""
     table = kb.drugs.dose_tables[defn.dose_table]
     dose_src = kb.source_ids(minimum.source)
     level: float | None
@@ -241,130 +228,142 @@ def evaluate_trial(
     disputed, dispute_src = _disputed(kb, minimum.disputed_by, level, unit)
     dose_src = tuple(dict.fromkeys(dose_src + dispute_src))
     if status is Status.UNKNOWN:
-        crit.append(
-            (
-                status,
-                Reason(
-                    "trd.trial.dose_unknown",
-                    f"{what} not recorded; {trial.drug} needs >= {_fmt(need)} {unit} "
-                    f"({table.title}){disputed}",
-                    (f"{path}.{field}",),
-                    dose_src,
-                    (f"{path}.{field}",),
-                ),
-            )
+        return (
+            status,
+            Reason(
+                "trd.trial.dose_unknown",
+                f"{what} not recorded; {trial.drug} needs >= {_fmt(need)} {unit} "
+                f"({table.title}){disputed}",
+                (f"{path}.{field}",),
+                dose_src,
+                (f"{path}.{field}",),
+            ),
         )
     elif status is Status.MET:
-        crit.append(
-            (
-                status,
-                Reason(
-                    "trd.trial.dose_adequate",
-                    f"{what} {_fmt(level)} {unit} >= minimum {_fmt(need)} {unit} for {trial.drug}"
-                    f"{disputed}",
-                    (f"{path}.{field}",),
-                    dose_src,
-                ),
-            )
+        return (
+            status,
+            Reason(
+                "trd.trial.dose_adequate",
+                f"{what} {_fmt(level)} {unit} >= minimum {_fmt(need)} {unit} for {trial.drug}"
+                f"{disputed}",
+                (f"{path}.{field}",),
+                dose_src,
+            ),
         )
     else:
-        crit.append(
-            (
-                status,
-                Reason(
-                    "trd.trial.dose_low",
-                    f"{what} {_fmt(level)} {unit} is below the minimum {_fmt(need)} {unit} for "
-                    f"{trial.drug}{disputed}",
-                    (f"{path}.{field}",),
-                    dose_src,
-                ),
-            )
+        return (
+            status,
+            Reason(
+                "trd.trial.dose_low",
+                f"{what} {_fmt(level)} {unit} is below the minimum {_fmt(need)} {unit} for "
+                f"{trial.drug}{disputed}",
+                (f"{path}.{field}",),
+                dose_src,
+            ),
         )
 
-    # duration
+
+def _duration_criterion(
+    trial: Trial, path: str, defn: Definition, kb: KnowledgeBase
+) -> tuple[Status, Reason]:
+    """Weeks at that dose against the definition's minimum."""
     wk = defn.min_weeks.value
     wk_src = kb.source_ids(defn.min_weeks.source)
     status = compare(trial.weeks, ">=", wk)
     if status is Status.UNKNOWN:
-        crit.append(
-            (
-                status,
-                Reason(
-                    "trd.trial.duration_unknown",
-                    f"weeks at that dose not recorded; the {defn.label} definition needs "
-                    f">= {_fmt(wk)} weeks",
-                    (f"{path}.weeks",),
-                    wk_src,
-                    (f"{path}.weeks",),
-                ),
-            )
+        return (
+            status,
+            Reason(
+                "trd.trial.duration_unknown",
+                f"weeks at that dose not recorded; the {defn.label} definition needs "
+                f">= {_fmt(wk)} weeks",
+                (f"{path}.weeks",),
+                wk_src,
+                (f"{path}.weeks",),
+            ),
         )
     elif status is Status.MET:
-        crit.append(
-            (
-                status,
-                Reason(
-                    "trd.trial.duration_adequate",
-                    f"{_fmt(trial.weeks)} weeks >= {_fmt(wk)} weeks",
-                    (f"{path}.weeks",),
-                    wk_src,
-                ),
-            )
+        return (
+            status,
+            Reason(
+                "trd.trial.duration_adequate",
+                f"{_fmt(trial.weeks)} weeks >= {_fmt(wk)} weeks",
+                (f"{path}.weeks",),
+                wk_src,
+            ),
         )
     else:
-        crit.append(
-            (
-                status,
-                Reason(
-                    "trd.trial.duration_short",
-                    f"{_fmt(trial.weeks)} weeks is shorter than the {_fmt(wk)} weeks the "
-                    f"{defn.label} definition needs",
-                    (f"{path}.weeks",),
-                    wk_src,
-                ),
-            )
+        return (
+            status,
+            Reason(
+                "trd.trial.duration_short",
+                f"{_fmt(trial.weeks)} weeks is shorter than the {_fmt(wk)} weeks the "
+                f"{defn.label} definition needs",
+                (f"{path}.weeks",),
+                wk_src,
+            ),
         )
 
-    # adherence
-    spec_src = ("case_record_spec_v1",)
+
+def _adherence_criterion(trial: Trial, path: str) -> tuple[Status, Reason]:
+    """Adherence as recorded."""
     if trial.adherence is None:
-        crit.append(
-            (
-                Status.UNKNOWN,
-                Reason(
-                    "trd.trial.adherence_unknown",
-                    "adherence not recorded",
-                    (f"{path}.adherence",),
-                    spec_src,
-                    (f"{path}.adherence",),
-                ),
-            )
+        return (
+            Status.UNKNOWN,
+            Reason(
+                "trd.trial.adherence_unknown",
+                "adherence not recorded",
+                (f"{path}.adherence",),
+                _SPEC_SOURCE,
+                (f"{path}.adherence",),
+            ),
         )
     elif trial.adherence == "adequate":
-        crit.append(
-            (
-                Status.MET,
-                Reason(
-                    "trd.trial.adherence_adequate",
-                    "adherence adequate",
-                    (f"{path}.adherence",),
-                    spec_src,
-                ),
-            )
+        return (
+            Status.MET,
+            Reason(
+                "trd.trial.adherence_adequate",
+                "adherence adequate",
+                (f"{path}.adherence",),
+                _SPEC_SOURCE,
+            ),
         )
     else:
-        crit.append(
-            (
-                Status.NOT_MET,
-                Reason(
-                    "trd.trial.adherence_inadequate",
-                    "adherence inadequate",
-                    (f"{path}.adherence",),
-                    spec_src,
-                ),
-            )
+        return (
+            Status.NOT_MET,
+            Reason(
+                "trd.trial.adherence_inadequate",
+                "adherence inadequate",
+                (f"{path}.adherence",),
+                _SPEC_SOURCE,
+            ),
         )
 
+
+def evaluate_trial(
+    trial: Trial, index: int, kb: KnowledgeBase, definition: str | None = None
+) -> TrialVerdict:
+    """Judge one trial's adequacy and outcome under a TRD definition.
+
+    Notes
+    -----
+    Missing data: a null episode, dose (or lithium serum level), weeks or adherence makes
+    adequacy unknown unless another criterion already fails; a null improvement makes the
+    outcome unknown unless the trial is not adequate.
+    """
+    def_name, defn = kb.definition(definition)
+    drug = kb.drugs.drugs[trial.drug]
+    cls = kb.drugs.classes[drug.drug_class]
+    minimum = drug.min_adequate[defn.dose_table]
+    path = f"trials[{index}]"
+
+    crit = [
+        _episode_criterion(trial, path, defn, kb),
+        _dose_criterion(trial, path, defn, minimum, kb),
+        _duration_criterion(trial, path, defn, kb),
+        _adherence_criterion(trial, path),
+    ]
+    spec_src = _SPEC_SOURCE
     adequacy = all_of(s for s, _ in crit)
     reasons = [r if adequacy is Status.UNKNOWN else _no_missing(r) for _, r in crit]
 
