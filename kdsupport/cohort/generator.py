@@ -586,22 +586,19 @@ def _courses(
         "score": np.column_stack([m40, m_end]).reshape(-1),
     }
 
-    # MADRS trajectory: an outcome category, then every n-th session and the last one; the
-    # response and remission cut-offs are the rules' own (knowledge/scales.yaml)
+    # MADRS trajectory: an outcome category, then every n-th session and the last one; what
+    # counts as response and remission is the rules' own (rules/scales.py)
     later: dict[int, list[tuple[str, str, int]]] = {}
     outcome = T.outcome
     madrs = kb.scales.instruments["madrs"].total
     assert madrs is not None
-    remission = kb.scales.outcome.remission["madrs"]
-    cut = remission.definitions[remission.default]
-    remit_max = int(cut.value) if cut.comparison == "<=" else int(np.ceil(cut.value)) - 1
-    keep_share = (100 - kb.scales.outcome.response.min_reduction_percent) / 100
+    remit_max, respond_max_by_baseline = _outcome_bounds(kb, int(madrs.min), int(madrs.max))
     low = D.madrs_final_min
     for i, k in zip(treated, n_sess, strict=True):
         mod = modality[i]
         b = int(madrs0[i])
         u = rng.random()
-        respond_max = int(np.floor(b * keep_share))  # the highest final score that is a response
+        respond_max = respond_max_by_baseline[b]  # the highest final score that is a response
         if u < outcome.remission[mod]:
             final = int(rng.integers(low, min(remit_max, respond_max) + 1))
         elif (
@@ -630,46 +627,52 @@ def _courses(
     return sessions, vitals, moaas, later
 
 
+def _outcome_bounds(kb: KnowledgeBase, lo: int, hi: int) -> tuple[int, dict[int, int]]:
+    """The highest final MADRS that is a remission, and per baseline the highest that is a response.
+
+    Both are the rules' own answers (:func:`~kdsupport.rules.scales.remission_columns`,
+    :func:`~kdsupport.rules.scales.response_columns`) over every total from ``lo`` to ``hi``;
+    ``lo - 1`` when no total qualifies.
+    """
+    from kdsupport.rules.scales import remission_columns, response_columns
+
+    totals = np.arange(lo, hi + 1)
+    remits = remission_columns(totals, kb, instrument="madrs").to_numpy(bool, na_value=False)
+    base, final = np.meshgrid(totals, totals, indexing="ij")
+    responds = (
+        response_columns(base.ravel(), final.ravel(), kb)
+        .to_numpy(bool, na_value=False)
+        .reshape(base.shape)
+    )
+    remit_max = int(totals[remits].max()) if remits.any() else lo - 1
+    by_baseline = {
+        int(b): int(totals[row].max()) if row.any() else lo - 1
+        for b, row in zip(totals, responds, strict=True)
+    }
+    return remit_max, by_baseline
+
+
 def summarise(tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None) -> dict[str, Any]:
-    """Headline statistics of a cohort (what ``expected_ranges`` bounds)."""
+    """Headline statistics of a cohort (what ``expected_ranges`` bounds).
+
+    Response, remission and the large BP rise are the rule modules' column-wise twins.
+    """
+    from kdsupport.rules.monitoring import large_rise_columns
+    from kdsupport.rules.scales import outcome_totals, remission_columns, response_columns
+
     if kb is None:
         from kdsupport.knowledge import load
 
         kb = load()
     pats = tables["patients"]
-    a = tables["assessments"]
-    madrs = a[a["instrument"] == "madrs"]
-    base = madrs[madrs["when"] == "baseline"].set_index("patient_id")["total"]
-    last = madrs[madrs["when"] != "baseline"].groupby("patient_id")["total"].last()
-    mod = pats.set_index("patient_id")["treatment_modality"]
-    df = pd.DataFrame(
-        {
-            "base": base.reindex(last.index).astype(float),
-            "last": last.astype(float),
-            "modality": mod.reindex(last.index),
-        }
-    )
-    df["response"] = (
-        df["base"] - df["last"]
-    ) * 100 >= kb.scales.outcome.response.min_reduction_percent * df["base"]
-    cut = kb.scales.outcome.remission["madrs"]
-    cutoff = cut.definitions[cut.default]
-    df["remission"] = (
-        df["last"] <= cutoff.value if cutoff.comparison == "<=" else df["last"] < cutoff.value
-    )
+    df = outcome_totals(tables["assessments"], "madrs")
+    df["modality"] = pats.set_index("patient_id")["treatment_modality"].reindex(df.index)
+    df["response"] = response_columns(df["baseline"], df["latest"], kb)
+    df["remission"] = remission_columns(df["latest"], kb, instrument="madrs")
+    # a session has a large rise when a reading is one (an unknown reading is not counted)
     v = tables["vitals"]
-    chk = kb.vitals.session_monitoring.checks["bp_rise"]
-    assert chk.systolic_rise_mmhg is not None and chk.diastolic_rise_mmhg is not None
-    zero = v[v["minute"] == 0].set_index(["patient_id", "number"])[
-        ["systolic_mmhg", "diastolic_mmhg"]
-    ]
-    post = v[v["minute"] > 0].merge(
-        zero.add_suffix("_0"), left_on=["patient_id", "number"], right_index=True, how="left"
-    )
-    post["large"] = (
-        (post["systolic_mmhg"] - post["systolic_mmhg_0"]) >= chk.systolic_rise_mmhg.value
-    ) | ((post["diastolic_mmhg"] - post["diastolic_mmhg_0"]) >= chk.diastolic_rise_mmhg.value)
-    per_session = post.groupby(["patient_id", "number"])["large"].any()
+    large = large_rise_columns(v, kb).fillna(False)
+    per_session = v.assign(large=large).groupby(["patient_id", "number"])["large"].any()
     s = tables["sessions"]
     per_session = per_session.reindex(
         pd.MultiIndex.from_frame(s[["patient_id", "number"]]), fill_value=False

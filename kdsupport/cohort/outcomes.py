@@ -1,8 +1,9 @@
 """Outcomes of a generated cohort, for teaching and audit (notebook 11).
 
-Every function takes the tidy tables of :mod:`kdsupport.cohort.generator` and returns a DataFrame;
-thresholds (response, remission, BP rise, monitoring checks) come from the knowledge base, and
-the monitoring checks are run by the same rules as ``kdsupport assess``. Rates carry 95 %
+Every function takes the tidy tables of :mod:`kdsupport.cohort.generator` and returns a DataFrame.
+Nothing here restates a rule: response, remission and the BP rise are the rule modules'
+column-wise twins (:mod:`kdsupport.rules.scales`, :mod:`kdsupport.rules.monitoring`), and the
+monitoring checks are run by the same rules as ``kdsupport assess``. Rates carry 95 %
 Wilson score intervals.
 
 Synthetic data only: these numbers describe the generator's assumptions, not real patients.
@@ -56,24 +57,15 @@ def outcomes(tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None) -
     """One row per treated patient: modality, subgroups, MADRS at baseline and latest, outcome."""
     import pandas as pd
 
+    from kdsupport.rules.scales import outcome_totals, remission_columns, response_columns
+
     kb = _kb(kb)
     pats = tables["patients"].set_index("patient_id")
-    a = tables["assessments"]
-    madrs = a[a["instrument"] == "madrs"]
-    base = madrs[madrs["when"] == "baseline"].groupby("patient_id")["total"].first()
-    latest = madrs[madrs["when"] != "baseline"].groupby("patient_id")["total"].last()
-    df = pd.DataFrame({"baseline": base.reindex(latest.index), "latest": latest})
+    df = outcome_totals(tables["assessments"], "madrs")
     df = df.join(pats[["treatment_modality", "sex", "age_years", "severity"]])
     df = df.rename(columns={"treatment_modality": "modality"})
-    b, last = df["baseline"].astype("Float64"), df["latest"].astype("Float64")
-    df["response"] = (
-        (b - last) * 100 >= kb.scales.outcome.response.min_reduction_percent * b
-    ).astype("boolean")
-    rs = kb.scales.outcome.remission["madrs"]
-    cut = rs.definitions[rs.default]
-    df["remission"] = (last <= cut.value if cut.comparison == "<=" else last < cut.value).astype(
-        "boolean"
-    )
+    df["response"] = response_columns(df["baseline"], df["latest"], kb)
+    df["remission"] = remission_columns(df["latest"], kb, instrument="madrs")
     age = df["age_years"].astype("float")
     df["age_group"] = pd.cut(
         age, bins=[0, 34, 49, 64, 200], labels=["18-34", "35-49", "50-64", "65+"]
@@ -106,19 +98,22 @@ def rates_with_ci(df: pd.DataFrame, by: str | list[str], outcome: str) -> pd.Dat
 
 
 def bp_rise_by_minute(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Each reading's rise from minute 0 of its session (mmHg), with the session's modality."""
+    """Each reading's rise from minute 0 of its session (mmHg), with the session's modality.
+
+    Readings of a session without a minute-0 reading are left out. The rise is the rules' own
+    (:func:`kdsupport.rules.monitoring.bp_rise_columns`).
+    """
+    from kdsupport.rules.monitoring import bp_rise_columns
+
     v = tables["vitals"]
-    zero = v[v["minute"] == 0].set_index(["patient_id", "number"])[
-        ["systolic_mmhg", "diastolic_mmhg"]
-    ]
-    out = v.merge(
-        zero.add_suffix("_0"), left_on=["patient_id", "number"], right_index=True, how="inner"
-    )
+    rise = bp_rise_columns(v)
+    out = v.assign(
+        systolic_rise_mmhg=rise["systolic_rise_mmhg"],
+        diastolic_rise_mmhg=rise["diastolic_rise_mmhg"],
+    )[rise["has_baseline"]]
     out = out.merge(
         tables["sessions"][["patient_id", "number", "modality"]], on=["patient_id", "number"]
     )
-    out["systolic_rise_mmhg"] = (out["systolic_mmhg"] - out["systolic_mmhg_0"]).astype(float)
-    out["diastolic_rise_mmhg"] = (out["diastolic_mmhg"] - out["diastolic_mmhg_0"]).astype(float)
     return out[
         ["patient_id", "number", "modality", "minute", "systolic_rise_mmhg", "diastolic_rise_mmhg"]
     ]

@@ -90,7 +90,7 @@ def session_vitals_figure(
     With ``marked=False`` the figure shows the recorded data only, on the same axes: no
     thresholds and no findings, so that a trainee reads the chart before the rules answer.
     """
-    from kdsupport.rules.monitoring import reading_flags
+    from kdsupport.rules.monitoring import large_rise_size, reading_flags
     from kdsupport.rules.result import Status
 
     if kb is None:
@@ -110,9 +110,7 @@ def session_vitals_figure(
     minutes = [r.minute for r in vitals]
     g = kb.vitals.predose_bp_guide
     _, sev = g.severe_definition()
-    checks = kb.vitals.session_monitoring.checks
-    rise, desat = checks["bp_rise"], checks["desaturation"].spo2_below_percent
-    assert rise.systolic_rise_mmhg is not None and rise.diastolic_rise_mmhg is not None
+    desat = kb.vitals.session_monitoring.checks["desaturation"].spo2_below_percent
     assert desat is not None
     spo2_axis = kb.vitals.plot_ranges.spo2_percent
     if not vitals:
@@ -159,7 +157,7 @@ def session_vitals_figure(
         ax_bp.axhline(sev.diastolic_above_mmhg.value, color=_FINDING, ls="--", lw=1)
         big = [f.reading for f in flags if f.large_rise is Status.MET]
         if big:
-            size = f"{rise.systolic_rise_mmhg.value:g}/{rise.diastolic_rise_mmhg.value:g}"
+            size = "/".join(f"{x:g}" for x in large_rise_size(kb))
             ax_bp.scatter(
                 [r.minute for r in big],
                 _values(big, "systolic_mmhg"),
@@ -508,12 +506,11 @@ def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = N
     axes = fig.subplots(rows, cols, sharey=True, squeeze=False)
     for ax in axes.flat:
         _style(ax)
-    from kdsupport.rules.monitoring import reading_flags
+    from kdsupport.rules.monitoring import large_rise_size, reading_flags
     from kdsupport.rules.result import Status
 
     g = kb.vitals.predose_bp_guide
-    rise = kb.vitals.session_monitoring.checks["bp_rise"]
-    assert rise.systolic_rise_mmhg is not None and rise.diastolic_rise_mmhg is not None
+    rise_s, rise_d = large_rise_size(kb)
     for k, ax in enumerate(axes.flat):
         if k >= len(sessions):
             ax.set_axis_off()
@@ -598,7 +595,7 @@ def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = N
     fig.suptitle(
         f"Session vitals by minute (dotted: pre-dose guide {g.systolic_above_mmhg.value:g}/"
         f"{g.diastolic_above_mmhg.value:g} mmHg; circled: a rise of "
-        f"{rise.systolic_rise_mmhg.value:g}/{rise.diastolic_rise_mmhg.value:g} mmHg or more; "
+        f"{rise_s:g}/{rise_d:g} mmHg or more; "
         "X: a reading in the severe range; findings are hazards that happened)",
         fontsize=9,
     )
@@ -648,6 +645,8 @@ def symptom_trajectory_figure(
     record: CaseRecord, assessment: Assessment, kb: KnowledgeBase | None = None
 ) -> Figure:
     """The outcome instrument's totals over time with the response and remission lines."""
+    from kdsupport.rules.scales import remission_cutoff, response_boundary
+
     if kb is None:
         from kdsupport.knowledge import load
 
@@ -679,15 +678,13 @@ def symptom_trajectory_figure(
     ax.set_xticklabels([w for w, _ in points], rotation=30, ha="right", fontsize=8)
     resp_pct = kb.scales.outcome.response.min_reduction_percent
     if o.baseline:
-        resp = o.baseline * (1 - kb.scales.outcome.response.min_reduction_percent / 100)
         ax.axhline(
-            resp,
+            response_boundary(o.baseline, kb),
             color="#b35806",
             ls="--",
             label=f"response: {resp_pct:g} % below baseline",
         )
-    rs = kb.scales.outcome.remission[ins]
-    cut = rs.definitions[o.remission_definition]
+    _, cut = remission_cutoff(kb, ins, o.remission_definition)
     ax.axhline(
         cut.value,
         color="#1b7837",
@@ -791,15 +788,21 @@ def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None
 
 
 def bp_rise_figure(rises: pd.DataFrame, kb: KnowledgeBase | None = None) -> Figure:
-    """Distribution of the systolic rise from minute 0 by minute, per modality (boxes)."""
+    """Distribution of the systolic rise from minute 0 by minute, per modality (boxes).
+
+    ``rises`` is :func:`kdsupport.cohort.outcomes.bp_rise_by_minute`'s table; post-dose readings
+    are shown, with the label's large systolic rise (the rules' threshold) as a line.
+    """
     import seaborn as sns
+
+    from kdsupport.rules.monitoring import is_post_dose, large_rise_size
 
     if kb is None:
         from kdsupport.knowledge import load
 
         kb = load()
     fig, ax = _figure(8, 3.8)
-    data = rises[rises["minute"] > 0].assign(
+    data = rises[is_post_dose(rises["minute"])].assign(
         minute=lambda d: d["minute"].astype(int),
         modality=lambda d: d["modality"].map(modality_label),
     )
@@ -812,9 +815,7 @@ def bp_rise_figure(rises: pd.DataFrame, kb: KnowledgeBase | None = None) -> Figu
         fliersize=1.5,
         palette=["#2166ac", "#b2182b", "#1b7837"],
     )
-    rise = kb.vitals.session_monitoring.checks["bp_rise"].systolic_rise_mmhg
-    assert rise is not None
-    big = rise.value
+    big, _ = large_rise_size(kb)
     ax.axhline(big, color="black", ls=":", lw=1, label=f"label's large rise: {big:g} mmHg")
     ax.axhline(0, color="#777", lw=0.8)
     ax.set_xlabel("minutes from the start of the dose")

@@ -45,6 +45,10 @@ __all__ = [
     "SessionChecks",
     "ReadingFlags",
     "reading_flags",
+    "large_rise_size",
+    "is_post_dose",
+    "bp_rise_columns",
+    "large_rise_columns",
     "CHECK_ORDER",
     "PREDOSE_TIERS",
 ]
@@ -234,43 +238,109 @@ class ReadingFlags:
     desaturated: Status  # SpO2 below the desaturation threshold
 
 
+def large_rise_size(kb: KnowledgeBase) -> tuple[float, float]:
+    """The label's large BP rise above minute 0, ``(systolic, diastolic)`` mmHg: either is enough.
+
+    The ``bp_rise`` check's thresholds, for the rule below and for anything that draws or words
+    them (figures, summaries).
+    """
+    chk = kb.vitals.session_monitoring.checks["bp_rise"]
+    assert chk.systolic_rise_mmhg is not None and chk.diastolic_rise_mmhg is not None
+    return chk.systolic_rise_mmhg.value, chk.diastolic_rise_mmhg.value
+
+
+def is_post_dose(minute: Any) -> Any:
+    """Whether a reading is after dosing: minute 0 is the pre-dose baseline of the rise rules.
+
+    Works on one minute or element-wise on an array or a pandas column.
+    """
+    return minute > 0
+
+
 def reading_flags(
     session: Session, kb: KnowledgeBase, *, severe: str | None = None
 ) -> list[ReadingFlags]:
     """Each vitals reading of a session with the findings the rules see in it.
 
     The one place where a reading is judged: the ``bp_rise``, ``bp_severe`` and ``desaturation``
-    checks and the session figures all use it.
+    checks and the session figures all use it (:func:`large_rise_columns` is its column-wise
+    twin for the large rise).
     """
     checks = kb.vitals.session_monitoring.checks
-    rise = checks["bp_rise"]
+    s_big, d_big = large_rise_size(kb)
     desat = checks["desaturation"].spo2_below_percent
-    assert rise.systolic_rise_mmhg is not None and rise.diastolic_rise_mmhg is not None
     assert desat is not None
     vitals = list(session.vitals or ())
     base = next((r for r in vitals if r.minute == 0), None)
     out = []
     for r in vitals:
-        if base is None or r.minute <= 0:
-            big = Status.NOT_MET if r.minute <= 0 else Status.UNKNOWN
+        if base is None or not is_post_dose(r.minute):
+            big = Status.UNKNOWN if is_post_dose(r.minute) else Status.NOT_MET
         else:
             big = any_of(
                 [
-                    compare(
-                        _rise(r.systolic_mmhg, base.systolic_mmhg),
-                        ">=",
-                        rise.systolic_rise_mmhg.value,
-                    ),
-                    compare(
-                        _rise(r.diastolic_mmhg, base.diastolic_mmhg),
-                        ">=",
-                        rise.diastolic_rise_mmhg.value,
-                    ),
+                    compare(_rise(r.systolic_mmhg, base.systolic_mmhg), ">=", s_big),
+                    compare(_rise(r.diastolic_mmhg, base.diastolic_mmhg), ">=", d_big),
                 ]
             )
         _, _, sev = bp_tier(r.systolic_mmhg, r.diastolic_mmhg, kb, severe=severe)
         out.append(ReadingFlags(r, big, sev, compare(r.spo2_percent, "<", desat.value)))
     return out
+
+
+_SESSION = ("patient_id", "number")
+
+
+def bp_rise_columns(vitals: Any, *, session: tuple[str, ...] = _SESSION) -> Any:
+    """Column-wise: each reading's rise above the minute-0 reading of its session.
+
+    ``vitals`` is a DataFrame with the ``session`` key columns, ``minute``, ``systolic_mmhg`` and
+    ``diastolic_mmhg`` (one row per reading, as the cohort's ``vitals`` table). The baseline is
+    the session's first minute-0 row, as in :func:`reading_flags`. Returns a DataFrame on
+    ``vitals``' index with ``systolic_rise_mmhg`` and ``diastolic_rise_mmhg`` (float; NaN when
+    the value or the baseline is missing) and ``has_baseline`` (whether the session has a
+    minute-0 reading).
+    """
+    import pandas as pd
+
+    from kdsupport.rules.columns import flt
+
+    keys = list(session)
+    cols = ["systolic_mmhg", "diastolic_mmhg"]
+    base = vitals.loc[flt(vitals["minute"]) == 0, keys + cols].drop_duplicates(keys, keep="first")
+    base = base.assign(has_baseline=True)
+    joined = vitals[keys].merge(base, on=keys, how="left")
+    out = pd.DataFrame(index=vitals.index)
+    for c in cols:
+        out[c.replace("_mmhg", "_rise_mmhg")] = flt(vitals[c]) - flt(joined[c])
+    out["has_baseline"] = joined["has_baseline"].notna().to_numpy()
+    return out
+
+
+def large_rise_columns(
+    vitals: Any, kb: KnowledgeBase, *, session: tuple[str, ...] = _SESSION
+) -> Any:
+    """The column-wise twin of :attr:`ReadingFlags.large_rise`: one status per vitals row.
+
+    ``vitals`` as for :func:`bp_rise_columns`. Returns a pandas ``boolean`` Series on
+    ``vitals``' index: True where the reading is a large rise (met), False where it is not
+    (minute 0 and earlier are never one), NA where it cannot be judged (no minute-0 reading, or
+    a missing value while the other is not a large rise).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from kdsupport.rules.columns import MET, NOT, UNK, compare, flt, or_
+
+    s_big, d_big = large_rise_size(kb)
+    rise = bp_rise_columns(vitals, session=session)
+    big = or_(
+        compare(rise["systolic_rise_mmhg"].to_numpy(dtype=float), ">=", s_big),
+        compare(rise["diastolic_rise_mmhg"].to_numpy(dtype=float), ">=", d_big),
+    )
+    codes = np.where(np.asarray(is_post_dose(flt(vitals["minute"]))), big, NOT)
+    values = pd.arrays.BooleanArray(codes == MET, codes == UNK)
+    return pd.Series(values, index=vitals.index, name="large_rise")
 
 
 @dataclass(frozen=True)
@@ -308,7 +378,7 @@ class _Ctx:
 
     @property
     def post(self) -> list[VitalReading]:
-        return [r for r in self.session.vitals or () if r.minute > 0]
+        return [r for r in self.session.vitals or () if is_post_dose(r.minute)]
 
     def result(
         self,
@@ -389,8 +459,8 @@ def _rise(x: float | None, base: float | None) -> float | None:
 
 def _bp_rise(c: _Ctx) -> RuleResult:
     chk = c.kb.vitals.session_monitoring.checks["bp_rise"]
-    assert chk.systolic_rise_mmhg is not None and chk.diastolic_rise_mmhg is not None
-    s_rise, d_rise = chk.systolic_rise_mmhg.value, chk.diastolic_rise_mmhg.value
+    assert chk.systolic_rise_mmhg is not None
+    s_rise, d_rise = large_rise_size(c.kb)
     src = c.kb.source_ids(chk.systolic_rise_mmhg.source)
     if c.session.vitals is None:
         return c.no_vitals("bp_rise", src)
@@ -398,7 +468,9 @@ def _bp_rise(c: _Ctx) -> RuleResult:
     if base is None or not post:
         what = "no minute-0 reading to compare with" if base is None else "no post-dose reading"
         return c.result("bp_rise", Status.UNKNOWN, what, (c.vpath,), src, (c.vpath,))
-    rows = [f for f in reading_flags(c.session, c.kb, severe=c.severe) if f.reading.minute > 0]
+    rows = [
+        f for f in reading_flags(c.session, c.kb, severe=c.severe) if is_post_dose(f.reading.minute)
+    ]
     st = any_of(f.large_rise for f in rows)
 
     def rise(f: ReadingFlags) -> tuple[float | None, float | None]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kdsupport.rules.result import Reason, Result, Status, compare
 
 if TYPE_CHECKING:
-    from kdsupport.knowledge import BandTable, Instrument, KnowledgeBase
+    from kdsupport.knowledge import BandTable, Cutoff, Instrument, KnowledgeBase
     from kdsupport.records.case import Administration, CaseRecord
 
 __all__ = [
@@ -30,6 +30,11 @@ __all__ = [
     "score_administration",
     "score_all",
     "evaluate_outcome",
+    "outcome_totals",
+    "remission_cutoff",
+    "response_boundary",
+    "response_columns",
+    "remission_columns",
 ]
 
 
@@ -253,9 +258,7 @@ def evaluate_outcome(
         if baseline is None or not later:
             continue
         latest = later[-1]
-        rs = out.remission[name]
-        rem_name = chosen.get(name, rs.default)
-        cutoff = rs.definitions[rem_name]
+        rem_name, cutoff = remission_cutoff(kb, name, chosen.get(name))
         spec = kb.scales.instruments[name]
         b, last = baseline.total, latest.total
         reasons: list[Reason] = []
@@ -330,3 +333,95 @@ def evaluate_outcome(
             reasons=tuple(reasons),
         )
     return None
+
+
+def outcome_totals(assessments: Any, instrument: str) -> Any:
+    """Column-wise: each patient's baseline and latest total as :func:`evaluate_outcome` pairs them.
+
+    ``assessments`` is a table with ``patient_id``, ``instrument``, ``when`` and ``total``, each
+    patient's administrations in record order (the cohort's ``assessments`` table). The baseline
+    is a patient's first ``baseline`` administration of ``instrument``, the latest the last one
+    that is not a baseline, whether or not its total was recorded. Returns a DataFrame indexed
+    by ``patient_id`` (sorted) with ``baseline`` and ``latest`` (NA where not recorded), one row
+    per patient with both administrations.
+    """
+    import pandas as pd
+
+    a = assessments[assessments["instrument"] == instrument]
+    is_base = (a["when"] == "baseline").to_numpy(dtype=bool, na_value=False)
+    base = a[is_base].drop_duplicates("patient_id", keep="first").set_index("patient_id")
+    later = a[~is_base].drop_duplicates("patient_id", keep="last").set_index("patient_id")
+    both = later.index[later.index.isin(base.index)].sort_values()
+    return pd.DataFrame(
+        {"baseline": base["total"].reindex(both), "latest": later["total"].reindex(both)}
+    )
+
+
+def remission_cutoff(
+    kb: KnowledgeBase, instrument: str, definition: str | None = None
+) -> tuple[str, Cutoff]:
+    """The remission definition of an instrument (its name and cut-off); the default if None."""
+    rs = kb.scales.outcome.remission[instrument]
+    name = definition or rs.default
+    return name, rs.definitions[name]
+
+
+def response_boundary(baseline: float, kb: KnowledgeBase) -> float:
+    """The latest total that is exactly the response reduction from ``baseline`` (for drawing).
+
+    A latest total at or below it is a response (:func:`evaluate_outcome` decides, comparing
+    without division so that the boundary itself is not lost to rounding).
+    """
+    return baseline * (1 - kb.scales.outcome.response.min_reduction_percent / 100)
+
+
+def _floats(values: Any) -> Any:
+    """A float array of totals, NaN where missing (None, NA or NaN)."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.array(values, dtype="Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _statuses(codes: Any, like: Any) -> Any:
+    """Three-valued codes as a pandas ``boolean`` Series (NA = unknown), on ``like``'s index."""
+    import pandas as pd
+
+    from kdsupport.rules.columns import MET, UNK
+
+    values = pd.arrays.BooleanArray(codes == MET, codes == UNK)
+    return pd.Series(values, index=like.index if isinstance(like, pd.Series) else None)
+
+
+def response_columns(baseline: Any, latest: Any, kb: KnowledgeBase) -> Any:
+    """The column-wise twin of :func:`evaluate_outcome`'s response, element by element.
+
+    ``baseline`` and ``latest`` are totals of one instrument (array-likes of equal length,
+    missing as None, NA or NaN). Returns a pandas ``boolean`` Series (on ``latest``'s index when
+    it has one): True for a response, False for none, NA when a total is missing or the
+    baseline is 0.
+    """
+    import numpy as np
+
+    from kdsupport.rules.columns import UNK, compare
+
+    b, last = _floats(baseline), _floats(latest)
+    threshold = kb.scales.outcome.response.min_reduction_percent
+    # as evaluate_outcome: (b - last) * 100 against threshold * b, no division
+    codes = compare((b - last) * 100.0, ">=", threshold * b)
+    return _statuses(np.where(b == 0, UNK, codes), latest)
+
+
+def remission_columns(
+    latest: Any, kb: KnowledgeBase, *, instrument: str, definition: str | None = None
+) -> Any:
+    """The column-wise twin of :func:`evaluate_outcome`'s remission, element by element.
+
+    ``latest`` are totals of ``instrument``; ``definition`` names the remission definition (the
+    knowledge base's default if None). Returns a pandas ``boolean`` Series (on ``latest``'s
+    index when it has one): True for remission, False for none, NA when the total is missing.
+    """
+    from kdsupport.rules.columns import compare
+
+    _, cutoff = remission_cutoff(kb, instrument, definition)
+    return _statuses(compare(_floats(latest), cutoff.comparison, cutoff.value), latest)
