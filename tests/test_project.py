@@ -78,6 +78,7 @@ _NOT_CLINICAL = {
     ("render/escaping.py", 256): "control characters below U+0100 are shown as \\xNN",
     ("render/escaping.py", 3): "how many hostile-text findings a message names",
     ("cohort/generator.py", 6): "the digits of a patient id",
+    ("cohort/generator.py", 0.0): "no minimum dose or serum level; a share of no sessions",
     ("cohort/schema.py", 6): "the digits of a patient id",
     ("cohort/storage.py", 500): "how often the progress bar moves",
     ("cohort/tables.py", 2): "integers beyond 2**53 lose precision as float",
@@ -104,6 +105,32 @@ def _docstrings(tree: ast.AST) -> set[int]:
             if isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
                 out.add(id(body[0].value))
     return out
+
+
+# Modules with no number of their own: every distribution, probability, count, minute or dose
+# they use comes from the knowledge base (synthetic.yaml, each a sourced assumption). Any float
+# literal in them, and any other number than counting and indexing, is flagged wherever it
+# stands, unless _NOT_CLINICAL lists it as bookkeeping.
+NO_NUMBER_MODULES = ("cohort/generator.py",)
+
+
+def _literal_offenders(name: str, tree: ast.AST) -> list[str]:
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            if type(node.value) is float or node.value not in ALLOWED_NUMBERS:
+                if (name, node.value) not in _NOT_CLINICAL:
+                    out.append(f"{name}:{node.lineno}: the literal {node.value!r}")
+    return out
+
+
+def test_the_generator_holds_no_number_of_its_own():
+    offenders = []
+    for name in NO_NUMBER_MODULES:
+        offenders += _literal_offenders(name, ast.parse((ROOT / "kdsupport" / name).read_text()))
+    assert not offenders, "distribution numbers belong in knowledge/synthetic.yaml:\n" + "\n".join(
+        offenders
+    )
 
 
 def test_no_rule_is_restated_in_renderers_generator_or_widgets():
@@ -159,6 +186,11 @@ def test_the_hygiene_check_catches_what_it_is_for(tmp_path):
                 found = found or bool(_UNIT.search(node.value))
         assert found, code
     assert not _UNIT.search("font-size:90%") and not _UNIT.search("mean and 95 % interval")
+    # in a module with no numbers of its own, any float and any number beyond counting is found
+    for code in ("x = np.round(w, 2)", "p = 0.03", "d = x or 0.5", "n = rng.integers(0, 7, k)"):
+        assert _literal_offenders("cohort/generator.py", ast.parse(code)), code
+    for code in ("width = max(6, len(str(n)))", "i = np.arange(1, n + 1)", "x or 0.0"):
+        assert not _literal_offenders("cohort/generator.py", ast.parse(code)), code
 
 
 def test_import_is_light():

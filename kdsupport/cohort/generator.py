@@ -142,7 +142,8 @@ def generate_cohort(
     breastfeeding = _null(rng, breastfeeding, P.field_not_recorded)
     sex_out = _null(rng, sex, P.field_not_recorded)
     sex_out[(sex_out == None) & (sex == "male")] = "male"  # noqa: E711 - keep records valid
-    weight = _null(rng, _normal(rng, P.weight_kg, n, 1), P.field_not_recorded)
+    decimals = syn.recorded_decimals
+    weight = _null(rng, _normal(rng, P.weight_kg, n, decimals.weight_kg), P.field_not_recorded)
 
     D = syn.diagnosis
     primary = _null(rng, _choice(rng, D.primary, n), D.field_not_recorded)
@@ -152,7 +153,7 @@ def generate_cohort(
             D.episode_months.min,
             D.episode_months.max,
         ),
-        1,
+        decimals.current_episode_months,
     )
     months = _null(rng, months, D.field_not_recorded)
     severity = _choice(rng, D.severity, n)
@@ -209,7 +210,7 @@ def generate_cohort(
     dose = np.round(min_dose * mult / step) * step
     dose = np.where(adequate_dose, np.maximum(dose, min_dose), np.minimum(dose, min_dose - step))
     dose = np.where(dose <= 0, step, dose)
-    serum = np.round(_uniform(rng, H.lithium_serum_mmol_l, m), 2)
+    serum = np.round(_uniform(rng, H.lithium_serum_mmol_l, m), decimals.serum_level_mmol_l)
     weeks = np.where(
         rng.random(m) < H.adequate_duration,
         np.round(_uniform(rng, H.weeks_adequate, m)),

@@ -25,6 +25,7 @@ __all__ = [
     "SynExpected",
     "DoseStep",
     "SynDetails",
+    "SynRecordedDecimals",
     "SyntheticFile",
 ]
 
@@ -201,10 +202,20 @@ class SynDetails(KBModel):
     madrs_every_nth_session: int
 
 
+class SynRecordedDecimals(KBModel):
+    """The decimal places a generated value is recorded to (others are whole numbers)."""
+
+    source: Refs
+    weight_kg: int
+    current_episode_months: int
+    serum_level_mmol_l: int
+
+
 class SyntheticFile(KBModel):
     generator_version: str
     source: Refs
     details: SynDetails
+    recorded_decimals: SynRecordedDecimals
     patients: SynPatients
     diagnosis: SynDiagnosis
     history: SynHistory
