@@ -5,6 +5,11 @@ papermill for the case and turns the executed notebook into one self-contained H
 code cells, figures embedded as PNG data URIs, inline CSS, no scripts and nothing fetched from
 the network, so it opens offline and can be presented without editing.
 
+Drawing a case's figures takes about a second (importing matplotlib, then four figures), and a
+drawing depends on nothing but the record, its assessment and the code: so the figures' HTML is
+kept in the page cache (:mod:`kdsupport.render.page_cache`), keyed by the sha256 of the record
+and of its assessment, and a case shown again is not drawn again.
+
 For case conferences with synthetic patients; not a medical device.
 """
 
@@ -14,6 +19,7 @@ import datetime as dt
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_SESSION_FIGURES",
     "notebook_path",
+    "timeline_section_html",
     "sessions_section_html",
     "trajectory_section_html",
     "discussion_html",
@@ -45,6 +52,8 @@ NOTEBOOK = "10_case_conference.ipynb"
 #: record order); the checks table lists every session. A figure panel per session made a
 #: 1000-session record (the case-record cap) take over five minutes to render.
 MAX_SESSION_FIGURES = 24
+#: Cases whose drawn figures the page cache keeps (for each section, the most recently drawn).
+_CACHED_DRAWINGS = 64
 
 
 def notebook_path(name: str = NOTEBOOK) -> Path:
@@ -53,26 +62,93 @@ def notebook_path(name: str = NOTEBOOK) -> Path:
     return Path(os.environ.get("KDSUPPORT_NOTEBOOKS", default)) / name
 
 
+def _drawn(
+    section: str,
+    record: CaseRecord,
+    assessment: Assessment,
+    draw: Callable[[], dict[str, str]],
+) -> dict[str, str]:
+    """A section's figures (HTML by name), from the page cache when this case was drawn before.
+
+    The key is the record and its assessment as JSON (the assessment carries the definition used
+    and the knowledge-base version) with the code's fingerprint; a record that cannot be written
+    as JSON is drawn and not cached.
+    """
+    import json
+
+    from kdsupport.render.page_cache import cached_sections, page_key
+
+    try:
+        key: str | None = page_key(
+            "conference",
+            section,
+            record.model_dump_json(),
+            json.dumps(assessment.to_json(), sort_keys=True, default=str),
+        )
+    except (TypeError, ValueError):
+        key = None
+    sections, _ = cached_sections(
+        f"conference-{section}", key, draw, names=_SECTION_FIGURES[section], keep=_CACHED_DRAWINGS
+    )
+    return sections
+
+
+_SECTION_FIGURES = {
+    "timeline": ("timeline",),
+    "sessions": ("vitals", "sedation"),
+    "trajectory": ("trajectory",),
+}
+
+
+def timeline_section_html(record: CaseRecord, assessment: Assessment) -> str:
+    """The treatment-history figure: trials and ECT courses in record order, by verdict."""
+
+    def draw() -> dict[str, str]:
+        from kdsupport.render.plots import trial_timeline_figure
+
+        return {
+            "timeline": H.figure_html(
+                trial_timeline_figure(record, assessment),
+                alt="Medication trials and ECT courses in record order, coloured by adequacy "
+                "and outcome",
+            )
+        }
+
+    return _drawn("timeline", record, assessment, draw)["timeline"]
+
+
 def sessions_section_html(record: CaseRecord, assessment: Assessment) -> str:
     """Per-session vitals, sedation and dissociation, and every session's checks.
 
     The vitals figure draws the first :data:`MAX_SESSION_FIGURES` sessions and says which are
     left out; the sedation figure and the checks table cover every session.
     """
-    from kdsupport.render.plots import sedation_dissociation_figure, sessions_vitals_grid_figure
-
     if not record.sessions:
         return "<p>No treatment sessions recorded.</p>"
     n = len(record.sessions)
     drawn = record.sessions[:MAX_SESSION_FIGURES]
-    parts = [
-        H.figure_html(
-            sessions_vitals_grid_figure(
-                record if n == len(drawn) else record.model_copy(update={"sessions": drawn})
+
+    def draw() -> dict[str, str]:
+        from kdsupport.render.plots import (
+            sedation_dissociation_figure,
+            sessions_vitals_grid_figure,
+        )
+
+        return {
+            "vitals": H.figure_html(
+                sessions_vitals_grid_figure(
+                    record if n == len(drawn) else record.model_copy(update={"sessions": drawn})
+                ),
+                alt=f"Blood pressure and heart rate by minute for each of {len(drawn)} sessions",
             ),
-            alt=f"Blood pressure and heart rate by minute for each of {len(drawn)} sessions",
-        ),
-    ]
+            "sedation": H.figure_html(
+                sedation_dissociation_figure(record),
+                alt="Deepest MOAA/S and CADSS total for each session",
+            ),
+        }
+
+    figures = _drawn("sessions", record, assessment, draw)
+    parts = [figures["vitals"]]
     if n > len(drawn):
         rest = record.sessions[len(drawn) :]
         parts.append(
@@ -80,12 +156,7 @@ def sessions_section_html(record: CaseRecord, assessment: Assessment) -> str:
             f"</strong> ({len(rest)} of {n} sessions) are not drawn one by one: the figure shows "
             f"the first {len(drawn)}. Every session is summarised in the table below.</p>"
         )
-    parts.append(
-        H.figure_html(
-            sedation_dissociation_figure(record),
-            alt="Deepest MOAA/S and CADSS total for each session",
-        )
-    )
+    parts.append(figures["sedation"])
     from kdsupport.knowledge import load
 
     titles = {n: c.title for n, c in load().vitals.session_monitoring.checks.items()}
@@ -122,18 +193,24 @@ def sessions_section_html(record: CaseRecord, assessment: Assessment) -> str:
 
 def trajectory_section_html(record: CaseRecord, assessment: Assessment) -> str:
     """The symptom trajectory with response and remission lines, and the outcome's basis."""
-    from kdsupport.render.plots import symptom_trajectory_figure
-
     o = assessment.outcome
     if o is None:
         return (
             "<p>No instrument has both a baseline and a later administration: "
             "response cannot be judged.</p>"
         )
-    return H.figure_html(
-        symptom_trajectory_figure(record, assessment),
-        alt=f"{o.instrument} totals over time with response and remission lines",
-    ) + H.reasons_html(o.reasons)
+
+    def draw() -> dict[str, str]:
+        from kdsupport.render.plots import symptom_trajectory_figure
+
+        return {
+            "trajectory": H.figure_html(
+                symptom_trajectory_figure(record, assessment),
+                alt=f"{o.instrument} totals over time with response and remission lines",
+            )
+        }
+
+    return _drawn("trajectory", record, assessment, draw)["trajectory"] + H.reasons_html(o.reasons)
 
 
 def discussion_html(record: CaseRecord, assessment: Assessment) -> str:
