@@ -180,6 +180,20 @@ def test_bp_rise_by_minute_is_the_rules_rise(cohort):
     assert list(is_post_dose(np.array([-5.0, 0.0, 40.0]))) == [False, False, True]
 
 
+def test_a_moaas_reading_is_judged_as_the_sedation_checks_judge_it(kb, cohort):
+    from kdsupport.rules.monitoring import evaluate_session, moaas_at_most
+
+    template = next(records_from_tables(cohort))
+    scale = kb.scales.instruments["moaas"].total
+    for score in [None, *range(int(scale.min), int(scale.max) + 1)]:
+        session = {"number": 1, "modality": "esketamine_nasal"}
+        session["moaas"] = [{"minute": 40, "score": score}]
+        record = validate_case({**template, "sessions": [session]})
+        checks = evaluate_session(record.sessions[0], 0, kb).checks
+        for name in ("deep_sedation", "loss_of_consciousness"):
+            assert checks[name].status is moaas_at_most(score, name, kb), (score, name)
+
+
 # ---------------------------------------------------------------- response and remission
 def _score(index: int, instrument: str, when: str, total: int | None) -> ScaleScore:
     return ScaleScore(index, instrument, when, total, None, (), "total", None)

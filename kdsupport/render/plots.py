@@ -271,6 +271,9 @@ def _data_only_axes(
 
 def _moaas_axis(ax: Any, session: Session, kb: KnowledgeBase, *, marked: bool = True) -> None:
     """MOAA/S readings on their own 0-5 axis, with the deep-sedation band (a finding)."""
+    from kdsupport.rules.monitoring import moaas_at_most
+    from kdsupport.rules.result import Status
+
     scale = kb.scales.instruments["moaas"].total
     deep = kb.vitals.session_monitoring.checks["deep_sedation"].max_score
     assert scale is not None and deep is not None
@@ -291,7 +294,7 @@ def _moaas_axis(ax: Any, session: Session, kb: KnowledgeBase, *, marked: bool = 
             color="#5e3c99",
             label="MOAA/S",
         )
-        low = [m for m in readings if m.score is not None and m.score <= deep.value]
+        low = [m for m in readings if moaas_at_most(m.score, "deep_sedation", kb) is Status.MET]
         if low and marked:
             ax.scatter(
                 [m.minute for m in low],

@@ -45,6 +45,7 @@ __all__ = [
     "SessionChecks",
     "ReadingFlags",
     "reading_flags",
+    "moaas_at_most",
     "large_rise_size",
     "is_post_dose",
     "bp_rise_columns",
@@ -661,6 +662,17 @@ def _desaturation(c: _Ctx) -> RuleResult:
     return c.result("desaturation", Status.NOT_MET, msg, (c.vpath,), src)
 
 
+def moaas_at_most(score: float | None, check: str, kb: KnowledgeBase) -> Status:
+    """Whether one MOAA/S score is at or below a check's ``max_score`` (unknown when missing).
+
+    ``check`` is ``deep_sedation`` or ``loss_of_consciousness``: the one place a MOAA/S reading
+    is judged, for those checks and for the figures that mark it.
+    """
+    chk = kb.vitals.session_monitoring.checks[check]
+    assert chk.max_score is not None
+    return compare(score, "<=", chk.max_score.value)
+
+
 def _moaas_any(c: _Ctx, name: str, at_most: float, what: str) -> RuleResult:
     chk = c.kb.vitals.session_monitoring.checks[name]
     assert chk.max_score is not None
@@ -668,9 +680,9 @@ def _moaas_any(c: _Ctx, name: str, at_most: float, what: str) -> RuleResult:
     mpath = (f"{c.path}.moaas",)
     if not c.session.moaas:
         return c.result(name, Status.UNKNOWN, "no MOAA/S recorded", mpath, src, mpath)
-    st = any_of(compare(r.score, "<=", at_most) for r in c.session.moaas)
+    st = any_of(moaas_at_most(r.score, name, c.kb) for r in c.session.moaas)
     if st is Status.MET:
-        r = next(r for r in c.session.moaas if r.score is not None and r.score <= at_most)
+        r = next(r for r in c.session.moaas if moaas_at_most(r.score, name, c.kb) is Status.MET)
         msg = f"MOAA/S {r.score} at minute {r.minute:g}: {what}"
     elif st is Status.NOT_MET:
         low = min(r.score for r in c.session.moaas if r.score is not None)
