@@ -26,7 +26,6 @@ from kdsupport.rules.assessment import (
     CheckKind,
     DefinitionSummary,
     ModalityAssessment,
-    ModalityStatus,
     Outcome,
     PredoseBP,
     ScaleScore,
@@ -47,8 +46,13 @@ from kdsupport.rules.suicide_risk import SuicideRisk, evaluate_suicide_risk
 from kdsupport.rules.trd import evaluate_trd
 
 if TYPE_CHECKING:
-    from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.knowledge import Definition, KnowledgeBase
     from kdsupport.records.case import CaseRecord
+    from kdsupport.rules.monitoring import SessionChecks
+    from kdsupport.rules.scales import OutcomeResult
+    from kdsupport.rules.scales import ScaleScore as ScaleScoreResult
+    from kdsupport.rules.screening import ModalityScreen
+    from kdsupport.rules.trd import TRDResult, TrialVerdict
 
 __all__ = ["assess", "DISCLAIMER", "ASSESSMENT_FORMAT"]
 
@@ -100,35 +104,7 @@ def assess(
         from kdsupport.knowledge import load
 
         kb = load()
-    problems = []
-    if definition is not None and definition not in kb.trd.definitions:
-        problems.append(
-            Problem(
-                "definition",
-                f"unknown TRD definition {definition!r}; allowed: "
-                + ", ".join(sorted(kb.trd.definitions)),
-            )
-        )
-    remissions = kb.scales.outcome.remission["madrs"].definitions
-    if madrs_remission is not None and madrs_remission not in remissions:
-        problems.append(
-            Problem(
-                "madrs_remission",
-                f"unknown MADRS remission definition {madrs_remission!r}; allowed: "
-                + ", ".join(sorted(remissions)),
-            )
-        )
-    severe_defs = kb.vitals.predose_bp_guide.severe.definitions
-    if severe_bp is not None and severe_bp not in severe_defs:
-        problems.append(
-            Problem(
-                "severe_bp",
-                f"unknown severe blood-pressure definition {severe_bp!r}; allowed: "
-                + ", ".join(sorted(severe_defs)),
-            )
-        )
-    if problems:
-        raise InvalidInputError(problems)
+    _check_options(kb, definition, madrs_remission, severe_bp)
     def_name, defn = kb.definition(definition)
     remission = {"madrs": madrs_remission} if madrs_remission else None
 
@@ -158,62 +134,12 @@ def assess(
     screens = screen_all(record, kb, context=context)
     sessions = evaluate_sessions(record, kb, severe=severe_bp)
 
-    all_reasons: list[tuple[str, Reason]] = []
-
-    def collect(section: str, rs: tuple[Reason, ...] | list[Reason]) -> tuple[Reason, ...]:
-        all_reasons.extend((section, r) for r in rs)
-        return tuple(rs)
-
-    trials_out = []
-    for t in trd.trials:
-        collect("trd", t.reasons)
-        trials_out.append(
-            TrialAssessment(
-                index=t.index,
-                drug=t.drug,
-                drug_class=t.drug_class,
-                role=t.role,
-                episode=t.episode,
-                counts_toward_trd=t.counts_toward_trd,
-                adequacy=t.adequacy,
-                outcome=t.outcome,
-                adequacy_label=t.adequacy_label,
-                outcome_label=t.outcome_label,
-                inputs=_trial_inputs(record.trials[t.index] if record.trials else None),
-                reasons=t.reasons,
-            )
-        )
-    collect("trd", trd.reasons)
-    for s, name in ((tr, "staging.thase_rush"), (mgh, "staging.mgh_s"), (msm, "staging.msm")):
-        collect(name, s.reasons)
-    for sc in scores:
-        collect("scales", sc.reasons)
-    if outcome is not None:
-        collect("outcome", outcome.reasons)
-    collect("suicide_risk", risk.reasons)
-    collect("predose_bp", bp.reasons)
-    for m, scr in screens.items():
-        collect(f"modalities.{m}", scr.reasons)
-    for sess in sessions:
-        for name in CHECK_ORDER:
-            collect(f"sessions[{sess.index}].{name}", sess.checks[name].reasons)
-
-    definition_block = DefinitionSummary(
-        name=def_name,
-        title=defn.title,
-        summary=defn.summary,
-        min_failed_antidepressants=_whole(defn.min_failed_antidepressants.value),
-        min_weeks=_whole(defn.min_weeks.value),
-        failure=f"improvement {defn.failure.comparison} {defn.failure.percent:g} %",
-        dose_table=defn.dose_table,
-        sources=tuple(
-            dict.fromkeys(
-                kb.source_ids(defn.min_failed_antidepressants.source)
-                + kb.source_ids(defn.min_weeks.source)
-                + kb.source_ids(defn.failure.source)
-            )
-        ),
+    trials_out = [_trial(record, t) for t in trd.trials]
+    all_reasons = _reasons_by_section(
+        trd, (tr, mgh, msm), scores, outcome, risk, bp, screens, sessions
     )
+
+    definition_block = _definition_summary(kb, def_name, defn)
     return Assessment(
         format=ASSESSMENT_FORMAT,
         case_id=record.id,
@@ -275,30 +201,140 @@ def assess(
             severe_definition=bp.inputs["severe_definition"],
             reasons=bp.reasons,
         ),
-        modalities={
-            m: ModalityAssessment(
-                status=ModalityStatus(scr.status),
-                title=kb.screening.modalities[m].title,
-                regulatory_status=kb.screening.modalities[m].regulatory_status,
-                findings=scr.findings,
-                items_assessed=scr.assessed,
-                reasons=scr.reasons,
-            )
-            for m, scr in screens.items()
-        },
-        sessions=tuple(
-            SessionAssessment(
-                number=s.number,
-                modality=s.modality,
-                checks={n: s.checks[n].status for n in CHECK_ORDER},
-                check_kinds={n: CheckKind(s.kinds[n]) for n in CHECK_ORDER},
-                details={n: s.checks[n].reasons for n in CHECK_ORDER},
-            )
-            for s in sessions
-        ),
+        modalities={m: _modality(kb, m, scr) for m, scr in screens.items()},
+        sessions=tuple(_session(s) for s in sessions),
         unknowns=_unknowns(all_reasons),
         sources=_bibliography(kb, all_reasons, list(definition_block.sources)),
         disclaimer=DISCLAIMER,
+    )
+
+
+def _check_options(
+    kb: KnowledgeBase,
+    definition: str | None,
+    madrs_remission: str | None,
+    severe_bp: str | None,
+) -> None:
+    """Refuse a named choice the knowledge base does not hold, naming the allowed ones."""
+    problems = []
+    if definition is not None and definition not in kb.trd.definitions:
+        problems.append(
+            Problem(
+                "definition",
+                f"unknown TRD definition {definition!r}; allowed: "
+                + ", ".join(sorted(kb.trd.definitions)),
+            )
+        )
+    remissions = kb.scales.outcome.remission["madrs"].definitions
+    if madrs_remission is not None and madrs_remission not in remissions:
+        problems.append(
+            Problem(
+                "madrs_remission",
+                f"unknown MADRS remission definition {madrs_remission!r}; allowed: "
+                + ", ".join(sorted(remissions)),
+            )
+        )
+    severe_defs = kb.vitals.predose_bp_guide.severe.definitions
+    if severe_bp is not None and severe_bp not in severe_defs:
+        problems.append(
+            Problem(
+                "severe_bp",
+                f"unknown severe blood-pressure definition {severe_bp!r}; allowed: "
+                + ", ".join(sorted(severe_defs)),
+            )
+        )
+    if problems:
+        raise InvalidInputError(problems)
+
+
+def _definition_summary(kb: KnowledgeBase, def_name: str, defn: Definition) -> DefinitionSummary:
+    """The TRD definition used, with its parameters and their sources."""
+    return DefinitionSummary(
+        name=def_name,
+        title=defn.title,
+        summary=defn.summary,
+        min_failed_antidepressants=_whole(defn.min_failed_antidepressants.value),
+        min_weeks=_whole(defn.min_weeks.value),
+        failure=f"improvement {defn.failure.comparison} {defn.failure.percent:g} %",
+        dose_table=defn.dose_table,
+        sources=tuple(
+            dict.fromkeys(
+                kb.source_ids(defn.min_failed_antidepressants.source)
+                + kb.source_ids(defn.min_weeks.source)
+                + kb.source_ids(defn.failure.source)
+            )
+        ),
+    )
+
+
+def _trial(record: CaseRecord, t: TrialVerdict) -> TrialAssessment:
+    return TrialAssessment(
+        index=t.index,
+        drug=t.drug,
+        drug_class=t.drug_class,
+        role=t.role,
+        episode=t.episode,
+        counts_toward_trd=t.counts_toward_trd,
+        adequacy=t.adequacy,
+        outcome=t.outcome,
+        adequacy_label=t.adequacy_label,
+        outcome_label=t.outcome_label,
+        inputs=_trial_inputs(record.trials[t.index] if record.trials else None),
+        reasons=t.reasons,
+    )
+
+
+def _reasons_by_section(
+    trd: TRDResult,
+    staging: tuple[ScoreResult, ScoreResult, ScoreResult],
+    scores: list[ScaleScoreResult],
+    outcome: OutcomeResult | None,
+    risk: SuicideRisk,
+    bp: RuleResult,
+    screens: dict[str, ModalityScreen],
+    sessions: list[SessionChecks],
+) -> list[tuple[str, Reason]]:
+    """Every reason with the section it belongs to, in the order the assessment shows them."""
+    out: list[tuple[str, Reason]] = []
+    for t in trd.trials:
+        out += [("trd", r) for r in t.reasons]
+    out += [("trd", r) for r in trd.reasons]
+    for s, name in zip(
+        staging, ("staging.thase_rush", "staging.mgh_s", "staging.msm"), strict=True
+    ):
+        out += [(name, r) for r in s.reasons]
+    for sc in scores:
+        out += [("scales", r) for r in sc.reasons]
+    if outcome is not None:
+        out += [("outcome", r) for r in outcome.reasons]
+    out += [("suicide_risk", r) for r in risk.reasons]
+    out += [("predose_bp", r) for r in bp.reasons]
+    for m, scr in screens.items():
+        out += [(f"modalities.{m}", r) for r in scr.reasons]
+    for sess in sessions:
+        for name in CHECK_ORDER:
+            out += [(f"sessions[{sess.index}].{name}", r) for r in sess.checks[name].reasons]
+    return out
+
+
+def _modality(kb: KnowledgeBase, m: str, scr: ModalityScreen) -> ModalityAssessment:
+    return ModalityAssessment(
+        status=scr.status,
+        title=kb.screening.modalities[m].title,
+        regulatory_status=kb.screening.modalities[m].regulatory_status,
+        findings=scr.findings,
+        items_assessed=scr.assessed,
+        reasons=scr.reasons,
+    )
+
+
+def _session(s: SessionChecks) -> SessionAssessment:
+    return SessionAssessment(
+        number=s.number,
+        modality=s.modality,
+        checks={n: s.checks[n].status for n in CHECK_ORDER},
+        check_kinds={n: CheckKind(s.kinds[n]) for n in CHECK_ORDER},
+        details={n: s.checks[n].reasons for n in CHECK_ORDER},
     )
 
 
