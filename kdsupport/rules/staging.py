@@ -230,6 +230,123 @@ def score_mgh_s(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreR
     )
 
 
+_Component = tuple[Any, list[Reason], list[str]]  # points (None: unknown), reasons, missing
+
+
+def _msm_duration(record: CaseRecord, kb: KnowledgeBase) -> _Component:
+    """The duration component from the current episode's length."""
+    msm, dx = kb.staging.msm, record.diagnosis
+    reasons: list[Reason] = []
+    missing: list[str] = []
+    points: Any
+    months = dx.current_episode_months if dx else None
+    if months is None:
+        points = None
+        missing.append("diagnosis.current_episode_months")
+    else:
+        band = band_of(msm.duration_months, months)
+        points = int(band.points)
+        reasons.append(
+            Reason(
+                "staging.msm.duration",
+                f"episode {months:g} months: {band.label} -> {band.points:g}",
+                ("diagnosis.current_episode_months",),
+                kb.source_ids(msm.duration_months.source),
+            )
+        )
+    return points, reasons, missing
+
+
+def _msm_severity(record: CaseRecord, kb: KnowledgeBase) -> _Component:
+    """The severity component (severe splits by psychotic features)."""
+    msm, dx = kb.staging.msm, record.diagnosis
+    reasons: list[Reason] = []
+    missing: list[str] = []
+    severity = dx.severity if dx else None
+    psychotic = dx.psychotic_features if dx else None
+    sev_key = None
+    if severity == "severe":
+        if psychotic is None:
+            missing.append("diagnosis.psychotic_features")
+        else:
+            sev_key = "severe_with_psychosis" if psychotic else "severe_without_psychosis"
+    elif severity is not None:
+        sev_key = severity
+    else:
+        missing.append("diagnosis.severity")
+    points = msm.severity.points[sev_key] if sev_key else None  # type: ignore[index]  # the record model allows only these keys
+    if sev_key:
+        reasons.append(
+            Reason(
+                "staging.msm.severity",
+                f"severity {sev_key.replace('_', ' ')} -> {points}",
+                ("diagnosis.severity", "diagnosis.psychotic_features"),
+                kb.source_ids(msm.severity.source),
+            )
+        )
+    return points, reasons, missing
+
+
+def _msm_augmentation(record: CaseRecord, kb: KnowledgeBase) -> _Component:
+    """The augmentation component: any current-episode trial in the augmentation role."""
+    msm = kb.staging.msm
+    reasons: list[Reason] = []
+    missing: list[str] = []
+    points: Any
+    current_aug = [t for t in record.trials or () if t.role == "augmentation"]
+    if record.trials is None:
+        points = None
+        missing.append("trials")
+    elif any(t.episode == "current" for t in current_aug):
+        points = int(msm.augmentation_used.points)
+    elif any(t.episode is None for t in current_aug):
+        points = None
+        missing += [
+            f"trials[{record.trials.index(t)}].episode" for t in current_aug if t.episode is None
+        ]
+    else:
+        points = 0
+    if points is not None:
+        reasons.append(
+            Reason(
+                "staging.msm.augmentation",
+                f"augmentation {'used' if points else 'not used'} in the current "
+                f"episode -> {points}",
+                ("trials",),
+                kb.source_ids(msm.augmentation_used.source),
+            )
+        )
+    return points, reasons, missing
+
+
+def _msm_ect(record: CaseRecord, kb: KnowledgeBase) -> _Component:
+    """The ECT component: any current-episode course."""
+    msm = kb.staging.msm
+    reasons: list[Reason] = []
+    missing: list[str] = []
+    points: Any
+    if record.ect is None:
+        points = None
+        missing.append("ect")
+    elif any(c.episode == "current" for c in record.ect):
+        points = int(msm.ect_used.points)
+    elif any(c.episode is None for c in record.ect):
+        points = None
+        missing += [f"ect[{i}].episode" for i, c in enumerate(record.ect) if c.episode is None]
+    else:
+        points = 0
+    if points is not None:
+        reasons.append(
+            Reason(
+                "staging.msm.ect",
+                f"ECT {'used' if points else 'not used'} in the current episode -> {points}",
+                ("ect",),
+                kb.source_ids(msm.ect_used.source),
+            )
+        )
+    return points, reasons, missing
+
+
 def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreResult:
     """Maudsley Staging Method: duration + severity + failures + augmentation + ECT (3-15).
 
@@ -244,46 +361,11 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
     comps: dict[str, Any] = {}
     reasons: list[Reason] = []
     missing: list[str] = []
-    dx = record.diagnosis
 
-    months = dx.current_episode_months if dx else None
-    if months is None:
-        comps["duration"] = None
-        missing.append("diagnosis.current_episode_months")
-    else:
-        band = band_of(msm.duration_months, months)
-        comps["duration"] = int(band.points)
-        reasons.append(
-            Reason(
-                "staging.msm.duration",
-                f"episode {months:g} months: {band.label} -> {band.points:g}",
-                ("diagnosis.current_episode_months",),
-                kb.source_ids(msm.duration_months.source),
-            )
-        )
-
-    severity = dx.severity if dx else None
-    psychotic = dx.psychotic_features if dx else None
-    sev_key = None
-    if severity == "severe":
-        if psychotic is None:
-            missing.append("diagnosis.psychotic_features")
-        else:
-            sev_key = "severe_with_psychosis" if psychotic else "severe_without_psychosis"
-    elif severity is not None:
-        sev_key = severity
-    else:
-        missing.append("diagnosis.severity")
-    comps["severity"] = msm.severity.points[sev_key] if sev_key else None  # type: ignore[index]  # the record model allows only these keys
-    if sev_key:
-        reasons.append(
-            Reason(
-                "staging.msm.severity",
-                f"severity {sev_key.replace('_', ' ')} -> {comps['severity']}",
-                ("diagnosis.severity", "diagnosis.psychotic_features"),
-                kb.source_ids(msm.severity.source),
-            )
-        )
+    for key, component in (("duration", _msm_duration), ("severity", _msm_severity)):
+        comps[key], more, gaps = component(record, kb)
+        reasons += more
+        missing += gaps
 
     n_failed = trd.failed_adequate_antidepressants
     n_possible = n_failed + len(trd.unknown_drugs)
@@ -304,50 +386,10 @@ def score_msm(record: CaseRecord, trd: TRDResult, kb: KnowledgeBase) -> ScoreRes
         (possible_band.points if possible_band else 0) != (fail_band.points if fail_band else 0)
     )
 
-    current_aug = [t for t in record.trials or () if t.role == "augmentation"]
-    if record.trials is None:
-        comps["augmentation"] = None
-        missing.append("trials")
-    elif any(t.episode == "current" for t in current_aug):
-        comps["augmentation"] = int(msm.augmentation_used.points)
-    elif any(t.episode is None for t in current_aug):
-        comps["augmentation"] = None
-        missing += [
-            f"trials[{record.trials.index(t)}].episode" for t in current_aug if t.episode is None
-        ]
-    else:
-        comps["augmentation"] = 0
-    if comps["augmentation"] is not None:
-        reasons.append(
-            Reason(
-                "staging.msm.augmentation",
-                f"augmentation {'used' if comps['augmentation'] else 'not used'} in the current "
-                f"episode -> {comps['augmentation']}",
-                ("trials",),
-                kb.source_ids(msm.augmentation_used.source),
-            )
-        )
-
-    if record.ect is None:
-        comps["ect"] = None
-        missing.append("ect")
-    elif any(c.episode == "current" for c in record.ect):
-        comps["ect"] = int(msm.ect_used.points)
-    elif any(c.episode is None for c in record.ect):
-        comps["ect"] = None
-        missing += [f"ect[{i}].episode" for i, c in enumerate(record.ect) if c.episode is None]
-    else:
-        comps["ect"] = 0
-    if comps["ect"] is not None:
-        reasons.append(
-            Reason(
-                "staging.msm.ect",
-                f"ECT {'used' if comps['ect'] else 'not used'} in the current episode -> "
-                f"{comps['ect']}",
-                ("ect",),
-                kb.source_ids(msm.ect_used.source),
-            )
-        )
+    for key, component in (("augmentation", _msm_augmentation), ("ect", _msm_ect)):
+        comps[key], more, gaps = component(record, kb)
+        reasons += more
+        missing += gaps
 
     if n_failed == 0:
         could = record.trials is None or n_possible > 0
