@@ -200,3 +200,23 @@ def test_headings_are_in_order():
         assert levels[0] == 1 and levels.count(1) == 1, path.name
         jumps = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
         assert not jumps, (path.name, jumps)
+
+
+_CITED = re.compile(r"docs/case-record\.md`{0,2}\s*(?:section\s*|§)([0-9]+(?:\.[0-9]+)*)")
+
+
+def test_what_the_code_cites_resolves_inside_the_repository():
+    """Docstrings cite docs/case-record.md sections that exist, never the shared contract."""
+    reference = REFERENCE.read_text(encoding="utf-8")
+    anchors = set(_ANCHOR.findall(reference))
+    outside, missing = [], []
+    for path in sorted((ROOT / "kdsupport").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(ROOT)
+        if "shared/specs" in text or re.search(r"\b(?:case-record )?spec [0-9]", text):
+            outside.append(str(rel))
+        for number in _CITED.findall(text):
+            if f"s{number}" not in anchors:
+                missing.append(f"{rel}: §{number}")
+    assert not outside, f"cite docs/case-record.md instead of the shared contract: {outside}"
+    assert not missing, missing

@@ -1,6 +1,6 @@
 """Blood pressure before dosing and the monitoring checks of each treatment session.
 
-* **Pre-dose BP**, in three tiers (case-record spec 5.4): ``ok`` (both values known and within
+* **Pre-dose BP**, in three tiers (docs/case-record.md §3.5): ``ok`` (both values known and within
   the label's general guide), ``consider_delay`` (above the guide: weigh benefit against the
   short-term rise and consider delaying), ``severe`` (the hypertensive-crisis range, a
   selectable site default: do not dose until a clinician has reassessed; the label sends
@@ -9,8 +9,8 @@
   A reading above the guide while screening recorded no uncontrolled hypertension adds the
   reason ``predose_bp.screening_mismatch``.
 * **Session checks** (label and REMS for esketamine; site defaults for IV and at-home ketamine),
-  each met / not_met / unknown and each with a **kind** (spec 5.5): *compliance* checks (met =
-  done as required) ``predose_bp``, ``bp_rechecked``, ``observed_2h``, ``bp_predischarge``,
+  each met / not_met / unknown and each with a **kind** (docs/case-record.md §3.7):
+  *compliance* checks (met = done as required) ``predose_bp``, ``bp_rechecked``, ``observed_2h``, ``bp_predischarge``,
   ``bp_acceptable_at_discharge``, ``spo2_monitored``, ``sedation_resolved``,
   ``dissociation_resolved``; *finding* checks (met = a hazard happened) ``bp_rise``,
   ``bp_severe``, ``desaturation``, ``deep_sedation``, ``loss_of_consciousness``. Renderers take
@@ -18,7 +18,7 @@
 
 Thresholds and windows come from ``knowledge/vitals.yaml``. Missing data: no ``vitals`` list
 makes the BP checks unknown; rows without a BP value make the checks that need them unknown;
-rows without SpO2 make ``spo2_monitored`` unknown (case-record spec, clarifications 13, 19, 5.8).
+rows without SpO2 make ``spo2_monitored`` unknown (docs/case-record.md §3.7).
 
 For training and case conferences with synthetic patients; not a medical device.
 """
@@ -78,7 +78,7 @@ def bp_tier(
 
     The tier is ``severe`` when a known value is in the severe range, ``consider_delay`` when a
     known value is above the guide (a missing value may still make it severe), ``ok`` when both
-    are known and within the guide, otherwise ``unknown`` (spec 5.4, 5.8.7, 5.8.11).
+    are known and within the guide, otherwise ``unknown`` (docs/case-record.md §3.5).
     """
     g = kb.vitals.predose_bp_guide
     s_sev, d_sev = _severe(kb, severe)
