@@ -9,12 +9,12 @@
   A reading above the guide while screening recorded no uncontrolled hypertension adds the
   reason ``predose_bp.screening_mismatch``.
 * **Session checks** (label and REMS for esketamine; site defaults for IV and at-home ketamine),
-  each met / not_met / unknown and each with a **kind** (docs/case-record.md §3.7):
-  *compliance* checks (met = done as required) ``predose_bp``, ``bp_rechecked``,
-  ``observed_2h``, ``bp_predischarge``, ``bp_acceptable_at_discharge``, ``spo2_monitored``,
-  ``sedation_resolved``, ``dissociation_resolved``; *finding* checks (met = a hazard happened) ``bp_rise``,
-  ``bp_severe``, ``desaturation``, ``deep_sedation``, ``loss_of_consciousness``. Renderers take
-  colour and words from the kind, so a hazard is never shown as a check passed.
+  each met / not_met / unknown and each with a **kind** (docs/case-record.md §3.7): *compliance*
+  checks (met = done as required) ``predose_bp``, ``bp_rechecked``, ``observed_2h``,
+  ``bp_predischarge``, ``bp_acceptable_at_discharge``, ``spo2_monitored``,
+  ``sedation_resolved``, ``dissociation_resolved``; *finding* checks (met = a hazard happened)
+  ``bp_rise``, ``bp_severe``, ``desaturation``, ``deep_sedation``, ``loss_of_consciousness``.
+  Renderers take colour and words from the kind, so a hazard is never shown as a check passed.
 
 Thresholds and windows come from ``knowledge/vitals.yaml``. Missing data: no ``vitals`` list
 makes the BP checks unknown; rows without a BP value make the checks that need them unknown;
