@@ -1,9 +1,11 @@
 """A small on-disk cache of drawn page sections, for pages that are slow to draw.
 
-The cohort-outcomes page (notebook 11) and the case-conference figures (notebook 10) are pure
-functions of their data: drawing them again for the same cohort or the same case gives the same
-HTML. Drawing takes seconds (reading and checking the cohort, matplotlib and seaborn), so the
-HTML of each section is kept in a JSON file and shown again while nothing it depends on changed.
+The cohort-outcomes page (notebook 11), the case-conference figures (notebook 10) and the
+instructor dashboard's figures (notebook 08) are pure functions of their data: drawing them
+again for the same cohort, case or attempt tables gives the same HTML. Drawing takes seconds
+(reading and checking the cohort, matplotlib and seaborn), so the HTML of each section is kept
+in a JSON file and shown again while nothing it depends on changed. (The dashboard's demo
+trainees keep the curated cases' questions here the same way.)
 
 An entry is found by a **key**: the sha256 of what the caller names (a cohort's table digests
 from its manifest, a case record and its assessment) together with :func:`code_fingerprint`,

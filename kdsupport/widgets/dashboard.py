@@ -3,11 +3,17 @@
 Attempts by trainee and by question, the hardest questions, and a CSV export. Wiring only;
 figures from :mod:`kdsupport.render.plots`.
 
+The tables are counted in plain Python; the two figures (pandas, matplotlib and seaborn, about
+a second to import and draw) are kept in the page cache (:mod:`kdsupport.render.page_cache`),
+keyed by the tables they draw, so opening the page again before anyone answers again does not
+draw them again.
+
 For training with synthetic patients; not a medical device.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +25,48 @@ from kdsupport.render import html as H
 __all__ = ["build_instructor_dashboard", "dashboard_tables"]
 
 
+_BY_TRAINEE = ["trainee", "questions answered", "first answers correct", "percent correct"]
+_BY_QUESTION = ["case", "question", "trainees", "first answers correct", "percent correct"]
+#: How many of the hardest questions the table lists.
+_HARDEST = 10
+#: Drawn dashboards the page cache keeps (the latest states of the attempt log).
+_KEEP_DRAWN = 4
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The dashboard's tables as rows of plain values (columns as in :func:`dashboard_tables`)."""
+
+    by_trainee: list[tuple[Any, ...]]
+    by_question: list[tuple[Any, ...]]
+    hardest: list[tuple[Any, ...]]
+
+
+def _rows(attempts: list[Any]) -> _Rows:
+    """The tables, all counted by the one retake rule (first answers), without pandas."""
+    from kdsupport.training.scoring import question_scores, trainee_scores
+
+    by_trainee = [
+        (t, sc.answered, sc.correct, sc.percent) for t, sc in trainee_scores(attempts).items()
+    ]
+    by_question = [
+        (c, q, sc.answered, sc.correct, sc.percent)
+        for (c, q), sc in question_scores(attempts).items()
+    ]
+    hardest = sorted(by_question, key=lambda row: _hardest_first(*row))[:_HARDEST]
+    return _Rows(by_trainee, by_question, hardest)
+
+
+def _hardest_first(
+    case: str, question: str, trainees: int, correct: int, percent: float | None
+) -> tuple[Any, ...]:
+    """Sort key: the lowest percent correct first (none last), then the most trainees, then ids.
+
+    The order of :func:`dashboard_tables`' ``hardest`` table (pandas puts a missing value last).
+    """
+    return (percent is None, percent or 0, -trainees, case, question)
+
+
 def dashboard_tables(attempts: list[Any]) -> dict[str, Any]:
     """The dashboard's tables, all counted by the one retake rule (first answers).
 
@@ -26,39 +74,58 @@ def dashboard_tables(attempts: list[Any]) -> dict[str, Any]:
     percent correct), ``by_question`` (case, question, trainees, first answers correct, percent
     correct) and ``hardest`` (the ten hardest questions). The figures draw these same tables.
     """
+    return _frames(_rows(attempts))
+
+
+def _frames(rows: _Rows) -> dict[str, Any]:
     import pandas as pd
 
-    from kdsupport.training.scoring import question_scores, trainee_scores
-
-    by_trainee = pd.DataFrame(
-        [(t, sc.answered, sc.correct, sc.percent) for t, sc in trainee_scores(attempts).items()],
-        columns=["trainee", "questions answered", "first answers correct", "percent correct"],
-    )
-    by_question = pd.DataFrame(
-        [
-            (c, q, sc.answered, sc.correct, sc.percent)
-            for (c, q), sc in question_scores(attempts).items()
-        ],
-        columns=["case", "question", "trainees", "first answers correct", "percent correct"],
-    )
+    by_question = pd.DataFrame(rows.by_question, columns=_BY_QUESTION)
     hardest = by_question.sort_values(
         ["percent correct", "trainees", "case", "question"], ascending=[True, False, True, True]
-    ).head(10)
-    return {"by_trainee": by_trainee, "by_question": by_question, "hardest": hardest}
+    ).head(_HARDEST)
+    return {
+        "by_trainee": pd.DataFrame(rows.by_trainee, columns=_BY_TRAINEE),
+        "by_question": by_question,
+        "hardest": hardest,
+    }
 
 
-def _table_html(df: Any, caption: str) -> str:
+def _figures_html(rows: _Rows) -> str:
+    """Both figures as HTML, from the page cache when these same tables were drawn before."""
+    import json
+
+    from kdsupport.render.page_cache import cached_sections, page_key
+
+    def draw() -> dict[str, str]:
+        from kdsupport.render.plots import attempts_by_question_figure, attempts_by_trainee_figure
+
+        t = _frames(rows)
+        return {
+            "figures": H.figure_html(
+                attempts_by_question_figure(t["by_question"]),
+                alt="Percent of first answers correct by question, hardest first (the table above)",
+            )
+            + H.figure_html(
+                attempts_by_trainee_figure(t["by_trainee"]),
+                alt="Percent of first answers correct by trainee (the table above)",
+            )
+        }
+
+    key = page_key("dashboard", json.dumps([rows.by_question, rows.by_trainee]))
+    sections, _ = cached_sections("dashboard", key, draw, names=["figures"], keep=_KEEP_DRAWN)
+    return sections["figures"]
+
+
+def _table_html(columns: list[str], rows: list[tuple[Any, ...]], caption: str) -> str:
     """An escaped HTML table with a caption, in a focusable scroll region."""
-    head = "".join(f"<th scope='col'>{H.esc(c)}</th>" for c in df.columns)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{H.esc(v)}</td>" for v in row) + "</tr>"
-        for row in df.itertuples(index=False)
-    )
+    head = "".join(f"<th scope='col'>{H.esc(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{H.esc(v)}</td>" for v in row) + "</tr>" for row in rows)
     return (
         f"<div role='region' tabindex='0' aria-label='{H.esc(caption)}' "
         "style='max-width:100%;overflow-x:auto'><table border='1' "
         f"style='border-collapse:collapse'><caption style='text-align:left'>{H.esc(caption)}"
-        f"</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+        f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 
@@ -74,7 +141,6 @@ def build_instructor_dashboard(
     """
     import base64
 
-    from kdsupport.render.plots import attempts_by_question_figure, attempts_by_trainee_figure
     from kdsupport.training.attempts import default_export_dir, open_store
 
     if isinstance(store, str):
@@ -105,27 +171,25 @@ def build_instructor_dashboard(
             summary.value = "<p>No attempts recorded yet.</p>"
             figures.value = ""
             return
-        t = dashboard_tables(attempts)
+        t = _rows(attempts)
         firsts = first_answers(attempts)
         overall = score_of(firsts.values())
         n_trainees = len({a.trainee_id for a in attempts})
         summary.value = (
             f"<p><b>{len(attempts)}</b> answers from <b>{n_trainees}</b> trainee(s) on "
-            f"<b>{len(t['by_question'])}</b> question(s). Every table and figure counts the "
+            f"<b>{len(t.by_question)}</b> question(s). Every table and figure counts the "
             f"first answer of each trainee to each question: {H.esc(overall.text())}.</p>"
             f"<p class='kd-muted'>The rule trainees are told: {H.esc(RETAKE_RULE)}</p>"
             "<h2>By trainee</h2>"
-            + _table_html(t["by_trainee"], "First answers by trainee")
+            + _table_html(_BY_TRAINEE, t.by_trainee, "First answers by trainee")
             + "<h2>Hardest questions</h2>"
-            + _table_html(t["hardest"], "The ten questions with the fewest first answers correct")
+            + _table_html(
+                _BY_QUESTION,
+                t.hardest,
+                "The ten questions with the fewest first answers correct",
+            )
         )
-        figures.value = H.figure_html(
-            attempts_by_question_figure(t["by_question"]),
-            alt="Percent of first answers correct by question, hardest first (the table above)",
-        ) + H.figure_html(
-            attempts_by_trainee_figure(t["by_trainee"]),
-            alt="Percent of first answers correct by trainee (the table above)",
-        )
+        figures.value = _figures_html(t)
 
     def do_export(_: Any) -> None:
         try:
