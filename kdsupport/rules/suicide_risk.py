@@ -47,6 +47,34 @@ class SuicideRisk(Result):
     answers: dict[str, bool | None]
 
 
+def _phq9_item9_escalation(adms: list[Any], kb: KnowledgeBase) -> Reason | None:
+    """The reason to raise the action when the latest PHQ-9 item 9 is positive, else None.
+
+    An item not recorded counts as positive when the knowledge base says so.
+    """
+    esc = kb.suicide.cssrs_screener.phq9_item9_escalation
+    flag = next(f for f in kb.scales.instruments[esc.instrument].flags if f.code == esc.flag)
+    with_items = [
+        (i, a) for i, a in enumerate(adms) if a.instrument == esc.instrument and a.items is not None
+    ]
+    if not with_items:
+        return None
+    pi, pa = with_items[-1]
+    items = pa.items or []
+    value = items[flag.item - 1] if len(items) >= flag.item else None
+    positive = esc.unknown_item_counts_positive if value is None else flag.min <= value <= flag.max
+    if not positive:
+        return None
+    what = "not recorded (counted as positive)" if value is None else f"= {value}"
+    return Reason(
+        f"suicide.{esc.flag}",
+        f"latest {esc.instrument.upper()} item {flag.item} {what}: action raised to "
+        f"{esc.to_action.replace('_', ' ')}",
+        (f"assessments[{pi}].items[{flag.item - 1}]",),
+        kb.source_ids(esc.source) + kb.source_ids(flag.source),
+    )
+
+
 def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
     """Triage the latest C-SSRS screener of a case."""
     c = kb.suicide.cssrs_screener
@@ -175,35 +203,12 @@ def evaluate_suicide_risk(record: CaseRecord, kb: KnowledgeBase) -> SuicideRisk:
         )
 
     action = c.actions[level]
-    esc = c.phq9_item9_escalation
-    if level == esc.from_level:
-        flag = next(f for f in kb.scales.instruments[esc.instrument].flags if f.code == esc.flag)
-        with_items = [
-            (i, a)
-            for i, a in enumerate(adms)
-            if a.instrument == esc.instrument and a.items is not None
-        ]
-        if with_items:
-            pi, pa = with_items[-1]
-            items = pa.items or []
-            value = items[flag.item - 1] if len(items) >= flag.item else None
-            if value is None:
-                positive = esc.unknown_item_counts_positive
-            else:
-                positive = flag.min <= value <= flag.max
-            if positive:
-                action = esc.to_action
-                what = "not recorded (counted as positive)" if value is None else f"= {value}"
-                reasons.append(
-                    Reason(
-                        f"suicide.{esc.flag}",
-                        f"latest {esc.instrument.upper()} item {flag.item} {what}: action raised "
-                        "to "
-                        f"{esc.to_action.replace('_', ' ')}",
-                        (f"assessments[{pi}].items[{flag.item - 1}]",),
-                        kb.source_ids(esc.source) + kb.source_ids(flag.source),
-                    )
-                )
+    raised = (
+        _phq9_item9_escalation(adms, kb) if level == c.phq9_item9_escalation.from_level else None
+    )
+    if raised is not None:
+        action = c.phq9_item9_escalation.to_action
+        reasons.append(raised)
     reasons.append(
         Reason(
             f"suicide.action.{action}",
