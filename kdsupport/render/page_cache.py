@@ -73,18 +73,25 @@ def _package_digest() -> str:
     return h.hexdigest()
 
 
-def code_fingerprint() -> str:
-    """sha256 of what decides a drawing besides its data (see the module docstring)."""
+@functools.cache
+def _library_versions() -> str:
+    """The installed versions of the libraries that draw (read once per process)."""
     from importlib import metadata
 
-    h = hashlib.sha256(FORMAT.encode())
-    h.update(_package_digest().encode())
+    versions = []
     for name in _DRAWING_LIBRARIES:
         try:
-            version = metadata.version(name)
+            versions.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
-            version = "-"
-        h.update(f"{name}={version};".encode())
+            versions.append(f"{name}=-")
+    return ";".join(versions)
+
+
+def code_fingerprint() -> str:
+    """sha256 of what decides a drawing besides its data (see the module docstring)."""
+    h = hashlib.sha256(FORMAT.encode())
+    h.update(_package_digest().encode())
+    h.update(_library_versions().encode())
     for path in _matplotlib_config_files():
         try:
             data = path.read_bytes() if path.is_file() else b""
