@@ -17,7 +17,7 @@ ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root,)
 COHORT_SEED ?= 20261126
 COHORT_N ?= 500
 
-.PHONY: help venv test app instructor lab lint bench cohort screenshots clean
+.PHONY: help venv test app instructor lab lint bench cohort docs screenshots clean
 
 help:
 	@echo "make test   - create $(VENV) if needed, install kdsupport[test], run the whole test suite"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench  - benchmark: import, assess latency, batch screening, notebooks, pages' time to interactive in Chromium (writes benchmarks/results.json)"
 	@echo "make lint   - ruff (lint and format), import-linter (layering) and mypy (types)"
 	@echo "make cohort - regenerate the committed synthetic cohort (data/synthetic/cohort)"
+	@echo "make docs   - regenerate the generated tables of docs/authoring.md and docs/case-record.md"
 	@echo "make screenshots - retake the walkthrough screenshots in docs/screenshots (Chromium)"
 	@echo "make clean  - remove $(VENV) and caches"
 
@@ -60,6 +61,11 @@ bench: $(STAMP)
 # knowledge base changes (a test checks it regenerates byte for byte).
 cohort: $(STAMP)
 	$(BIN)/kdsupport generate --n $(COHORT_N) --seed $(COHORT_SEED) --out data/synthetic/cohort --quiet
+
+# The docs' generated sections (answer rules, record fields, knowledge-base tables); a test
+# fails when they are out of date.
+docs: $(STAMP)
+	$(BIN)/python docs/build_docs.py
 
 screenshots: $(STAMP)
 	$(BIN)/python docs/screenshots.py

@@ -6,7 +6,7 @@ Commands::
     kdsupport validate CASE [CASE ...] [--show-answers] [--data-dir DIR]
     kdsupport summary CASE [--kind referral] [--format md|html] [--out FILE] [RULE OPTIONS]
     kdsupport conference CASE [--out FILE.html] [--definition NAME] [--data-dir DIR]
-    kdsupport screen DIR_OR_TABLES [--out results.csv] [--definition NAME]
+    kdsupport screen DIR_OR_TABLES [--out results.csv] [--definition NAME] [--severe-bp NAME]
     kdsupport generate --n N --seed S --out DIR [--format csv|parquet]
     kdsupport schema
     kdsupport kb [--check] [--sources]
@@ -233,8 +233,22 @@ def build_parser() -> argparse.ArgumentParser:
         default="results.csv",
         help="results file (default results.csv)",
     )
-    sc.add_argument("--workers", type=int, default=1, help="processes to use (default 1)")
+    sc.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes for a directory of records (default 1); a cohort's tables are screened "
+        "column-wise in one process, which is faster",
+    )
     _add_definition(sc, definitions)
+    severe = _severe_choices()
+    sc.add_argument(
+        "--severe-bp",
+        choices=severe,
+        default=None,
+        metavar="NAME",
+        help=f"severe blood-pressure tier: {', '.join(severe)} (default: the knowledge base's)",
+    )
     sc.add_argument("--quiet", action="store_true", help="no progress bar")
 
     k = sub.add_parser(
@@ -463,6 +477,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         args.path,
         workers=args.workers,
         definition=args.definition,
+        severe_bp=args.severe_bp,
         progress=progress,
     )
     elapsed = time.perf_counter() - t0

@@ -243,3 +243,10 @@ def test_validate_show_answers_fails_when_the_case_file_disagrees(tmp_path, caps
     assert main(["validate", str(path), "--show-answers"]) == 2  # ... whose answer key is wrong
     err = capsys.readouterr().err
     assert f"teaching.questions[{q['id']}].answer" in err and "the rules say" in err
+
+
+def test_screen_takes_the_severe_bp_option_like_assess(tmp_path, capsys):
+    out = tmp_path / "r.csv"
+    args = ["screen", str(CASES / "tr-001.yaml"), "--out", str(out), "--quiet"]
+    assert main([*args, "--severe-bp", "urgency_180_110"]) == 0
+    assert "tr-001" in out.read_text()
