@@ -152,30 +152,8 @@ def _table(doc: _Doc, header: list[str], rows: list[list[str]], indent: int = 3)
         doc.lines.append(fmt.format(*r).rstrip())
 
 
-def to_text(a: Assessment, *, record: Any = None) -> str:
-    """Render an assessment as a clinician's worksheet (plain text, 100 columns)."""
-    doc = _Doc(a.sources)
-    d = a.definition
-    doc.lines.append("=" * WIDTH)
-    doc.lines.append(f"KDSUPPORT ASSESSMENT  {a.case_id}  (synthetic record)")
-    title = getattr(record, "title", None)
-    if title:
-        doc.add(f"Title: {title}")  # labelled, so a title can never pass for a heading
-    doc.lines.append(f"knowledge base {a.kb_version} | kdsupport {a.kdsupport_version}")
-    doc.lines.append("=" * WIDTH)
-    doc.add(a.disclaimer)
-    _alerts(doc, a)
-    doc.add()
-    doc.add(f"TRD definition: {d.name} - {d.title}")
-    doc.add(
-        f"Thresholds: >= {d.min_failed_antidepressants} distinct antidepressants with a failed "
-        f"adequate trial in the current episode; adequate = dose at least the {d.dose_table} "
-        f"minimum, >= {d.min_weeks} weeks, adherence adequate; failed = {d.failure}. "
-        f"{doc.cite(d.sources)}",
-        2,
-    )
-
-    # 1. TRD
+def _trd_section(doc: _Doc, a: Assessment, record: Any) -> None:
+    """Section: trd."""
     t = a.trd
     doc.heading(1, "Treatment-resistant depression", _TRI[t.status])
     for r in t.reasons:
@@ -236,7 +214,9 @@ def to_text(a: Assessment, *, record: Any = None) -> str:
     elif t.status is Status.UNKNOWN:
         doc.add("No medication trials recorded.", 3)
 
-    # 2. staging
+
+def _staging_section(doc: _Doc, a: Assessment) -> None:
+    """Section: staging."""
     s = a.staging
     doc.heading(2, "Staging of treatment resistance")
     tr = s.thase_rush
@@ -275,7 +255,9 @@ def to_text(a: Assessment, *, record: Any = None) -> str:
     for r in ms.reasons:
         doc.reason(r, indent=5)
 
-    # 3. scales
+
+def _scales_section(doc: _Doc, a: Assessment, record: Any) -> None:
+    """Section: scales."""
     doc.heading(3, "Rating scales")
     if a.scales:
         rows = [
@@ -304,7 +286,9 @@ def to_text(a: Assessment, *, record: Any = None) -> str:
     else:
         doc.add("No rating scales recorded.", 3)
 
-    # 4. outcome
+
+def _outcome_section(doc: _Doc, a: Assessment) -> None:
+    """Section: outcome."""
     o = a.outcome
     if o is None:
         doc.heading(4, "Response and remission", "NOT ASSESSABLE")
@@ -322,19 +306,25 @@ def to_text(a: Assessment, *, record: Any = None) -> str:
         for r in o.reasons:
             doc.reason(r)
 
-    # 5. suicide risk
+
+def _suicide_risk_section(doc: _Doc, a: Assessment) -> None:
+    """Section: suicide risk."""
     sr = a.suicide_risk
     doc.heading(5, "Suicide risk (C-SSRS screener triage)", f"{sr.level.upper()} -> {sr.action}")
     for r in sr.reasons:
         doc.reason(r)
 
-    # 6. pre-dose BP
+
+def _predose_bp_section(doc: _Doc, a: Assessment) -> None:
+    """Section: predose bp."""
     bp = a.predose_bp
     doc.heading(6, "Blood pressure before dosing", bp.status.value.upper().replace("_", " "))
     for r in bp.reasons:
         doc.reason(r)
 
-    # 7. screening
+
+def _screening_section(doc: _Doc, a: Assessment) -> None:
+    """Section: screening."""
     doc.heading(7, "Screening by way of giving ketamine")
     _alerts(doc, a)
     for name, mod in a.modalities.items():
@@ -353,7 +343,9 @@ def to_text(a: Assessment, *, record: Any = None) -> str:
         absent = mod.items_assessed - len(present) - len(gaps)
         doc.add(f"{absent} item(s) assessed and absent or not applicable.", 5)
 
-    # 8. sessions
+
+def _sessions_section(doc: _Doc, a: Assessment, record: Any) -> None:
+    """Section: sessions."""
     from kdsupport.rules.assessment import CheckKind  # loaded already with the Assessment
 
     happened = sum(
@@ -391,12 +383,16 @@ def to_text(a: Assessment, *, record: Any = None) -> str:
     else:
         doc.add("No treatment sessions recorded.", 3)
 
-    # 9. unknowns
+
+def _unknowns_section(doc: _Doc, a: Assessment) -> None:
+    """Section: unknowns."""
     doc.heading(9, "Unknowns: what to collect next", str(len(a.unknowns)) if a.unknowns else "none")
     for u in a.unknowns:
         doc.add(f"- {u.field}  -> needed for {', '.join(u.needed_for)}", 3, 2)
 
-    # 10. sources
+
+def _sources_section(doc: _Doc, a: Assessment) -> None:
+    """Section: sources."""
     doc.heading(10, "Sources cited")
     for sid, src in a.sources.items():
         ver = (
@@ -418,6 +414,41 @@ def to_text(a: Assessment, *, record: Any = None) -> str:
             doc.add(f"Rationale: {src['rationale']}", 7)
     doc.add()
     doc.lines.append("=" * WIDTH)
+
+
+def to_text(a: Assessment, *, record: Any = None) -> str:
+    """Render an assessment as a clinician's worksheet (plain text, 100 columns)."""
+    doc = _Doc(a.sources)
+    d = a.definition
+    doc.lines.append("=" * WIDTH)
+    doc.lines.append(f"KDSUPPORT ASSESSMENT  {a.case_id}  (synthetic record)")
+    title = getattr(record, "title", None)
+    if title:
+        doc.add(f"Title: {title}")  # labelled, so a title can never pass for a heading
+    doc.lines.append(f"knowledge base {a.kb_version} | kdsupport {a.kdsupport_version}")
+    doc.lines.append("=" * WIDTH)
+    doc.add(a.disclaimer)
+    _alerts(doc, a)
+    doc.add()
+    doc.add(f"TRD definition: {d.name} - {d.title}")
+    doc.add(
+        f"Thresholds: >= {d.min_failed_antidepressants} distinct antidepressants with a failed "
+        f"adequate trial in the current episode; adequate = dose at least the {d.dose_table} "
+        f"minimum, >= {d.min_weeks} weeks, adherence adequate; failed = {d.failure}. "
+        f"{doc.cite(d.sources)}",
+        2,
+    )
+
+    _trd_section(doc, a, record)
+    _staging_section(doc, a)
+    _scales_section(doc, a, record)
+    _outcome_section(doc, a)
+    _suicide_risk_section(doc, a)
+    _predose_bp_section(doc, a)
+    _screening_section(doc, a)
+    _sessions_section(doc, a, record)
+    _unknowns_section(doc, a)
+    _sources_section(doc, a)
     return "\n".join(doc.lines) + "\n"
 
 
