@@ -68,21 +68,23 @@ def cohort_directory(directory: str | Path | None = None) -> Path:
 def _cohort_key(base: Path) -> str | None:
     """The page-cache key of a cohort: its manifest's table digests, checked against the files.
 
-    None (do not cache) when the manifest cannot be read, lists no table, or a table on disk
-    differs from the digest its manifest records.
+    None (do not cache) when the manifest cannot be read, lists no table, lists other tables
+    than the cohort's ``tables/`` folder holds, or a table differs from its recorded digest.
     """
     from kdsupport.render.page_cache import page_key
 
+    prefix = "tables/"
     try:
         manifest = json.loads((base / "manifest.json").read_text(encoding="utf-8"))
-        files = manifest["files"]
-        tables = {k: v for k, v in files.items() if k.startswith("tables/")}
-        for rel, digest in tables.items():
-            if hashlib.sha256((base / rel).read_bytes()).hexdigest() != digest:
+        tables = {
+            k.removeprefix(prefix): v for k, v in manifest["files"].items() if k.startswith(prefix)
+        }
+        if not tables or set(tables) != {p.name for p in (base / "tables").iterdir()}:
+            return None
+        for name, digest in tables.items():
+            if hashlib.sha256((base / "tables" / name).read_bytes()).hexdigest() != digest:
                 return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if not tables:
         return None
     return page_key(_PAGE, json.dumps(sorted(tables.items())))
 
