@@ -31,6 +31,7 @@ __all__ = [
     "data_dir",
     "list_cases",
     "load_case_by_id",
+    "cache_dir",
 ]
 
 
@@ -81,18 +82,28 @@ def _case_files(directory: Path) -> list[Path]:
     return sorted(p for p in (directory / "cases").glob("*.y*ml") if p.is_file())
 
 
-def _index_path() -> Path | None:
-    """Where the case list is cached between processes (None: do not cache)."""
+def cache_dir() -> Path | None:
+    """kdsupport's cache folder between processes (None: caching is turned off).
+
+    ``$KDSUPPORT_CACHE_DIR`` if set (empty turns caching off), else ``var/cache`` of the source
+    checkout, else ``$XDG_CACHE_HOME/kdsupport`` (``~/.cache/kdsupport``).
+    """
     env = os.environ.get("KDSUPPORT_CACHE_DIR")
     if env == "":
         return None
     if env:
-        return Path(env) / "case-index.json"
+        return Path(env)
     checkout = Path(__file__).resolve().parents[2]
     if (checkout / "pyproject.toml").is_file():
-        return checkout / "var" / "cache" / "case-index.json"
+        return checkout / "var" / "cache"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kdsupport" / "case-index.json"
+    return Path(base) / "kdsupport"
+
+
+def _index_path() -> Path | None:
+    """Where the case list is cached between processes (None: do not cache)."""
+    folder = cache_dir()
+    return None if folder is None else folder / "case-index.json"
 
 
 def _read_index(path: Path | None) -> dict[str, Any]:
