@@ -83,7 +83,7 @@ def _case_files(directory: Path) -> list[Path]:
 
 
 def cache_dir() -> Path | None:
-    """Kdsupport's cache folder between processes (None: caching is turned off).
+    """The cache folder kdsupport keeps between processes (None: caching is turned off).
 
     ``$KDSUPPORT_CACHE_DIR`` if set (empty turns caching off), else ``var/cache`` of the source
     checkout, else ``$XDG_CACHE_HOME/kdsupport`` (``~/.cache/kdsupport``).
