@@ -13,10 +13,11 @@ the sha256 of everything else that decides the drawing: every source file of ``k
 (rules, renderers, the knowledge base), the versions of the libraries that draw, and
 matplotlib's configuration files. Change any of them and the page is drawn afresh.
 
-Entries live in the folder of the case-list cache (:mod:`kdsupport.records.bundled`): ``var/cache``
-in a checkout, else the user's cache folder; ``KDSUPPORT_CACHE_DIR`` moves it and an empty value
-turns caching off. They are written atomically (a reader sees a whole entry or none), old
-entries are pruned, and an entry that cannot be read or written only costs the time to draw.
+Entries live in the folder of the case-list cache (:func:`kdsupport.records.bundled.cache_dir`):
+``var/cache`` in a checkout, else the user's cache folder; ``KDSUPPORT_CACHE_DIR`` moves it and
+an empty value turns caching off. They are written atomically (a reader sees a whole entry or
+none), old entries are pruned, and an entry that cannot be read or written only costs the time
+to draw.
 
 For training with synthetic patients; not a medical device.
 """
@@ -39,11 +40,10 @@ _SOURCE_SUFFIXES = (".py", ".yaml", ".json")
 
 
 def cache_folder() -> Path | None:
-    """The folder of the case-list cache (None when caching is turned off)."""
-    from kdsupport.records.bundled import _index_path
+    """The cache folder, the case list's too (None when caching is turned off)."""
+    from kdsupport.records.bundled import cache_dir
 
-    index = _index_path()
-    return None if index is None else index.parent
+    return cache_dir()
 
 
 def _matplotlib_config_files() -> list[Path]:
