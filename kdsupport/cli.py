@@ -413,8 +413,9 @@ def _cmd_conference(args: argparse.Namespace) -> int:
         data_dir = args.data_dir
         if record.id != args.case:  # a file: the report's notebook reads it from a data folder
             (Path(tmp) / "cases").mkdir()
-            (Path(tmp) / "cases" / f"{record.id}.json").write_text(
-                record.model_dump_json(exclude_none=True), encoding="utf-8"
+            # JSON is YAML: the bundled-case loader reads ``cases/*.yaml``
+            (Path(tmp) / "cases" / f"{record.id}.yaml").write_text(
+                record.model_dump_json(by_alias=True, exclude_none=True), encoding="utf-8"
             )
             data_dir = tmp
         out = render_conference(
