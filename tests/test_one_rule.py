@@ -296,3 +296,27 @@ def test_rule_modules_import_neither_numpy_nor_pandas():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_dissociation_figure_is_the_same_on_every_drawing():
+    """Its 95 % interval is a bootstrap: seeded, so one cohort always draws one figure."""
+    import io
+
+    import numpy as np
+
+    from kdsupport.cohort.generator import generate_cohort
+    from kdsupport.cohort.outcomes import cadss_by_session
+    from kdsupport.render.plots import cadss_course_figure
+
+    tables = generate_cohort(120, np.random.default_rng(3))
+
+    def png() -> bytes:
+        import matplotlib.pyplot as plt
+
+        fig = cadss_course_figure(cadss_by_session(tables))
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        return buf.getvalue()
+
+    assert png() == png()

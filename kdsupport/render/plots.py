@@ -842,6 +842,7 @@ def cadss_course_figure(cadss: pd.DataFrame) -> Figure:
         style="modality",
         markers=True,
         errorbar=("ci", 95),
+        seed=0,  # the bootstrap interval is the same on every drawing of the same cohort
         ax=ax,
         palette=["#2166ac", "#b2182b", "#1b7837"],
     )
