@@ -25,6 +25,7 @@ For training and case conferences with synthetic patients; not a medical device.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -373,6 +374,11 @@ class _Ctx:
     def vpath(self) -> str:
         return f"{self.path}.vitals"
 
+    @functools.cached_property
+    def flags(self) -> list[ReadingFlags]:
+        """Each reading's flags, worked out once for all the checks of the session."""
+        return reading_flags(self.session, self.kb, severe=self.severe)
+
     @property
     def zero(self) -> VitalReading | None:
         return next((r for r in self.session.vitals or () if r.minute == 0), None)
@@ -469,9 +475,7 @@ def _bp_rise(c: _Ctx) -> RuleResult:
     if base is None or not post:
         what = "no minute-0 reading to compare with" if base is None else "no post-dose reading"
         return c.result("bp_rise", Status.UNKNOWN, what, (c.vpath,), src, (c.vpath,))
-    rows = [
-        f for f in reading_flags(c.session, c.kb, severe=c.severe) if is_post_dose(f.reading.minute)
-    ]
+    rows = [f for f in c.flags if is_post_dose(f.reading.minute)]
     st = any_of(f.large_rise for f in rows)
 
     def rise(f: ReadingFlags) -> tuple[float | None, float | None]:
@@ -504,7 +508,7 @@ def _bp_severe(c: _Ctx) -> RuleResult:
     if c.session.vitals is None:
         return c.no_vitals("bp_severe", src)
     limit = f"{d.systolic_above_mmhg.value:g}/{d.diastolic_above_mmhg.value:g}"
-    rows = reading_flags(c.session, c.kb, severe=c.severe)
+    rows = c.flags
     st = any_of(f.severe for f in rows) if rows else Status.UNKNOWN
     if st is Status.MET:
         r = next(f.reading for f in rows if f.severe is Status.MET)
