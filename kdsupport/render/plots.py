@@ -754,8 +754,9 @@ def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None
         for _, r in sub.iterrows():
             xs.append(groups.index(str(r[group])) + (j - (len(hues) - 1) / 2) * width)
             ys.append(100 * r["rate"])
-            lo.append(100 * (r["rate"] - r["ci_low"]))
-            hi.append(100 * (r["ci_high"] - r["rate"]))
+            # at a rate of 0 or 1 the interval's end equals the rate up to float rounding
+            lo.append(max(0, 100 * (r["rate"] - r["ci_low"])))
+            hi.append(max(0, 100 * (r["ci_high"] - r["rate"])))
         ax.errorbar(
             xs,
             ys,
