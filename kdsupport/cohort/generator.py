@@ -18,6 +18,7 @@ Synthetic data only: nothing here describes real patients. Not a medical device.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +28,12 @@ from kdsupport.cohort.schema import CSSRS_KEYS, TABLES, frame
 
 if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase
+    from kdsupport.knowledge.models.synthetic import (
+        SynHistory,
+        SynScreening,
+        SyntheticFile,
+        SynVitals,
+    )
 
 __all__ = ["generate_cohort", "summarise"]
 
@@ -102,6 +109,9 @@ def generate_cohort(
 ) -> dict[str, pd.DataFrame]:
     """Draw a synthetic cohort of ``n`` patients as tidy tables.
 
+    Each step below draws from ``rng`` in turn; the order of the steps (and of the draws
+    inside each) is what makes a seed give the same bytes, so it must not change.
+
     Parameters
     ----------
     n
@@ -123,7 +133,58 @@ def generate_cohort(
     syn = kb.synthetic
     pid = _pid(n)
 
-    # patients ------------------------------------------------------------
+    people = _draw_patients(rng, syn, n)
+    diagnosis = _draw_diagnosis(rng, syn, n)
+    vitals = _draw_vitals(rng, syn.vitals, n)
+    tick("patients", n)
+    trials = _draw_trials(rng, kb, pid)
+    tick("trials", n)
+    ect = _draw_ect(rng, syn.history, pid)
+    screened = _draw_screening(rng, syn.screening, n)
+    tick("screening", n)
+    phq = _draw_phq9(rng, kb, n)
+    madrs0 = _normal(rng, syn.assessments.madrs_baseline, n).astype(int)
+    level, answers = _draw_cssrs(rng, syn, n)
+    blocked = _blocked_by_patient(kb, people.age, vitals.systolic, vitals.diastolic)
+    modality = _assign_modality(rng, kb, diagnosis.primary, screened, level, blocked)
+    tick("treatment", n)
+    course = _courses(rng, kb, modality, madrs0, vitals)
+    tick("sessions", n)
+    tables = {
+        "patients": _patients_table(rng, syn.vitals, pid, people, diagnosis, vitals, modality),
+        "trials": trials,
+        "ect": ect,
+        "screening": _screening_table(pid, screened),
+        "assessments": _assessments_table(pid, madrs0, course.madrs),
+        "assessment_items": _items_table(pid, phq),
+        "cssrs": _cssrs_table(pid, answers),
+        "sessions": _with_pid("sessions", course.sessions, pid),
+        "vitals": _with_pid("vitals", course.vitals, pid),
+        "moaas": _with_pid("moaas", course.moaas, pid),
+    }
+    tick("tables", n)
+    return tables
+
+
+# ---------------------------------------------------------------- patients
+@dataclass(frozen=True)
+class _People:
+    """Each patient's drawn demographics, as recorded (``None`` where not recorded)."""
+
+    age: np.ndarray
+    sex: np.ndarray
+    weight: np.ndarray
+    pregnant: np.ndarray
+    breastfeeding: np.ndarray
+
+
+def _draw_patients(rng: np.random.Generator, syn: SyntheticFile, n: int) -> _People:
+    """Draw each patient's demographics.
+
+    Draws age, sex, pregnancy and breastfeeding (women of childbearing age only), which of these
+    went unrecorded, then weight and whether it went unrecorded. A male patient's sex is always
+    recorded (a record without sex could not say he is male).
+    """
     P = syn.patients
     age = _normal(rng, P.age_years, n).astype(int)
     sex = _choice(rng, P.sex, n)
@@ -142,9 +203,28 @@ def generate_cohort(
     breastfeeding = _null(rng, breastfeeding, P.field_not_recorded)
     sex_out = _null(rng, sex, P.field_not_recorded)
     sex_out[(sex_out == None) & (sex == "male")] = "male"  # noqa: E711 - keep records valid
-    decimals = syn.recorded_decimals
-    weight = _null(rng, _normal(rng, P.weight_kg, n, decimals.weight_kg), P.field_not_recorded)
+    decimals = syn.recorded_decimals.weight_kg
+    weight = _null(rng, _normal(rng, P.weight_kg, n, decimals), P.field_not_recorded)
+    return _People(age, sex_out, weight, pregnant, breastfeeding)
 
+
+@dataclass(frozen=True)
+class _Diagnosis:
+    """Each patient's drawn diagnosis, as recorded (``None`` where not recorded)."""
+
+    primary: np.ndarray
+    months: np.ndarray
+    severity: np.ndarray
+    psychotic: np.ndarray
+
+
+def _draw_diagnosis(rng: np.random.Generator, syn: SyntheticFile, n: int) -> _Diagnosis:
+    """Draw each patient's diagnosis.
+
+    Draws the primary diagnosis and whether it went unrecorded, the current episode's length
+    (log-normal) and whether it went unrecorded, the severity, psychotic features (only when
+    severe), and whether each of these two went unrecorded.
+    """
     D = syn.diagnosis
     primary = _null(rng, _choice(rng, D.primary, n), D.field_not_recorded)
     months = np.round(
@@ -153,33 +233,142 @@ def generate_cohort(
             D.episode_months.min,
             D.episode_months.max,
         ),
-        decimals.current_episode_months,
+        syn.recorded_decimals.current_episode_months,
     )
     months = _null(rng, months, D.field_not_recorded)
     severity = _choice(rng, D.severity, n)
     psychotic = np.where(severity == "severe", rng.random(n) < D.psychotic_if_severe, False)
     severity = _null(rng, severity, D.field_not_recorded)
     psychotic = _null(rng, psychotic, D.field_not_recorded)
+    return _Diagnosis(primary, months, severity, psychotic)
 
-    V = syn.vitals
+
+@dataclass(frozen=True)
+class _Vitals:
+    """Each patient's true baseline vitals (all present; the table leaves some unrecorded)."""
+
+    systolic: np.ndarray
+    diastolic: np.ndarray
+    heart_rate: np.ndarray
+    spo2: np.ndarray
+
+
+def _draw_vitals(rng: np.random.Generator, V: SynVitals, n: int) -> _Vitals:
+    """Draw baseline systolic and diastolic BP (a minimum pulse pressure apart), HR and SpO2."""
     sys_ = _normal(rng, V.systolic_mmhg, n)
     dia = np.minimum(_normal(rng, V.diastolic_mmhg, n), sys_ - V.min_pulse_pressure_mmhg)
     hr = _normal(rng, V.heart_rate_bpm, n)
     spo2 = _normal(rng, V.spo2_percent, n)
-    tick("patients", n)
+    return _Vitals(sys_, dia, hr, spo2)
 
-    # medication trials --------------------------------------------------
-    H = syn.history
-    drugs = kb.drugs.drugs
-    ad_names = [d for d, x in drugs.items() if kb.drugs.classes[x.drug_class].antidepressant]
-    aug_names = [d for d, x in drugs.items() if not kb.drugs.classes[x.drug_class].antidepressant]
+
+def _patients_table(
+    rng: np.random.Generator,
+    V: SynVitals,
+    pid: np.ndarray,
+    people: _People,
+    diagnosis: _Diagnosis,
+    vitals: _Vitals,
+    modality: np.ndarray,
+) -> pd.DataFrame:
+    """The patients table; draws which baseline vitals went unrecorded.
+
+    These are the cohort's last draws, after the courses (which start from every patient's true
+    vitals): that is the order the committed cohort was drawn in.
+    """
+    return frame(
+        "patients",
+        {
+            "patient_id": pid,
+            "age_years": people.age,
+            "sex": people.sex,
+            "weight_kg": people.weight,
+            "pregnant": people.pregnant,
+            "breastfeeding": people.breastfeeding,
+            "primary": diagnosis.primary,
+            "current_episode_months": diagnosis.months,
+            "severity": diagnosis.severity,
+            "psychotic_features": diagnosis.psychotic,
+            "systolic_mmhg": _null(rng, vitals.systolic, V.field_not_recorded),
+            "diastolic_mmhg": _null(rng, vitals.diastolic, V.field_not_recorded),
+            "heart_rate_bpm": _null(rng, vitals.heart_rate, V.field_not_recorded),
+            "spo2_percent": _null(rng, vitals.spo2, V.field_not_recorded),
+            "treatment_modality": modality,
+        },
+    )
+
+
+# ---------------------------------------------------------------- medication trials and ECT
+def _draw_trials(rng: np.random.Generator, kb: KnowledgeBase, pid: np.ndarray) -> pd.DataFrame:
+    """The trials table: each patient's medication trial history.
+
+    Draws each patient's trials (:func:`_trial_slots`), each trial's drug, role and episode
+    (:func:`_trial_drugs`), its dose or serum level (:func:`_trial_doses`), then its duration,
+    adherence, improvement and whether the dose was optimised, and last which of these went
+    unrecorded.
+    """
+    H = kb.synthetic.history
+    t_pat, t_num, is_aug = _trial_slots(rng, H, len(pid))
+    drug, role, episode = _trial_drugs(rng, kb, t_num, is_aug)
+    dose, serum = _trial_doses(rng, kb, drug)
+    m = len(t_pat)
+    weeks = np.where(
+        rng.random(m) < H.adequate_duration,
+        np.round(_uniform(rng, H.weeks_adequate, m)),
+        np.round(_uniform(rng, H.weeks_short, m)),
+    )
+    adherence = np.where(rng.random(m) < H.adherence_adequate, "adequate", "inadequate")
+    improvement = _normal(rng, H.improvement_percent, m)
+    optimised = rng.random(m) < H.dose_optimised
+    p_null = H.field_not_recorded
+    return frame(
+        "trials",
+        {
+            "patient_id": pid[t_pat],
+            "trial": t_num,
+            "drug": drug,
+            "role": role,
+            "episode": episode,
+            "dose_mg_per_day": _null(rng, dose, p_null),
+            "serum_level_mmol_l": _null(rng, serum, p_null),
+            "weeks": _null(rng, weeks, p_null),
+            "adherence": _null(rng, adherence, p_null),
+            "improvement_percent": _null(rng, improvement, p_null),
+            "dose_optimised": _null(rng, optimised, p_null),
+        },
+    )
+
+
+def _trial_slots(
+    rng: np.random.Generator, H: SynHistory, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw each patient's number of antidepressant trials, then whether augmentation follows.
+
+    Returns each trial's patient index, its number within the patient's history, and whether it
+    is the augmentation trial.
+    """
     n_ad = _choice(rng, H.antidepressant_trials, n).astype(int)
     has_aug = rng.random(n) < H.augmentation_trial
     n_tr = n_ad + has_aug
     t_pat = np.repeat(np.arange(n), n_tr)
     t_num = np.concatenate([np.arange(k) for k in n_tr]) if len(t_pat) else np.array([], int)
     is_aug = t_num >= np.repeat(n_ad, n_tr)
-    m = len(t_pat)
+    return t_pat, t_num, is_aug
+
+
+def _trial_drugs(
+    rng: np.random.Generator, kb: KnowledgeBase, t_num: np.ndarray, is_aug: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw each trial's drug, then its role, then its episode.
+
+    The drug is an augmenting agent for the augmentation trial, else an antidepressant; a later
+    antidepressant trial may be a combination; a trial may be from a previous episode.
+    """
+    H = kb.synthetic.history
+    drugs = kb.drugs.drugs
+    ad_names = [d for d, x in drugs.items() if kb.drugs.classes[x.drug_class].antidepressant]
+    aug_names = [d for d, x in drugs.items() if not kb.drugs.classes[x.drug_class].antidepressant]
+    m = len(t_num)
     t_drug = np.where(
         is_aug,
         np.array(aug_names, dtype=object)[rng.integers(0, len(aug_names), m)],
@@ -191,11 +380,27 @@ def generate_cohort(
         np.where((t_num > 0) & (rng.random(m) < H.combination_role), "combination", "monotherapy"),
     )
     t_episode = np.where(rng.random(m) < H.previous_episode, "previous", "current")
+    return t_drug, t_role, t_episode
+
+
+def _trial_doses(
+    rng: np.random.Generator, kb: KnowledgeBase, drug: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw whether each trial's dose was adequate, then its dose and a serum level.
+
+    The dose is a multiple of the drug's minimum adequate dose, rounded to the knowledge base's
+    steps and kept on the drawn side of the minimum. Returns the daily doses (NaN for a drug
+    judged by serum level, lithium) and the serum levels (NaN for the others).
+    """
+    syn = kb.synthetic
+    H = syn.history
+    drugs = kb.drugs.drugs
+    m = len(drug)
     min_dose = np.array(
-        [drugs[d].min_adequate["atrq"].mg_per_day or 0.0 for d in t_drug], dtype=float
+        [drugs[d].min_adequate["atrq"].mg_per_day or 0.0 for d in drug], dtype=float
     )
     min_serum = np.array(
-        [drugs[d].min_adequate["atrq"].serum_level_mmol_l or 0.0 for d in t_drug], dtype=float
+        [drugs[d].min_adequate["atrq"].serum_level_mmol_l or 0.0 for d in drug], dtype=float
     )
     serum_judged = min_serum > 0
     adequate_dose = rng.random(m) < H.adequate_dose
@@ -210,38 +415,21 @@ def generate_cohort(
     dose = np.round(min_dose * mult / step) * step
     dose = np.where(adequate_dose, np.maximum(dose, min_dose), np.minimum(dose, min_dose - step))
     dose = np.where(dose <= 0, step, dose)
-    serum = np.round(_uniform(rng, H.lithium_serum_mmol_l, m), decimals.serum_level_mmol_l)
-    weeks = np.where(
-        rng.random(m) < H.adequate_duration,
-        np.round(_uniform(rng, H.weeks_adequate, m)),
-        np.round(_uniform(rng, H.weeks_short, m)),
-    )
-    adherence = np.where(rng.random(m) < H.adherence_adequate, "adequate", "inadequate")
-    improvement = _normal(rng, H.improvement_percent, m)
-    optimised = rng.random(m) < H.dose_optimised
-    p_null = H.field_not_recorded
-    trials = frame(
-        "trials",
-        {
-            "patient_id": pid[t_pat],
-            "trial": t_num,
-            "drug": t_drug,
-            "role": t_role,
-            "episode": t_episode,
-            "dose_mg_per_day": _null(rng, np.where(serum_judged, np.nan, dose), p_null),
-            "serum_level_mmol_l": _null(rng, np.where(serum_judged, serum, np.nan), p_null),
-            "weeks": _null(rng, weeks, p_null),
-            "adherence": _null(rng, adherence, p_null),
-            "improvement_percent": _null(rng, improvement, p_null),
-            "dose_optimised": _null(rng, optimised, p_null),
-        },
-    )
-    tick("trials", n)
+    decimals = syn.recorded_decimals.serum_level_mmol_l
+    serum = np.round(_uniform(rng, H.lithium_serum_mmol_l, m), decimals)
+    return np.where(serum_judged, np.nan, dose), np.where(serum_judged, serum, np.nan)
 
-    # ECT -------------------------------------------------------------------
-    e_pat = np.flatnonzero(rng.random(n) < H.ect_course)
+
+def _draw_ect(rng: np.random.Generator, H: SynHistory, pid: np.ndarray) -> pd.DataFrame:
+    """The ECT table: which patients had a course of ECT, and how it went.
+
+    Draws which patients had a course, then each course's episode, laterality and whether it
+    went unrecorded, number of sessions, improvement and whether it went unrecorded.
+    """
+    e_pat = np.flatnonzero(rng.random(len(pid)) < H.ect_course)
     k = len(e_pat)
-    ect = frame(
+    p_null = H.field_not_recorded
+    return frame(
         "ect",
         {
             "patient_id": pid[e_pat],
@@ -255,67 +443,86 @@ def generate_cohort(
         },
     )
 
-    # screening ------------------------------------------------------------------
-    S = syn.screening
+
+# ---------------------------------------------------------------- screening
+@dataclass(frozen=True)
+class _Screened:
+    """Per screening field: whether it is present, and whether it was assessed at all."""
+
+    present: dict[str, np.ndarray]
+    assessed: dict[str, np.ndarray]
+
+
+def _draw_screening(rng: np.random.Generator, S: SynScreening, n: int) -> _Screened:
+    """Draw every screening field's presence (its prevalence), then whether it was assessed."""
     present = {f: rng.random(n) < S.prevalence[f] for f in _SCREENING_FIELDS}
     assessed = {f: rng.random(n) >= S.item_not_assessed for f in _SCREENING_FIELDS}
-    screening = frame(
+    return _Screened(present, assessed)
+
+
+def _screening_table(pid: np.ndarray, screened: _Screened) -> pd.DataFrame:
+    """The screening table: one row per patient and field (``None`` where not assessed)."""
+    values = [_where(screened.assessed[f], screened.present[f], None) for f in _SCREENING_FIELDS]
+    return frame(
         "screening",
         {
             "patient_id": np.repeat(pid, len(_SCREENING_FIELDS)),
-            "item": np.tile(np.array(_SCREENING_FIELDS, dtype=object), n),
-            "value": np.stack(
-                [_where(assessed[f], present[f], None) for f in _SCREENING_FIELDS], axis=1
-            ).reshape(-1),
+            "item": np.tile(np.array(_SCREENING_FIELDS, dtype=object), len(pid)),
+            "value": np.stack(values, axis=1).reshape(-1),
         },
     )
-    tick("screening", n)
 
-    # baseline scales and C-SSRS --------------------------------------------------
-    A = syn.assessments
+
+# ---------------------------------------------------------------- baseline scales and C-SSRS
+def _draw_phq9(rng: np.random.Generator, kb: KnowledgeBase, n: int) -> np.ndarray:
+    """Draw the baseline PHQ-9's item scores, an ``(n, items)`` array.
+
+    Draws every item's score, then a positive item 9 score and whether item 9 is positive (it is
+    0 otherwise).
+    """
+    A, DT = kb.synthetic.assessments, kb.synthetic.details
     phq9 = kb.scales.instruments["phq9"]
     assert phq9.items is not None
     n_items = phq9.items.count
     item9 = next(f for f in phq9.flags if f.code == "item9_positive").item - 1
-    DT = syn.details
     phq = rng.choice(len(A.phq9_item_probabilities), size=(n, n_items), p=A.phq9_item_probabilities)
     positive = rng.integers(
         int(DT.phq9_item9_positive_scores.min), int(DT.phq9_item9_positive_scores.max) + 1, n
     )
     phq[:, item9] = np.where(rng.random(n) < A.phq9_item9_positive, positive, 0)
-    madrs0 = _normal(rng, A.madrs_baseline, n).astype(int)
-    level = _choice(rng, A.cssrs_level, n)
-    answers = _cssrs_answers(rng, level, DT.cssrs_split)
+    return phq
 
-    # treatment ------------------------------------------------------------------
-    modality = _assign_modality(
-        rng,
-        kb,
-        n,
-        primary,
-        present,
-        assessed,
-        level,
-        blocked_all=_blocked_by_patient(kb, age, sys_, dia),
-    )
-    tick("treatment", n)
-    sess, vit, moa, later = _courses(rng, kb, modality, madrs0, sys_, dia, hr, spo2)
-    tick("sessions", n)
 
-    # assessments table: PHQ-9 items, MADRS baseline, C-SSRS, then the course's MADRS
-    a_rows: dict[str, list[Any]] = {k: [] for k in TABLES["assessments"]}
-    for i in range(n):
+def _draw_cssrs(
+    rng: np.random.Generator, syn: SyntheticFile, n: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Draw each patient's C-SSRS screener level, then answers consistent with it."""
+    level = _choice(rng, syn.assessments.cssrs_level, n)
+    return level, _cssrs_answers(rng, level, syn.details.cssrs_split)
+
+
+def _assessments_table(
+    pid: np.ndarray, madrs0: np.ndarray, later: dict[int, list[tuple[str, str, int]]]
+) -> pd.DataFrame:
+    """The assessments table: the baselines (PHQ-9, MADRS, C-SSRS), then the course's MADRS."""
+    rows: dict[str, list[Any]] = {k: [] for k in TABLES["assessments"]}
+    for i in range(len(pid)):
         totals = {"madrs": int(madrs0[i])}
         entries = [(ins, "baseline", totals.get(ins)) for ins in _BASELINE]
         entries += later.get(i, [])
         for j, (ins, when, total) in enumerate(entries):
-            a_rows["patient_id"].append(pid[i])
-            a_rows["index"].append(j)
-            a_rows["instrument"].append(ins)
-            a_rows["when"].append(when)
-            a_rows["total"].append(total)
-    assessments = frame("assessments", a_rows)
-    items = frame(
+            rows["patient_id"].append(pid[i])
+            rows["index"].append(j)
+            rows["instrument"].append(ins)
+            rows["when"].append(when)
+            rows["total"].append(total)
+    return frame("assessments", rows)
+
+
+def _items_table(pid: np.ndarray, phq: np.ndarray) -> pd.DataFrame:
+    """The assessment_items table: the baseline PHQ-9's item scores (assessment index 0)."""
+    n, n_items = phq.shape
+    return frame(
         "assessment_items",
         {
             "patient_id": np.repeat(pid, n_items),
@@ -324,45 +531,17 @@ def generate_cohort(
             "score": phq.reshape(-1),
         },
     )
-    cssrs_at = _BASELINE.index("cssrs_screener")  # the screener's place among the baselines
-    cssrs = frame("cssrs", {"patient_id": pid, "index": np.full(n, cssrs_at), **answers})
 
-    patients = frame(
-        "patients",
-        {
-            "patient_id": pid,
-            "age_years": age,
-            "sex": sex_out,
-            "weight_kg": weight,
-            "pregnant": pregnant,
-            "breastfeeding": breastfeeding,
-            "primary": primary,
-            "current_episode_months": months,
-            "severity": severity,
-            "psychotic_features": psychotic,
-            "systolic_mmhg": _null(rng, sys_, V.field_not_recorded),
-            "diastolic_mmhg": _null(rng, dia, V.field_not_recorded),
-            "heart_rate_bpm": _null(rng, hr, V.field_not_recorded),
-            "spo2_percent": _null(rng, spo2, V.field_not_recorded),
-            "treatment_modality": modality,
-        },
-    )
-    sessions = frame("sessions", {**sess, "patient_id": pid[sess["patient_id"]]})
-    vitals = frame("vitals", {**vit, "patient_id": pid[vit["patient_id"]]})
-    moaas = frame("moaas", {**moa, "patient_id": pid[moa["patient_id"]]})
-    tick("tables", n)
-    return {
-        "patients": patients,
-        "trials": trials,
-        "ect": ect,
-        "screening": screening,
-        "assessments": assessments,
-        "assessment_items": items,
-        "cssrs": cssrs,
-        "sessions": sessions,
-        "vitals": vitals,
-        "moaas": moaas,
-    }
+
+def _cssrs_table(pid: np.ndarray, answers: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The cssrs table: the baseline screener's answers."""
+    cssrs_at = _BASELINE.index("cssrs_screener")  # the screener's place among the baselines
+    return frame("cssrs", {"patient_id": pid, "index": np.full(len(pid), cssrs_at), **answers})
+
+
+def _with_pid(table: str, columns: dict[str, Any], pid: np.ndarray) -> pd.DataFrame:
+    """A course table, its patient indexes replaced by patient ids."""
+    return frame(table, {**columns, "patient_id": pid[columns["patient_id"]]})
 
 
 def _cssrs_answers(
@@ -413,15 +592,19 @@ def _blocked_by_patient(
 def _assign_modality(
     rng: np.random.Generator,
     kb: KnowledgeBase,
-    n: int,
     primary: np.ndarray,
-    present: dict[str, np.ndarray],
-    assessed: dict[str, np.ndarray],
+    screened: _Screened,
     level: np.ndarray,
-    *,
     blocked_all: dict[str, np.ndarray],
 ) -> np.ndarray:
-    """A modality for treated patients, never one their screening contraindicates."""
+    """A modality for treated patients, never one their screening contraindicates.
+
+    Draws each patient's wanted modality, then whether a patient with MDD is treated; a treated
+    patient gets the wanted modality, else the first in the knowledge base's order that their
+    screening, C-SSRS level or ``blocked_all`` (:func:`_blocked_by_patient`) does not block.
+    """
+    n = len(primary)
+    present, assessed = screened.present, screened.assessed
     T = kb.synthetic.treatment
     order = list(T.modality)
     wanted = _choice(rng, T.modality, n)
@@ -453,17 +636,25 @@ def _assign_modality(
     return out
 
 
+@dataclass(frozen=True)
+class _Courses:
+    """Treated patients' courses: table columns (patient indexes, not ids) and MADRS rows."""
+
+    sessions: dict[str, Any]
+    vitals: dict[str, Any]
+    moaas: dict[str, Any]
+    madrs: dict[int, list[tuple[str, str, int]]]
+
+
 def _courses(
     rng: np.random.Generator,
     kb: KnowledgeBase,
     modality: np.ndarray,
     madrs0: np.ndarray,
-    sys_: np.ndarray,
-    dia: np.ndarray,
-    hr: np.ndarray,
-    spo2: np.ndarray,
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[int, list[tuple[str, str, int]]]]:
+    vit: _Vitals,
+) -> _Courses:
     """Sessions, session vitals, MOAA/S and the MADRS trajectory of treated patients."""
+    sys_, dia, hr, spo2 = vit.systolic, vit.diastolic, vit.heart_rate, vit.spo2
     syn = kb.synthetic
     T, SV, SED, DIS = syn.treatment, syn.session_vitals, syn.sedation, syn.dissociation
     D = syn.details
@@ -625,7 +816,7 @@ def _courses(
         ]
         rows.append(("madrs", f"session-{k}", final))
         later[int(i)] = rows
-    return sessions, vitals, moaas, later
+    return _Courses(sessions, vitals, moaas, later)
 
 
 def _outcome_bounds(kb: KnowledgeBase, lo: int, hi: int) -> tuple[int, dict[int, int]]:
