@@ -7,6 +7,11 @@ bytes. The tables (patients, trials, ect, screening, assessments, assessment_ite
 sessions, vitals, moaas) are the single source of truth: :func:`records_from_tables` builds
 the case records from them, so a table and its records can never disagree.
 
+:func:`generate_cohort` is a sequence of drawing steps (patients, diagnosis, vitals, trials,
+ECT, screening, PHQ-9, MADRS, C-SSRS, treatment, the courses' sessions, vitals, MOAA/S and
+MADRS), each a function that says what it draws. The order of the draws, between the steps and
+inside each, is what makes a seed give the same bytes: a change to it changes every cohort.
+
 :func:`write_cohort` writes the tables (CSV or Parquet), the records (JSON, one per patient)
 and a ``manifest.json`` with the generator version, seed, ``kb_version`` and the sha256 of
 every file. :func:`read_tables` reads them back with proper dtypes, :func:`summarise` gives the
@@ -29,9 +34,11 @@ from kdsupport.cohort.schema import CSSRS_KEYS, TABLES, frame
 if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase
     from kdsupport.knowledge.models.synthetic import (
+        SynDetails,
         SynHistory,
         SynScreening,
         SyntheticFile,
+        SynTreatment,
         SynVitals,
     )
 
@@ -501,6 +508,37 @@ def _draw_cssrs(
     return level, _cssrs_answers(rng, level, syn.details.cssrs_split)
 
 
+def _cssrs_answers(
+    rng: np.random.Generator, level: np.ndarray, split: float
+) -> dict[str, np.ndarray]:
+    """Answers consistent with the screener's skip logic for each drawn level."""
+    n = len(level)
+    a = {k: np.full(n, False, dtype=object) for k in CSSRS_KEYS}
+    coin = rng.random(n) < split
+    low, mod, high, inc = (
+        (level == "low"),
+        (level == "moderate"),
+        (level == "high"),
+        (level == "incomplete"),
+    )
+    a["wish_to_be_dead"][low | mod | high | inc] = True
+    a["active_thoughts"][(low & coin) | mod | high] = True
+    a["method"][mod & coin] = True
+    a["behavior"][mod & ~coin] = True
+    a["intent"][high & coin] = True
+    a["plan"][high & ~coin] = True
+    # skip rule: questions 3-5 not asked after a "no" to question 2
+    not_asked = a["active_thoughts"] == False  # noqa: E712
+    for k in ("method", "intent", "plan"):
+        a[k][not_asked] = None
+    a["behavior_past_3_months"][a["behavior"] == False] = None  # noqa: E712
+    a["behavior_past_3_months"][mod & ~coin] = False
+    for k in ("active_thoughts", "method", "intent", "plan"):
+        a[k][inc] = None
+    return a
+
+
+# ---------------------------------------------------------------- assembled tables (no draws)
 def _assessments_table(
     pid: np.ndarray, madrs0: np.ndarray, later: dict[int, list[tuple[str, str, int]]]
 ) -> pd.DataFrame:
@@ -544,36 +582,7 @@ def _with_pid(table: str, columns: dict[str, Any], pid: np.ndarray) -> pd.DataFr
     return frame(table, {**columns, "patient_id": pid[columns["patient_id"]]})
 
 
-def _cssrs_answers(
-    rng: np.random.Generator, level: np.ndarray, split: float
-) -> dict[str, np.ndarray]:
-    """Answers consistent with the screener's skip logic for each drawn level."""
-    n = len(level)
-    a = {k: np.full(n, False, dtype=object) for k in CSSRS_KEYS}
-    coin = rng.random(n) < split
-    low, mod, high, inc = (
-        (level == "low"),
-        (level == "moderate"),
-        (level == "high"),
-        (level == "incomplete"),
-    )
-    a["wish_to_be_dead"][low | mod | high | inc] = True
-    a["active_thoughts"][(low & coin) | mod | high] = True
-    a["method"][mod & coin] = True
-    a["behavior"][mod & ~coin] = True
-    a["intent"][high & coin] = True
-    a["plan"][high & ~coin] = True
-    # skip rule: questions 3-5 not asked after a "no" to question 2
-    not_asked = a["active_thoughts"] == False  # noqa: E712
-    for k in ("method", "intent", "plan"):
-        a[k][not_asked] = None
-    a["behavior_past_3_months"][a["behavior"] == False] = None  # noqa: E712
-    a["behavior_past_3_months"][mod & ~coin] = False
-    for k in ("active_thoughts", "method", "intent", "plan"):
-        a[k][inc] = None
-    return a
-
-
+# ---------------------------------------------------------------- treatment assignment
 def _blocked_by_patient(
     kb: KnowledgeBase, age: np.ndarray, sys_: np.ndarray, dia: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -636,6 +645,7 @@ def _assign_modality(
     return out
 
 
+# ---------------------------------------------------------------- treatment courses
 @dataclass(frozen=True)
 class _Courses:
     """Treated patients' courses: table columns (patient indexes, not ids) and MADRS rows."""
@@ -646,6 +656,22 @@ class _Courses:
     madrs: dict[int, list[tuple[str, str, int]]]
 
 
+@dataclass(frozen=True)
+class _Slots:
+    """The sessions of the treated patients, one entry per session, patient by patient."""
+
+    treated: np.ndarray  # the treated patients' indexes
+    n_sess: np.ndarray  # each treated patient's number of sessions
+    patient: np.ndarray  # each session's patient index
+    number: np.ndarray  # each session's number (from 1)
+    modality: np.ndarray  # each session's modality
+
+    @property
+    def size(self) -> int:
+        """The number of sessions."""
+        return len(self.patient)
+
+
 def _courses(
     rng: np.random.Generator,
     kb: KnowledgeBase,
@@ -653,21 +679,42 @@ def _courses(
     madrs0: np.ndarray,
     vit: _Vitals,
 ) -> _Courses:
-    """Sessions, session vitals, MOAA/S and the MADRS trajectory of treated patients."""
-    sys_, dia, hr, spo2 = vit.systolic, vit.diastolic, vit.heart_rate, vit.spo2
-    syn = kb.synthetic
-    T, SV, SED, DIS = syn.treatment, syn.session_vitals, syn.sedation, syn.dissociation
-    D = syn.details
-    cadss_range = kb.scales.instruments["cadss"].total
-    assert cadss_range is not None
+    """Sessions, session vitals, MOAA/S and the MADRS trajectory of treated patients.
+
+    Draws, in this order, the sessions (:func:`_sessions`), their vitals
+    (:func:`_session_vitals`), their MOAA/S readings (:func:`_moaas`) and each treated
+    patient's MADRS course (:func:`_madrs_courses`).
+    """
+    slots = _session_slots(kb.synthetic.treatment, modality)
+    sessions, observation = _sessions(rng, kb, slots)
+    vitals = _session_vitals(rng, kb, slots, vit, observation)
+    moaas = _moaas(rng, kb, slots, observation)
+    madrs = _madrs_courses(rng, kb, slots, modality, madrs0)
+    return _Courses(sessions, vitals, moaas, madrs)
+
+
+def _session_slots(T: SynTreatment, modality: np.ndarray) -> _Slots:
+    """Every treated patient's sessions (the modality's number of sessions); draws nothing."""
     treated = np.flatnonzero(modality != None)  # noqa: E711
     n_sess = np.array([T.sessions[modality[i]] for i in treated], dtype=int)
     s_pat = np.repeat(treated, n_sess)
     s_num = (
         np.concatenate([np.arange(1, k + 1) for k in n_sess]) if len(treated) else np.array([], int)
     )
-    s_mod = modality[s_pat]
-    S = len(s_pat)
+    return _Slots(treated, n_sess, s_pat, s_num, modality[s_pat])
+
+
+def _sessions(
+    rng: np.random.Generator, kb: KnowledgeBase, slots: _Slots
+) -> tuple[dict[str, Any], np.ndarray]:
+    """The sessions table's columns, and each session's observation minutes.
+
+    Draws the esketamine and at-home doses, whether observation was short, the dissociation
+    (:func:`_cadss`) and the adverse events.
+    """
+    T = kb.synthetic.treatment
+    S = slots.size
+    s_num, s_mod = slots.number, slots.modality
     esk, iv, home = (
         (s_mod == "esketamine_nasal"),
         (s_mod == "iv_ketamine"),
@@ -682,21 +729,11 @@ def _courses(
     dose[home] = np.array(T.at_home_doses_mg)[rng.integers(0, len(T.at_home_doses_mg), home.sum())]
     short = rng.random(S) < T.short_observation
     observation = np.where(short, T.short_observation_minutes, T.observation_minutes)
-    cadss0 = _normal(rng, DIS.cadss_first_session, len(treated))
-    cadss = np.clip(
-        np.round(
-            np.repeat(cadss0, n_sess) * DIS.decay_per_session ** (s_num - 1)
-            + rng.normal(0, D.cadss_noise, S)
-        ),
-        cadss_range.min,
-        cadss_range.max,
-    ).astype(int)
-    events = []
+    cadss = _cadss(rng, kb, slots)
     ae_draw = {k: rng.random(S) < p for k, p in T.adverse_events.items()}
-    for s in range(S):
-        events.append(";".join(k for k in T.adverse_events if ae_draw[k][s]))
+    events = [";".join(k for k in T.adverse_events if ae_draw[k][s]) for s in range(S)]
     sessions = {
-        "patient_id": s_pat,
+        "patient_id": slots.patient,
         "number": s_num,
         "modality": s_mod,
         "dose_mg": np.where(iv, np.nan, dose),
@@ -706,8 +743,78 @@ def _courses(
         "observation_minutes": observation.astype(float),
         "adverse_events": np.array(events, dtype=object),
     }
+    return sessions, observation
 
-    # session vitals: baseline + peak rise x time course + noise
+
+def _cadss(rng: np.random.Generator, kb: KnowledgeBase, slots: _Slots) -> np.ndarray:
+    """Draw each treated patient's first-session CADSS, then every session's noise.
+
+    The CADSS total decays by a constant factor per session, within the scale's range.
+    """
+    DIS, D = kb.synthetic.dissociation, kb.synthetic.details
+    cadss_range = kb.scales.instruments["cadss"].total
+    assert cadss_range is not None
+    cadss0 = _normal(rng, DIS.cadss_first_session, len(slots.treated))
+    return np.clip(
+        np.round(
+            np.repeat(cadss0, slots.n_sess) * DIS.decay_per_session ** (slots.number - 1)
+            + rng.normal(0, D.cadss_noise, slots.size)
+        ),
+        cadss_range.min,
+        cadss_range.max,
+    ).astype(int)
+
+
+def _session_vitals(
+    rng: np.random.Generator,
+    kb: KnowledgeBase,
+    slots: _Slots,
+    vit: _Vitals,
+    observation: np.ndarray,
+) -> dict[str, Any]:
+    """The vitals table's columns: each session's readings, baseline + peak rise x time course.
+
+    Draws each session's BP peak rise (:func:`_bp_peaks`) and baseline
+    (:func:`_session_baselines`), the readings (:func:`_readings`), then which sessions missed
+    the BP re-check (the rules' own re-check window). A reading after the end of observation is
+    dropped.
+    """
+    T = kb.synthetic.treatment
+    peaks = _bp_peaks(rng, kb.synthetic, slots.modality)
+    bases = _session_baselines(rng, kb.synthetic, slots.patient, vit)
+    minutes = [np.array(T.vitals_minutes[m], dtype=float) for m in slots.modality]
+    counts = np.array([len(x) for x in minutes], dtype=int)
+    r_sess = np.repeat(np.arange(slots.size), counts)
+    r_min = np.concatenate(minutes) if slots.size else np.array([], float)
+    r_sys, r_dia, r_hr, r_spo2 = _readings(
+        rng, kb.synthetic, slots, vit, peaks, bases, r_sess, r_min
+    )
+    missed = np.repeat(rng.random(slots.size) < T.missed_recheck, counts)
+    w = kb.vitals.session_monitoring.checks["bp_rechecked"].window_minutes
+    assert w is not None
+    in_recheck = (r_min >= w.min) & (r_min <= w.max)  # the rules' own re-check window
+    keep = ~(missed & in_recheck) & (r_min <= observation[r_sess])
+    return {
+        "patient_id": slots.patient[r_sess][keep],
+        "number": slots.number[r_sess][keep],
+        "minute": r_min[keep],
+        "systolic_mmhg": r_sys[keep],
+        "diastolic_mmhg": r_dia[keep],
+        "heart_rate_bpm": r_hr[keep],
+        "spo2_percent": r_spo2[keep],
+    }
+
+
+def _bp_peaks(
+    rng: np.random.Generator, syn: SyntheticFile, s_mod: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw each session's systolic and diastolic peak rise (by modality), and the large rises.
+
+    Draws the systolic and the diastolic peaks, then whether the session has a large rise, then
+    the large rise's systolic peak (the diastolic one a fixed fraction of it).
+    """
+    SV, D = syn.session_vitals, syn.details
+    S = len(s_mod)
     mu_s = np.array([SV.peak_rise_systolic_mmhg[m][0] for m in s_mod])
     sd_s = np.array([SV.peak_rise_systolic_mmhg[m][1] for m in s_mod])
     mu_d = np.array([SV.peak_rise_diastolic_mmhg[m][0] for m in s_mod])
@@ -717,20 +824,45 @@ def _courses(
     large = rng.random(S) < SV.large_rise_per_session
     peak_s = np.where(large, _uniform(rng, SV.large_rise_systolic_mmhg, S), peak_s)
     peak_d = np.where(large, peak_s * D.large_rise_diastolic_fraction, peak_d)
-    noise_bp = D.session_baseline_noise_mmhg
-    base_s = sys_[s_pat] + rng.normal(0, noise_bp["systolic"], S)
+    return peak_s, peak_d
+
+
+def _session_baselines(
+    rng: np.random.Generator, syn: SyntheticFile, s_pat: np.ndarray, vit: _Vitals
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw each session's baseline systolic, then diastolic BP: the patient's, plus noise."""
+    noise_bp = syn.details.session_baseline_noise_mmhg
+    S = len(s_pat)
+    base_s = vit.systolic[s_pat] + rng.normal(0, noise_bp["systolic"], S)
     base_d = np.minimum(
-        dia[s_pat] + rng.normal(0, noise_bp["diastolic"], S),
+        vit.diastolic[s_pat] + rng.normal(0, noise_bp["diastolic"], S),
         base_s - syn.vitals.min_pulse_pressure_mmhg,
     )
-    minutes = [np.array(T.vitals_minutes[m], dtype=float) for m in s_mod]
-    counts = np.array([len(x) for x in minutes], dtype=int)
-    r_sess = np.repeat(np.arange(S), counts)
-    r_min = np.concatenate(minutes) if S else np.array([], float)
+    return base_s, base_d
+
+
+def _readings(
+    rng: np.random.Generator,
+    syn: SyntheticFile,
+    slots: _Slots,
+    vit: _Vitals,
+    peaks: tuple[np.ndarray, np.ndarray],
+    bases: tuple[np.ndarray, np.ndarray],
+    r_sess: np.ndarray,
+    r_min: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each reading's systolic, diastolic, heart rate and SpO2 (``r_sess``: its session).
+
+    Draws the systolic and diastolic noise, each session's heart rate rise, the SpO2 noise, then
+    which SpO2 readings went unrecorded (the pre-dose one is always recorded). BP and heart rate
+    follow the peak's time course (``fraction_of_peak_by_minute``).
+    """
+    T, SV, D = syn.treatment, syn.session_vitals, syn.details
     frac_table = {float(k): v for k, v in SV.fraction_of_peak_by_minute.items()}
     frac = np.array([frac_table[x] for x in r_min])
     R = len(r_sess)
     noise = SV.reading_noise_mmhg
+    (peak_s, peak_d), (base_s, base_d) = peaks, bases
     r_sys = np.round(base_s[r_sess] + peak_s[r_sess] * frac + rng.normal(0, noise, R))
     r_dia = np.round(
         np.minimum(
@@ -738,32 +870,30 @@ def _courses(
             r_sys - D.session_min_pulse_pressure_mmhg,
         )
     )
+    s_pat = slots.patient
     hr_rise_mean, hr_rise_sd = SV.heart_rate_rise_bpm
-    r_hr = np.round(hr[s_pat][r_sess] + rng.normal(hr_rise_mean, hr_rise_sd, S)[r_sess] * frac)
+    rise = rng.normal(hr_rise_mean, hr_rise_sd, slots.size)[r_sess]
+    r_hr = np.round(vit.heart_rate[s_pat][r_sess] + rise * frac)
     lo_spo2, hi_spo2 = D.session_spo2_percent.min, D.session_spo2_percent.max
+    spo2 = vit.spo2[s_pat][r_sess]
     r_spo2 = np.clip(
-        np.round(spo2[s_pat][r_sess] + rng.normal(0, D.session_spo2_noise_percent, R)),
-        lo_spo2,
-        hi_spo2,
+        np.round(spo2 + rng.normal(0, D.session_spo2_noise_percent, R)), lo_spo2, hi_spo2
     )
     r_spo2 = _null(rng, r_spo2, T.spo2_not_recorded)
-    r_spo2[r_min == 0] = np.clip(np.round(spo2[s_pat][r_sess][r_min == 0]), lo_spo2, hi_spo2)
-    missed = np.repeat(rng.random(S) < T.missed_recheck, counts)
-    w = kb.vitals.session_monitoring.checks["bp_rechecked"].window_minutes
-    assert w is not None
-    in_recheck = (r_min >= w.min) & (r_min <= w.max)  # the rules' own re-check window
-    keep = ~(missed & in_recheck) & (r_min <= observation[r_sess])
-    vitals = {
-        "patient_id": s_pat[r_sess][keep],
-        "number": s_num[r_sess][keep],
-        "minute": r_min[keep],
-        "systolic_mmhg": r_sys[keep],
-        "diastolic_mmhg": r_dia[keep],
-        "heart_rate_bpm": r_hr[keep],
-        "spo2_percent": r_spo2[keep],
-    }
+    r_spo2[r_min == 0] = np.clip(np.round(spo2[r_min == 0]), lo_spo2, hi_spo2)
+    return r_sys, r_dia, r_hr, r_spo2
 
-    # MOAA/S at 40 minutes and at the end of observation
+
+def _moaas(
+    rng: np.random.Generator, kb: KnowledgeBase, slots: _Slots, observation: np.ndarray
+) -> dict[str, Any]:
+    """The moaas table's columns: MOAA/S at its minute and at the end of observation.
+
+    Draws each session's MOAA/S at that minute, then whether the patient was alert by the end
+    (the rules' alert score, else the knowledge base's score for not alert).
+    """
+    SED, D = kb.synthetic.sedation, kb.synthetic.details
+    S = slots.size
     alert_score = kb.vitals.session_monitoring.checks["sedation_resolved"].alert_score
     assert alert_score is not None
     m40 = _choice(rng, SED.moaas_at_40, S).astype(int)
@@ -771,52 +901,88 @@ def _courses(
         rng.random(S) < SED.alert_by_120, int(alert_score.value), D.moaas_end_if_not_alert
     )
     readings = (np.full(S, D.moaas_minute), observation)
-    moaas = {
-        "patient_id": np.repeat(s_pat, len(readings)),
-        "number": np.repeat(s_num, len(readings)),
+    return {
+        "patient_id": np.repeat(slots.patient, len(readings)),
+        "number": np.repeat(slots.number, len(readings)),
         "minute": np.column_stack(readings).reshape(-1),
         "score": np.column_stack([m40, m_end]).reshape(-1),
     }
 
-    # MADRS trajectory: an outcome category, then every n-th session and the last one; what
-    # counts as response and remission is the rules' own (rules/scales.py)
-    later: dict[int, list[tuple[str, str, int]]] = {}
-    outcome = T.outcome
+
+def _madrs_courses(
+    rng: np.random.Generator,
+    kb: KnowledgeBase,
+    slots: _Slots,
+    modality: np.ndarray,
+    madrs0: np.ndarray,
+) -> dict[int, list[tuple[str, str, int]]]:
+    """Each treated patient's MADRS rows after baseline, by patient index.
+
+    Patient by patient, draws the final total (:func:`_final_madrs`), then the trajectory to it
+    (:func:`_madrs_trajectory`). What counts as response and remission is the rules' own
+    (rules/scales.py).
+    """
     madrs = kb.scales.instruments["madrs"].total
     assert madrs is not None
     remit_max, respond_max_by_baseline = _outcome_bounds(kb, int(madrs.min), int(madrs.max))
-    low = D.madrs_final_min
-    for i, k in zip(treated, n_sess, strict=True):
-        mod = modality[i]
+    later: dict[int, list[tuple[str, str, int]]] = {}
+    for i, k in zip(slots.treated, slots.n_sess, strict=True):
         b = int(madrs0[i])
-        u = rng.random()
         respond_max = respond_max_by_baseline[b]  # the highest final score that is a response
-        if u < outcome.remission[mod]:
-            final = int(rng.integers(low, min(remit_max, respond_max) + 1))
-        elif (
-            u < outcome.remission[mod] + outcome.response_without_remission[mod]
-            and respond_max > remit_max
-        ):
-            final = int(rng.integers(remit_max + 1, respond_max + 1))
-        elif u < outcome.remission[mod] + outcome.response_without_remission[mod]:
-            final = int(rng.integers(low, min(remit_max, respond_max) + 1))
-        else:
-            final = int(rng.integers(respond_max + 1, b + D.madrs_worsening_up_to + 1))
-        step = D.madrs_every_nth_session
-        points = list(range(step, k, step))
-        jitter = rng.normal(0, D.madrs_trajectory_noise, len(points)).tolist()
-        shape = D.madrs_trajectory_exponent
-        rows = [
-            (
-                "madrs",
-                f"session-{s}",
-                int(min(madrs.max, max(madrs.min, round(b + (final - b) * (s / k) ** shape + e)))),
-            )
-            for s, e in zip(points, jitter, strict=True)
-        ]
-        rows.append(("madrs", f"session-{k}", final))
-        later[int(i)] = rows
-    return _Courses(sessions, vitals, moaas, later)
+        final = _final_madrs(rng, kb.synthetic, modality[i], b, remit_max, respond_max)
+        later[int(i)] = _madrs_trajectory(rng, kb.synthetic.details, madrs, b, final, k)
+    return later
+
+
+def _final_madrs(
+    rng: np.random.Generator,
+    syn: SyntheticFile,
+    mod: str,
+    b: int,
+    remit_max: int,
+    respond_max: int,
+) -> int:
+    """Draw an outcome category with the modality's shares, then a final MADRS in it.
+
+    The categories are remission, response without remission (a remission when no response
+    score is above ``remit_max``) and neither (up to a little worse than baseline ``b``).
+    """
+    outcome, D = syn.treatment.outcome, syn.details
+    low = D.madrs_final_min
+    u = rng.random()
+    if u < outcome.remission[mod]:
+        return int(rng.integers(low, min(remit_max, respond_max) + 1))
+    if (
+        u < outcome.remission[mod] + outcome.response_without_remission[mod]
+        and respond_max > remit_max
+    ):
+        return int(rng.integers(remit_max + 1, respond_max + 1))
+    if u < outcome.remission[mod] + outcome.response_without_remission[mod]:
+        return int(rng.integers(low, min(remit_max, respond_max) + 1))
+    return int(rng.integers(respond_max + 1, b + D.madrs_worsening_up_to + 1))
+
+
+def _madrs_trajectory(
+    rng: np.random.Generator, D: SynDetails, madrs: Any, b: int, final: int, k: int
+) -> list[tuple[str, str, int]]:
+    """MADRS at every n-th of ``k`` sessions and at the last, from baseline ``b`` to ``final``.
+
+    Draws the noise of every n-th session's total around a power curve; the last is ``final``.
+    """
+    step = D.madrs_every_nth_session
+    points = list(range(step, k, step))
+    jitter = rng.normal(0, D.madrs_trajectory_noise, len(points)).tolist()
+    shape = D.madrs_trajectory_exponent
+    rows = [
+        (
+            "madrs",
+            f"session-{s}",
+            int(min(madrs.max, max(madrs.min, round(b + (final - b) * (s / k) ** shape + e)))),
+        )
+        for s, e in zip(points, jitter, strict=True)
+    ]
+    rows.append(("madrs", f"session-{k}", final))
+    return rows
 
 
 def _outcome_bounds(kb: KnowledgeBase, lo: int, hi: int) -> tuple[int, dict[int, int]]:
