@@ -18,7 +18,7 @@ CASE_IDS = sorted(p.stem for p in CASES.glob("*.yaml"))
 
 def expected_figures(record) -> int:
     """Timeline always; session vitals and sedation/dissociation with sessions; trajectory with an outcome."""
-    return 1 + (2 if record.sessions else 0) + (1 if assess(record).outcome else 0)
+    return 1 + (2 if record.sessions else 0) + (1 if assess(record).outcome is not None else 0)
 
 
 @pytest.mark.slow

@@ -26,9 +26,7 @@ from kdsupport.rules.assessment import (
     CheckKind,
     DefinitionSummary,
     ModalityAssessment,
-    Outcome,
     PredoseBP,
-    ScaleScore,
     SessionAssessment,
     Staging,
     StagingScore,
@@ -159,33 +157,8 @@ def assess(
             mgh_s=_staging(mgh, "score"),
             msm=_staging(msm, "score", has_band=True),
         ),
-        scales=tuple(
-            ScaleScore(
-                index=s.index,
-                instrument=s.instrument,
-                when=s.when,
-                total=s.total,
-                band=s.band,
-                flags=tuple(s.flags),
-                scored_from=s.scored_from,
-                reasons=s.reasons,
-            )
-            for s in scores
-        ),
-        outcome=None
-        if outcome is None
-        else Outcome(
-            instrument=outcome.instrument,
-            baseline=outcome.baseline,
-            latest=outcome.latest,
-            baseline_when=outcome.baseline_when,
-            latest_when=outcome.latest_when,
-            reduction_percent=outcome.reduction_percent,
-            response=outcome.response,
-            remission=outcome.remission,
-            remission_definition=outcome.remission_definition,
-            reasons=outcome.reasons,
-        ),
+        scales=tuple(scores),
+        outcome=outcome,
         suicide_risk=SuicideRiskAssessment(
             level=risk.level,
             action=risk.action,

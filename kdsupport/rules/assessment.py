@@ -24,6 +24,8 @@ from types import MappingProxyType
 from typing import Any
 
 from kdsupport.rules.result import BPTier, CheckKind, ModalityStatus, Reason, Severity, Status
+from kdsupport.rules.scales import OutcomeResult as Outcome
+from kdsupport.rules.scales import ScaleScore
 from kdsupport.rules.screening import Finding
 
 __all__ = [
@@ -196,64 +198,6 @@ class Staging:
             "thase_rush": self.thase_rush.to_json(),
             "mgh_s": self.mgh_s.to_json(),
             "msm": self.msm.to_json(),
-        }
-
-
-@dataclass(frozen=True)
-class ScaleScore:
-    """One scale administration scored (total, band, flags)."""
-
-    index: int
-    instrument: str
-    when: str
-    total: int | None
-    band: str | None
-    flags: tuple[str, ...]
-    scored_from: str
-    reasons: tuple[Reason, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """One entry of ``scales``."""
-        return {
-            "index": self.index,
-            "instrument": self.instrument,
-            "when": self.when,
-            "total": self.total,
-            "band": self.band,
-            "flags": list(self.flags),
-            "scored_from": self.scored_from,
-            "reasons": _reasons(self.reasons),
-        }
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Response and remission from baseline to the latest administration."""
-
-    instrument: str
-    baseline: int | None
-    latest: int | None
-    baseline_when: str
-    latest_when: str
-    reduction_percent: float | None
-    response: Status
-    remission: Status
-    remission_definition: str
-    reasons: tuple[Reason, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``outcome`` block."""
-        return {
-            "instrument": self.instrument,
-            "baseline": self.baseline,
-            "latest": self.latest,
-            "baseline_when": self.baseline_when,
-            "latest_when": self.latest_when,
-            "reduction_percent": self.reduction_percent,
-            "response": tri(self.response),
-            "remission": tri(self.remission),
-            "remission_definition": self.remission_definition,
-            "reasons": _reasons(self.reasons),
         }
 
 

@@ -51,6 +51,19 @@ class ScaleScore(Result):
     scored_from: str  # "items", "total" or "answers"
     items: tuple[int | None, ...] | None
 
+    def to_json(self) -> dict[str, Any]:
+        """One entry of the assessment's ``scales`` (the items stay in the record)."""
+        return {
+            "index": self.index,
+            "instrument": self.instrument,
+            "when": self.when,
+            "total": self.total,
+            "band": self.band,
+            "flags": list(self.flags),
+            "scored_from": self.scored_from,
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
+
 
 @dataclass(frozen=True)
 class OutcomeResult(Result):
@@ -65,6 +78,22 @@ class OutcomeResult(Result):
     response: Status
     remission: Status
     remission_definition: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The assessment's ``outcome`` block (response and remission as true/false/null)."""
+        tri = {Status.MET: True, Status.NOT_MET: False, Status.UNKNOWN: None}
+        return {
+            "instrument": self.instrument,
+            "baseline": self.baseline,
+            "latest": self.latest,
+            "baseline_when": self.baseline_when,
+            "latest_when": self.latest_when,
+            "reduction_percent": self.reduction_percent,
+            "response": tri[self.response],
+            "remission": tri[self.remission],
+            "remission_definition": self.remission_definition,
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
 
 
 def total_from_items(

@@ -102,7 +102,7 @@ def reasons_for_rule(assessment: Assessment, rule: str) -> list[Reason]:
     if head == "predose_bp":
         return list(a.predose_bp.reasons)
     if head == "outcome":
-        return list(a.outcome.reasons) if a.outcome else []
+        return list(a.outcome.reasons) if a.outcome is not None else []
     if head == "sessions":
         from kdsupport.records.answers import SESSION_RULE_CHECKS
 
