@@ -3,7 +3,9 @@
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (no global
 state, no display backend needed), with labelled axes and units; thresholds are drawn from the
 knowledge base and labelled with what they are. Colours are paired with line styles and
-markers so that figures read in greyscale too.
+markers so that figures read in greyscale too. The session vitals figures live in
+:mod:`kdsupport.render.vitals_figures` (re-exported here), with the axes style, the legend
+placement and the finding colour that the figures here use too.
 
 For training and case conferences with synthetic patients; not a medical device.
 """
@@ -14,29 +16,29 @@ from typing import TYPE_CHECKING, Any
 
 from kdsupport.knowledge.wording import check_title, modality_label
 from kdsupport.render.escaping import plot_label
+from kdsupport.render.vitals_figures import (
+    FINDING_COLOUR,
+    outside_legend,
+    session_vitals_figure,
+    sessions_vitals_grid_figure,
+    style_axes,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
     from kdsupport.knowledge import KnowledgeBase
-    from kdsupport.records.case import CaseRecord, Session
+    from kdsupport.records.case import CaseRecord
     from kdsupport.rules.assessment import Assessment
     from kdsupport.rules.result import Status
 
 __all__ = [
     "session_vitals_figure",
+    "sessions_vitals_grid_figure",
     "attempts_by_question_figure",
     "attempts_by_trainee_figure",
 ]
-
-_FINDING = "#a50f15"  # a hazard that happened: the warning colour, never a pass
-_PALETTE = {
-    "systolic": "#b2182b",
-    "diastolic": "#2166ac",
-    "heart rate": "#4d4d4d",
-    "SpO2": "#1b7837",
-}
 
 
 def _figure(width: float, height: float, rows: int = 1, sharex: bool = False) -> tuple[Figure, Any]:
@@ -46,271 +48,8 @@ def _figure(width: float, height: float, rows: int = 1, sharex: bool = False) ->
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(rows, 1, sharex=sharex)
     for ax in axes if rows > 1 else [axes]:
-        _style(ax)
+        style_axes(ax)
     return fig, axes
-
-
-def _values(readings: list[Any], name: str) -> list[float]:
-    """One vital sign of each reading, NaN where not recorded (a gap in the line)."""
-    return [float("nan") if getattr(r, name) is None else getattr(r, name) for r in readings]
-
-
-def _style(ax: Any) -> None:
-    """A white, lightly gridded axes (what seaborn's whitegrid looks like), set locally."""
-    ax.set_facecolor("white")
-    ax.grid(True, color="#e3e3e3", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for spine in ax.spines.values():
-        spine.set_color("#bbbbbb")
-
-
-def _outside_legend(ax: Any, handles: list[Any], labels: list[str]) -> None:
-    """A legend beside the axes, never on top of the data."""
-    if handles:
-        ax.legend(
-            handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False
-        )
-
-
-def session_vitals_figure(
-    record: CaseRecord,
-    session: Session,
-    kb: KnowledgeBase | None = None,
-    *,
-    marked: bool = True,
-) -> Figure:
-    """Blood pressure, heart rate and SpO2 by minute for one session, against the thresholds.
-
-    Draws the label's pre-dose guide (dotted) and the severe range (dashed), circles readings the
-    rules find a large rise in, marks readings in the severe range and SpO2 readings below the
-    desaturation line (both findings: hazards that happened), and notes the MOAA/S readings.
-    SpO2 has a fixed clinical axis, so a 1-point change never looks like a collapse. Legends
-    sit beside the axes.
-
-    With ``marked=False`` the figure shows the recorded data only, on the same axes: no
-    thresholds and no findings, so that a trainee reads the chart before the rules answer.
-    """
-    from kdsupport.rules.monitoring import large_rise_size, reading_flags
-    from kdsupport.rules.result import Status
-
-    if kb is None:
-        from kdsupport.knowledge import load
-
-        kb = load()
-    from matplotlib.figure import Figure as _Fig
-
-    fig = _Fig(figsize=(9.0, 6.8), layout="constrained")
-    ax_bp, ax_hr, ax_mo = fig.subplots(
-        3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2.2, 1.4]}
-    )
-    for ax in (ax_bp, ax_hr, ax_mo):
-        _style(ax)
-    flags = reading_flags(session, kb)
-    vitals = [f.reading for f in flags]
-    minutes = [r.minute for r in vitals]
-    g = kb.vitals.predose_bp_guide
-    _, sev = g.severe_definition()
-    desat = kb.vitals.session_monitoring.checks["desaturation"].spo2_below_percent
-    assert desat is not None
-    spo2_axis = kb.vitals.plot_ranges.spo2_percent
-    if not vitals:
-        ax_bp.text(
-            0.5,
-            0.5,
-            "no vitals recorded for this session",
-            ha="center",
-            va="center",
-            transform=ax_bp.transAxes,
-        )
-    elif not marked:
-        _data_only_axes(ax_bp, ax_hr, vitals, minutes, spo2_axis)
-    else:
-        ax_bp.plot(
-            minutes,
-            _values(vitals, "systolic_mmhg"),
-            "o-",
-            color=_PALETTE["systolic"],
-            label="systolic",
-        )
-        ax_bp.plot(
-            minutes,
-            _values(vitals, "diastolic_mmhg"),
-            "s--",
-            color=_PALETTE["diastolic"],
-            label="diastolic",
-        )
-        for value, colour, what in (
-            (g.systolic_above_mmhg.value, _PALETTE["systolic"], "systolic"),
-            (g.diastolic_above_mmhg.value, _PALETTE["diastolic"], "diastolic"),
-        ):
-            ax_bp.axhline(
-                value, color=colour, ls=":", lw=1, label=f"pre-dose guide, {what} {value:g}"
-            )
-        ax_bp.axhline(
-            sev.systolic_above_mmhg.value,
-            color=_FINDING,
-            ls="--",
-            lw=1,
-            label=f"severe range ({sev.label}): above {sev.systolic_above_mmhg.value:g}/"
-            f"{sev.diastolic_above_mmhg.value:g}",
-        )
-        ax_bp.axhline(sev.diastolic_above_mmhg.value, color=_FINDING, ls="--", lw=1)
-        big = [f.reading for f in flags if f.large_rise is Status.MET]
-        if big:
-            size = "/".join(f"{x:g}" for x in large_rise_size(kb))
-            ax_bp.scatter(
-                [r.minute for r in big],
-                _values(big, "systolic_mmhg"),
-                s=170,
-                facecolors="none",
-                edgecolors="black",
-                linewidths=2,
-                zorder=5,
-                label=f"FINDING: a rise of {size} mmHg or more",
-            )
-        severe = [f.reading for f in flags if f.severe is Status.MET]
-        if severe:
-            ax_bp.scatter(
-                [r.minute for r in severe],
-                _values(severe, "systolic_mmhg"),
-                marker="X",
-                s=140,
-                color=_FINDING,
-                zorder=6,
-                label="FINDING: in the severe range",
-            )
-        ax_hr.plot(
-            minutes,
-            _values(vitals, "heart_rate_bpm"),
-            "^-",
-            color=_PALETTE["heart rate"],
-            label="heart rate (bpm)",
-        )
-        ax_sp = ax_hr.twinx()
-        ax_sp.plot(
-            minutes, _values(vitals, "spo2_percent"), "d:", color=_PALETTE["SpO2"], label="SpO2 (%)"
-        )
-        ax_sp.axhline(
-            desat.value,
-            color=_FINDING,
-            ls="--",
-            lw=1,
-            label=f"desaturation: below {desat.value:g} %",
-        )
-        low = [f.reading for f in flags if f.desaturated is Status.MET]
-        if low:
-            ax_sp.scatter(
-                [r.minute for r in low],
-                _values(low, "spo2_percent"),
-                marker="X",
-                s=140,
-                color=_FINDING,
-                zorder=6,
-                label="FINDING: desaturation",
-            )
-        ax_sp.set_ylim(spo2_axis.min, spo2_axis.max)
-        ax_sp.set_ylabel("SpO2 (%)")
-        ax_sp.grid(False)
-        h1, l1 = ax_hr.get_legend_handles_labels()
-        h2, l2 = ax_sp.get_legend_handles_labels()
-        ax_sp.legend(
-            h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.12, 1), fontsize=8, frameon=False
-        )
-    _moaas_axis(ax_mo, session, kb, marked=marked)
-    ax_bp.set_ylabel("blood pressure (mmHg)")
-    ax_bp.set_title(
-        plot_label(
-            f"{record.id}, session {session.number} ({modality_label(session.modality)})",
-            max_chars=80,
-        )
-    )
-    _outside_legend(ax_bp, *ax_bp.get_legend_handles_labels())
-    ax_hr.set_ylabel("heart rate (bpm)")
-    ax_mo.set_xlabel("minutes from the start of the dose")
-    return fig
-
-
-def _data_only_axes(
-    ax_bp: Any, ax_hr: Any, vitals: list[Any], minutes: list[float], spo2_axis: Any
-) -> None:
-    """The recorded BP, heart rate and SpO2 without thresholds or findings (the chart view)."""
-    ax_bp.plot(
-        minutes,
-        _values(vitals, "systolic_mmhg"),
-        "o-",
-        color=_PALETTE["systolic"],
-        label="systolic",
-    )
-    ax_bp.plot(
-        minutes,
-        _values(vitals, "diastolic_mmhg"),
-        "s--",
-        color=_PALETTE["diastolic"],
-        label="diastolic",
-    )
-    ax_hr.plot(
-        minutes,
-        _values(vitals, "heart_rate_bpm"),
-        "^-",
-        color=_PALETTE["heart rate"],
-        label="heart rate (bpm)",
-    )
-    ax_sp = ax_hr.twinx()
-    ax_sp.plot(
-        minutes, _values(vitals, "spo2_percent"), "d:", color=_PALETTE["SpO2"], label="SpO2 (%)"
-    )
-    ax_sp.set_ylim(spo2_axis.min, spo2_axis.max)
-    ax_sp.set_ylabel("SpO2 (%)")
-    ax_sp.grid(False)
-    h1, l1 = ax_hr.get_legend_handles_labels()
-    h2, l2 = ax_sp.get_legend_handles_labels()
-    ax_sp.legend(
-        h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.12, 1), fontsize=8, frameon=False
-    )
-
-
-def _moaas_axis(ax: Any, session: Session, kb: KnowledgeBase, *, marked: bool = True) -> None:
-    """MOAA/S readings on their own 0-5 axis, with the deep-sedation band (a finding)."""
-    from kdsupport.rules.monitoring import moaas_at_most
-    from kdsupport.rules.result import Status
-
-    scale = kb.scales.instruments["moaas"].total
-    deep = kb.vitals.session_monitoring.checks["deep_sedation"].max_score
-    assert scale is not None and deep is not None
-    readings = [m for m in session.moaas or () if m.score is not None]
-    if marked:
-        ax.axhspan(
-            scale.min - 0.5,
-            deep.value + 0.5,
-            color=_FINDING,
-            alpha=0.08,
-            label=f"deep sedation: MOAA/S {deep.value:g} or less",
-        )
-    if readings:
-        ax.plot(
-            [m.minute for m in readings],
-            [m.score for m in readings],
-            "o-",
-            color="#5e3c99",
-            label="MOAA/S",
-        )
-        low = [m for m in readings if moaas_at_most(m.score, "deep_sedation", kb) is Status.MET]
-        if low and marked:
-            ax.scatter(
-                [m.minute for m in low],
-                [m.score for m in low],
-                marker="X",
-                s=120,
-                color=_FINDING,
-                zorder=6,
-                label="FINDING: deep sedation",
-            )
-    else:
-        ax.text(0.5, 0.5, "no MOAA/S recorded", ha="center", va="center", transform=ax.transAxes)
-    ax.set_ylim(scale.min - 0.5, scale.max + 0.5)
-    ax.set_yticks(range(int(scale.min), int(scale.max) + 1))
-    ax.set_ylabel("MOAA/S")
-    _outside_legend(ax, *ax.get_legend_handles_labels())
 
 
 def attempts_by_question_figure(by_question: pd.DataFrame, *, top: int = 20) -> Figure:
@@ -488,123 +227,6 @@ def trial_timeline_figure(record: CaseRecord, assessment: Assessment) -> Figure:
     return fig
 
 
-def sessions_vitals_grid_figure(record: CaseRecord, kb: KnowledgeBase | None = None) -> Figure:
-    """Systolic, diastolic and heart rate by minute for every session, small multiples.
-
-    The pre-dose guide is drawn (dotted); post-dose readings with a rise of the label's size
-    from minute 0 are circled.
-    """
-    import math
-
-    if kb is None:
-        from kdsupport.knowledge import load
-
-        kb = load()
-    sessions = list(record.sessions or ())
-    cols = min(4, max(1, len(sessions)))
-    rows = max(1, math.ceil(len(sessions) / cols))
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(3.0 * cols + 1, 2.4 * rows + 0.8), layout="constrained")
-    axes = fig.subplots(rows, cols, sharey=True, squeeze=False)
-    for ax in axes.flat:
-        _style(ax)
-    from kdsupport.rules.monitoring import large_rise_size, reading_flags
-    from kdsupport.rules.result import Status
-
-    g = kb.vitals.predose_bp_guide
-    rise_s, rise_d = large_rise_size(kb)
-    for k, ax in enumerate(axes.flat):
-        if k >= len(sessions):
-            ax.set_axis_off()
-            continue
-        s = sessions[k]
-        v = list(s.vitals or ())
-        ax.set_title(f"session {s.number}", fontsize=9)
-        if not v:
-            ax.text(
-                0.5,
-                0.5,
-                "no vitals recorded",
-                ha="center",
-                va="center",
-                transform=ax.transAxes,
-                fontsize=8,
-            )
-            ax.set_xticks([])
-            continue
-        m = [r.minute for r in v]
-        ax.plot(
-            m,
-            [r.systolic_mmhg for r in v],
-            "o-",
-            color=_PALETTE["systolic"],
-            ms=3,
-            label="systolic (mmHg)",
-        )
-        ax.plot(
-            m,
-            [r.diastolic_mmhg for r in v],
-            "s--",
-            color=_PALETTE["diastolic"],
-            ms=3,
-            label="diastolic (mmHg)",
-        )
-        ax.plot(
-            m,
-            [r.heart_rate_bpm for r in v],
-            "^:",
-            color=_PALETTE["heart rate"],
-            ms=3,
-            label="heart rate (bpm)",
-        )
-        ax.axhline(g.systolic_above_mmhg.value, color=_PALETTE["systolic"], ls=":", lw=0.8)
-        ax.axhline(g.diastolic_above_mmhg.value, color=_PALETTE["diastolic"], ls=":", lw=0.8)
-        flags = reading_flags(s, kb)
-        for f in flags:
-            if f.large_rise is Status.MET:
-                ax.scatter(
-                    [f.reading.minute],
-                    [f.reading.systolic_mmhg],
-                    s=120,
-                    facecolors="none",
-                    edgecolors="black",
-                    lw=1.5,
-                )
-            if f.severe is Status.MET:
-                ax.scatter(
-                    [f.reading.minute], [f.reading.systolic_mmhg], marker="X", s=90, color=_FINDING
-                )
-        hazards = [
-            word
-            for word, flag in (
-                ("severe BP", any(f.severe is Status.MET for f in flags)),
-                ("desaturation", any(f.desaturated is Status.MET for f in flags)),
-            )
-            if flag
-        ]
-        if hazards:
-            ax.set_title(
-                f"session {s.number}: FINDING {', '.join(hazards)}", fontsize=9, color=_FINDING
-            )
-        ax.tick_params(labelsize=8)
-    for ax in axes[-1]:
-        ax.set_xlabel("minute", fontsize=8)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("mmHg / bpm", fontsize=8)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
-    fig.suptitle(
-        f"Session vitals by minute (dotted: pre-dose guide {g.systolic_above_mmhg.value:g}/"
-        f"{g.diastolic_above_mmhg.value:g} mmHg; circled: a rise of "
-        f"{rise_s:g}/{rise_d:g} mmHg or more; "
-        "X: a reading in the severe range; findings are hazards that happened)",
-        fontsize=9,
-    )
-    return fig
-
-
 def sedation_dissociation_figure(record: CaseRecord, kb: KnowledgeBase | None = None) -> Figure:
     """Deepest MOAA/S (with the deep-sedation band) and the CADSS total for each session."""
     if kb is None:
@@ -626,7 +248,7 @@ def sedation_dissociation_figure(record: CaseRecord, kb: KnowledgeBase | None = 
     ax1.axhspan(
         scale.min - 0.5,
         deep.value + 0.5,
-        color=_FINDING,
+        color=FINDING_COLOUR,
         alpha=0.08,
         label=f"FINDING: deep sedation (MOAA/S {deep.value:g} or less)",
     )
@@ -634,7 +256,7 @@ def sedation_dissociation_figure(record: CaseRecord, kb: KnowledgeBase | None = 
     ax1.set_ylabel(
         f"deepest MOAA/S\n({alert.value:g} = alert, {loc.value:g} = no response to pain)"
     )
-    _outside_legend(ax1, *ax1.get_legend_handles_labels())
+    outside_legend(ax1, *ax1.get_legend_handles_labels())
     ax1.set_title("Sedation and dissociation over the course")
     cadss = [s.cadss_total if s.cadss_total is not None else float("nan") for s in sessions]
     ax2.bar(nums, cadss, color="#4393c3", edgecolor="black")
