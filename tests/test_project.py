@@ -70,7 +70,6 @@ _UNIT = re.compile(
 )
 # Layout and bookkeeping numbers that sit in a comparison on purpose, by module and value.
 _NOT_CLINICAL = {
-    ("render/plots.py", 4): "at most four panels in a row",
     ("render/plots.py", 2.5): "the smallest figure height (inches)",
     ("render/plots.py", 2.2): "the smallest figure height (inches)",
     ("render/text.py", 3): "the fewest dots of a leader line",
