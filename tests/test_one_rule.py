@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kdsupport.cohort.generator import _outcome_bounds, generate_cohort, summarise
+from kdsupport.cohort.courses import _outcome_bounds
+from kdsupport.cohort.generator import generate_cohort, summarise
 from kdsupport.cohort.outcomes import bp_rise_by_minute, outcomes
 from kdsupport.cohort.records import records_from_tables
 from kdsupport.records.bundled import list_cases, load_case_by_id

@@ -22,23 +22,22 @@ Synthetic data only: nothing here describes real patients. Not a medical device.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from kdsupport.cohort.courses import BaselineVitals, draw_courses
+from kdsupport.cohort.draws import Progress, choice, no_progress, normal, null_some, uniform, where
 from kdsupport.cohort.schema import CSSRS_KEYS, TABLES, frame
 
 if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase
     from kdsupport.knowledge.models.synthetic import (
-        SynDetails,
         SynHistory,
         SynScreening,
         SyntheticFile,
-        SynTreatment,
         SynVitals,
     )
 
@@ -63,43 +62,10 @@ _SCREENING_FIELDS = (
     "maoi_or_psychostimulant_use",
     "support_person_available",
 )
-Progress = Callable[[str, int], None]
-
-
-def _noop(_: str, __: int = 0) -> None:
-    return None
-
-
-# ---------------------------------------------------------------- drawing helpers
-def _choice(rng: np.random.Generator, table: dict[str, float], size: int) -> np.ndarray:
-    keys = list(table)
-    p = np.array([table[k] for k in keys], dtype=float)
-    return np.array(keys, dtype=object)[rng.choice(len(keys), size=size, p=p / p.sum())]
-
-
-def _normal(rng: np.random.Generator, d: Any, size: int, decimals: int = 0) -> np.ndarray:
-    x = np.clip(rng.normal(d.mean, d.sd, size), d.min, d.max)
-    return np.round(x, decimals)
-
-
-def _uniform(rng: np.random.Generator, d: Any, size: int) -> np.ndarray:
-    return rng.uniform(d.min, d.max, size)
 
 
 # The baseline administrations of every generated patient, in record order.
 _BASELINE = ("phq9", "madrs", "cssrs_screener")
-
-
-def _where(cond: Any, yes: Any, no: Any) -> np.ndarray:
-    """``np.where``, typed to allow ``None`` as a branch (numpy's stubs take array-likes only)."""
-    return np.where(cond, yes, no)
-
-
-def _null(rng: np.random.Generator, values: np.ndarray, p: float) -> np.ndarray:
-    """Object array with each value set to None with probability ``p``."""
-    out = values.astype(object)
-    out[rng.random(len(values)) < p] = None
-    return out
 
 
 def _pid(n: int) -> np.ndarray:
@@ -136,7 +102,7 @@ def generate_cohort(
         from kdsupport.knowledge import load
 
         kb = load()
-    tick = progress or _noop
+    tick = progress or no_progress
     syn = kb.synthetic
     pid = _pid(n)
 
@@ -150,12 +116,12 @@ def generate_cohort(
     screened = _draw_screening(rng, syn.screening, n)
     tick("screening", n)
     phq = _draw_phq9(rng, kb, n)
-    madrs0 = _normal(rng, syn.assessments.madrs_baseline, n).astype(int)
+    madrs0 = normal(rng, syn.assessments.madrs_baseline, n).astype(int)
     level, answers = _draw_cssrs(rng, syn, n)
     blocked = _blocked_by_patient(kb, people.age, vitals.systolic, vitals.diastolic)
     modality = _assign_modality(rng, kb, diagnosis.primary, screened, level, blocked)
     tick("treatment", n)
-    course = _courses(rng, kb, modality, madrs0, vitals)
+    course = draw_courses(rng, kb, modality, madrs0, vitals)
     tick("sessions", n)
     tables = {
         "patients": _patients_table(rng, syn.vitals, pid, people, diagnosis, vitals, modality),
@@ -193,25 +159,25 @@ def _draw_patients(rng: np.random.Generator, syn: SyntheticFile, n: int) -> _Peo
     recorded (a record without sex could not say he is male).
     """
     P = syn.patients
-    age = _normal(rng, P.age_years, n).astype(int)
-    sex = _choice(rng, P.sex, n)
+    age = normal(rng, P.age_years, n).astype(int)
+    sex = choice(rng, P.sex, n)
     childbearing = (
         (sex != "male") & (age >= P.childbearing_age.min) & (age <= P.childbearing_age.max)
     )
-    pregnant = _where(
+    pregnant = where(
         sex == "male", None, childbearing & (rng.random(n) < P.pregnant_if_childbearing)
     )
-    breastfeeding = _where(
+    breastfeeding = where(
         sex == "male",
         None,
         childbearing & ~(pregnant == True) & (rng.random(n) < P.breastfeeding_if_childbearing),  # noqa: E712
     )
-    pregnant = _null(rng, pregnant, P.field_not_recorded)
-    breastfeeding = _null(rng, breastfeeding, P.field_not_recorded)
-    sex_out = _null(rng, sex, P.field_not_recorded)
+    pregnant = null_some(rng, pregnant, P.field_not_recorded)
+    breastfeeding = null_some(rng, breastfeeding, P.field_not_recorded)
+    sex_out = null_some(rng, sex, P.field_not_recorded)
     sex_out[(sex_out == None) & (sex == "male")] = "male"  # noqa: E711 - keep records valid
     decimals = syn.recorded_decimals.weight_kg
-    weight = _null(rng, _normal(rng, P.weight_kg, n, decimals), P.field_not_recorded)
+    weight = null_some(rng, normal(rng, P.weight_kg, n, decimals), P.field_not_recorded)
     return _People(age, sex_out, weight, pregnant, breastfeeding)
 
 
@@ -233,7 +199,7 @@ def _draw_diagnosis(rng: np.random.Generator, syn: SyntheticFile, n: int) -> _Di
     severe), and whether each of these two went unrecorded.
     """
     D = syn.diagnosis
-    primary = _null(rng, _choice(rng, D.primary, n), D.field_not_recorded)
+    primary = null_some(rng, choice(rng, D.primary, n), D.field_not_recorded)
     months = np.round(
         np.clip(
             D.episode_months.median * np.exp(rng.normal(0, D.episode_months.sigma, n)),
@@ -242,31 +208,21 @@ def _draw_diagnosis(rng: np.random.Generator, syn: SyntheticFile, n: int) -> _Di
         ),
         syn.recorded_decimals.current_episode_months,
     )
-    months = _null(rng, months, D.field_not_recorded)
-    severity = _choice(rng, D.severity, n)
+    months = null_some(rng, months, D.field_not_recorded)
+    severity = choice(rng, D.severity, n)
     psychotic = np.where(severity == "severe", rng.random(n) < D.psychotic_if_severe, False)
-    severity = _null(rng, severity, D.field_not_recorded)
-    psychotic = _null(rng, psychotic, D.field_not_recorded)
+    severity = null_some(rng, severity, D.field_not_recorded)
+    psychotic = null_some(rng, psychotic, D.field_not_recorded)
     return _Diagnosis(primary, months, severity, psychotic)
 
 
-@dataclass(frozen=True)
-class _Vitals:
-    """Each patient's true baseline vitals (all present; the table leaves some unrecorded)."""
-
-    systolic: np.ndarray
-    diastolic: np.ndarray
-    heart_rate: np.ndarray
-    spo2: np.ndarray
-
-
-def _draw_vitals(rng: np.random.Generator, V: SynVitals, n: int) -> _Vitals:
+def _draw_vitals(rng: np.random.Generator, V: SynVitals, n: int) -> BaselineVitals:
     """Draw baseline systolic and diastolic BP (a minimum pulse pressure apart), HR and SpO2."""
-    sys_ = _normal(rng, V.systolic_mmhg, n)
-    dia = np.minimum(_normal(rng, V.diastolic_mmhg, n), sys_ - V.min_pulse_pressure_mmhg)
-    hr = _normal(rng, V.heart_rate_bpm, n)
-    spo2 = _normal(rng, V.spo2_percent, n)
-    return _Vitals(sys_, dia, hr, spo2)
+    sys_ = normal(rng, V.systolic_mmhg, n)
+    dia = np.minimum(normal(rng, V.diastolic_mmhg, n), sys_ - V.min_pulse_pressure_mmhg)
+    hr = normal(rng, V.heart_rate_bpm, n)
+    spo2 = normal(rng, V.spo2_percent, n)
+    return BaselineVitals(sys_, dia, hr, spo2)
 
 
 def _patients_table(
@@ -275,7 +231,7 @@ def _patients_table(
     pid: np.ndarray,
     people: _People,
     diagnosis: _Diagnosis,
-    vitals: _Vitals,
+    vitals: BaselineVitals,
     modality: np.ndarray,
 ) -> pd.DataFrame:
     """The patients table; draws which baseline vitals went unrecorded.
@@ -296,10 +252,10 @@ def _patients_table(
             "current_episode_months": diagnosis.months,
             "severity": diagnosis.severity,
             "psychotic_features": diagnosis.psychotic,
-            "systolic_mmhg": _null(rng, vitals.systolic, V.field_not_recorded),
-            "diastolic_mmhg": _null(rng, vitals.diastolic, V.field_not_recorded),
-            "heart_rate_bpm": _null(rng, vitals.heart_rate, V.field_not_recorded),
-            "spo2_percent": _null(rng, vitals.spo2, V.field_not_recorded),
+            "systolic_mmhg": null_some(rng, vitals.systolic, V.field_not_recorded),
+            "diastolic_mmhg": null_some(rng, vitals.diastolic, V.field_not_recorded),
+            "heart_rate_bpm": null_some(rng, vitals.heart_rate, V.field_not_recorded),
+            "spo2_percent": null_some(rng, vitals.spo2, V.field_not_recorded),
             "treatment_modality": modality,
         },
     )
@@ -321,11 +277,11 @@ def _draw_trials(rng: np.random.Generator, kb: KnowledgeBase, pid: np.ndarray) -
     m = len(t_pat)
     weeks = np.where(
         rng.random(m) < H.adequate_duration,
-        np.round(_uniform(rng, H.weeks_adequate, m)),
-        np.round(_uniform(rng, H.weeks_short, m)),
+        np.round(uniform(rng, H.weeks_adequate, m)),
+        np.round(uniform(rng, H.weeks_short, m)),
     )
     adherence = np.where(rng.random(m) < H.adherence_adequate, "adequate", "inadequate")
-    improvement = _normal(rng, H.improvement_percent, m)
+    improvement = normal(rng, H.improvement_percent, m)
     optimised = rng.random(m) < H.dose_optimised
     p_null = H.field_not_recorded
     return frame(
@@ -336,12 +292,12 @@ def _draw_trials(rng: np.random.Generator, kb: KnowledgeBase, pid: np.ndarray) -
             "drug": drug,
             "role": role,
             "episode": episode,
-            "dose_mg_per_day": _null(rng, dose, p_null),
-            "serum_level_mmol_l": _null(rng, serum, p_null),
-            "weeks": _null(rng, weeks, p_null),
-            "adherence": _null(rng, adherence, p_null),
-            "improvement_percent": _null(rng, improvement, p_null),
-            "dose_optimised": _null(rng, optimised, p_null),
+            "dose_mg_per_day": null_some(rng, dose, p_null),
+            "serum_level_mmol_l": null_some(rng, serum, p_null),
+            "weeks": null_some(rng, weeks, p_null),
+            "adherence": null_some(rng, adherence, p_null),
+            "improvement_percent": null_some(rng, improvement, p_null),
+            "dose_optimised": null_some(rng, optimised, p_null),
         },
     )
 
@@ -354,7 +310,7 @@ def _trial_slots(
     Returns each trial's patient index, its number within the patient's history, and whether it
     is the augmentation trial.
     """
-    n_ad = _choice(rng, H.antidepressant_trials, n).astype(int)
+    n_ad = choice(rng, H.antidepressant_trials, n).astype(int)
     has_aug = rng.random(n) < H.augmentation_trial
     n_tr = n_ad + has_aug
     t_pat = np.repeat(np.arange(n), n_tr)
@@ -413,8 +369,8 @@ def _trial_doses(
     adequate_dose = rng.random(m) < H.adequate_dose
     mult = np.where(
         adequate_dose,
-        _uniform(rng, H.dose_multiplier_adequate, m),
-        _uniform(rng, H.dose_multiplier_low, m),
+        uniform(rng, H.dose_multiplier_adequate, m),
+        uniform(rng, H.dose_multiplier_low, m),
     )
     step = np.full(m, syn.details.dose_rounding[-1].step_mg)
     for rule in reversed(syn.details.dose_rounding[:-1]):
@@ -423,7 +379,7 @@ def _trial_doses(
     dose = np.where(adequate_dose, np.maximum(dose, min_dose), np.minimum(dose, min_dose - step))
     dose = np.where(dose <= 0, step, dose)
     decimals = syn.recorded_decimals.serum_level_mmol_l
-    serum = np.round(_uniform(rng, H.lithium_serum_mmol_l, m), decimals)
+    serum = np.round(uniform(rng, H.lithium_serum_mmol_l, m), decimals)
     return np.where(serum_judged, np.nan, dose), np.where(serum_judged, serum, np.nan)
 
 
@@ -442,11 +398,13 @@ def _draw_ect(rng: np.random.Generator, H: SynHistory, pid: np.ndarray) -> pd.Da
             "patient_id": pid[e_pat],
             "course": np.zeros(k, int),
             "episode": np.where(rng.random(k) < H.previous_episode, "previous", "current"),
-            "laterality": _null(
+            "laterality": null_some(
                 rng, np.where(rng.random(k) < H.ect_bilateral, "bilateral", "unilateral"), p_null
             ),
-            "sessions": np.round(_uniform(rng, H.ect_sessions, k)).astype(int),
-            "improvement_percent": _null(rng, _normal(rng, H.ect_improvement_percent, k), p_null),
+            "sessions": np.round(uniform(rng, H.ect_sessions, k)).astype(int),
+            "improvement_percent": null_some(
+                rng, normal(rng, H.ect_improvement_percent, k), p_null
+            ),
         },
     )
 
@@ -469,7 +427,7 @@ def _draw_screening(rng: np.random.Generator, S: SynScreening, n: int) -> _Scree
 
 def _screening_table(pid: np.ndarray, screened: _Screened) -> pd.DataFrame:
     """The screening table: one row per patient and field (``None`` where not assessed)."""
-    values = [_where(screened.assessed[f], screened.present[f], None) for f in _SCREENING_FIELDS]
+    values = [where(screened.assessed[f], screened.present[f], None) for f in _SCREENING_FIELDS]
     return frame(
         "screening",
         {
@@ -504,7 +462,7 @@ def _draw_cssrs(
     rng: np.random.Generator, syn: SyntheticFile, n: int
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Draw each patient's C-SSRS screener level, then answers consistent with it."""
-    level = _choice(rng, syn.assessments.cssrs_level, n)
+    level = choice(rng, syn.assessments.cssrs_level, n)
     return level, _cssrs_answers(rng, level, syn.details.cssrs_split)
 
 
@@ -616,7 +574,7 @@ def _assign_modality(
     present, assessed = screened.present, screened.assessed
     T = kb.synthetic.treatment
     order = list(T.modality)
-    wanted = _choice(rng, T.modality, n)
+    wanted = choice(rng, T.modality, n)
     treat = (rng.random(n) < T.treated) & (primary == "mdd")
     blocked: dict[str, np.ndarray] = {}
     for mname, mod in kb.screening.modalities.items():
@@ -643,371 +601,6 @@ def _assign_modality(
                 out[i] = mname
                 break
     return out
-
-
-# ---------------------------------------------------------------- treatment courses
-@dataclass(frozen=True)
-class _Courses:
-    """Treated patients' courses: table columns (patient indexes, not ids) and MADRS rows."""
-
-    sessions: dict[str, Any]
-    vitals: dict[str, Any]
-    moaas: dict[str, Any]
-    madrs: dict[int, list[tuple[str, str, int]]]
-
-
-@dataclass(frozen=True)
-class _Slots:
-    """The sessions of the treated patients, one entry per session, patient by patient."""
-
-    treated: np.ndarray  # the treated patients' indexes
-    n_sess: np.ndarray  # each treated patient's number of sessions
-    patient: np.ndarray  # each session's patient index
-    number: np.ndarray  # each session's number (from 1)
-    modality: np.ndarray  # each session's modality
-
-    @property
-    def size(self) -> int:
-        """The number of sessions."""
-        return len(self.patient)
-
-
-def _courses(
-    rng: np.random.Generator,
-    kb: KnowledgeBase,
-    modality: np.ndarray,
-    madrs0: np.ndarray,
-    vit: _Vitals,
-) -> _Courses:
-    """Sessions, session vitals, MOAA/S and the MADRS trajectory of treated patients.
-
-    Draws, in this order, the sessions (:func:`_sessions`), their vitals
-    (:func:`_session_vitals`), their MOAA/S readings (:func:`_moaas`) and each treated
-    patient's MADRS course (:func:`_madrs_courses`).
-    """
-    slots = _session_slots(kb.synthetic.treatment, modality)
-    sessions, observation = _sessions(rng, kb, slots)
-    vitals = _session_vitals(rng, kb, slots, vit, observation)
-    moaas = _moaas(rng, kb, slots, observation)
-    madrs = _madrs_courses(rng, kb, slots, modality, madrs0)
-    return _Courses(sessions, vitals, moaas, madrs)
-
-
-def _session_slots(T: SynTreatment, modality: np.ndarray) -> _Slots:
-    """Every treated patient's sessions (the modality's number of sessions); draws nothing."""
-    treated = np.flatnonzero(modality != None)  # noqa: E711
-    n_sess = np.array([T.sessions[modality[i]] for i in treated], dtype=int)
-    s_pat = np.repeat(treated, n_sess)
-    s_num = (
-        np.concatenate([np.arange(1, k + 1) for k in n_sess]) if len(treated) else np.array([], int)
-    )
-    return _Slots(treated, n_sess, s_pat, s_num, modality[s_pat])
-
-
-def _sessions(
-    rng: np.random.Generator, kb: KnowledgeBase, slots: _Slots
-) -> tuple[dict[str, Any], np.ndarray]:
-    """The sessions table's columns, and each session's observation minutes.
-
-    Draws the esketamine and at-home doses, whether observation was short, the dissociation
-    (:func:`_cadss`) and the adverse events.
-    """
-    T = kb.synthetic.treatment
-    S = slots.size
-    s_num, s_mod = slots.number, slots.modality
-    esk, iv, home = (
-        (s_mod == "esketamine_nasal"),
-        (s_mod == "iv_ketamine"),
-        (s_mod == "at_home_ketamine"),
-    )
-    dose = np.full(S, np.nan)
-    dose[esk] = np.where(
-        s_num[esk] == 1,
-        T.esketamine_doses_mg[0],
-        np.array(T.esketamine_doses_mg)[rng.integers(0, len(T.esketamine_doses_mg), esk.sum())],
-    )
-    dose[home] = np.array(T.at_home_doses_mg)[rng.integers(0, len(T.at_home_doses_mg), home.sum())]
-    short = rng.random(S) < T.short_observation
-    observation = np.where(short, T.short_observation_minutes, T.observation_minutes)
-    cadss = _cadss(rng, kb, slots)
-    ae_draw = {k: rng.random(S) < p for k, p in T.adverse_events.items()}
-    events = [";".join(k for k in T.adverse_events if ae_draw[k][s]) for s in range(S)]
-    sessions = {
-        "patient_id": slots.patient,
-        "number": s_num,
-        "modality": s_mod,
-        "dose_mg": np.where(iv, np.nan, dose),
-        "dose_mg_per_kg": np.where(iv, T.iv_dose_mg_per_kg, np.nan),
-        "infusion_minutes": np.where(iv, T.iv_infusion_minutes, np.nan),
-        "cadss_total": cadss,
-        "observation_minutes": observation.astype(float),
-        "adverse_events": np.array(events, dtype=object),
-    }
-    return sessions, observation
-
-
-def _cadss(rng: np.random.Generator, kb: KnowledgeBase, slots: _Slots) -> np.ndarray:
-    """Draw each treated patient's first-session CADSS, then every session's noise.
-
-    The CADSS total decays by a constant factor per session, within the scale's range.
-    """
-    DIS, D = kb.synthetic.dissociation, kb.synthetic.details
-    cadss_range = kb.scales.instruments["cadss"].total
-    assert cadss_range is not None
-    cadss0 = _normal(rng, DIS.cadss_first_session, len(slots.treated))
-    return np.clip(
-        np.round(
-            np.repeat(cadss0, slots.n_sess) * DIS.decay_per_session ** (slots.number - 1)
-            + rng.normal(0, D.cadss_noise, slots.size)
-        ),
-        cadss_range.min,
-        cadss_range.max,
-    ).astype(int)
-
-
-def _session_vitals(
-    rng: np.random.Generator,
-    kb: KnowledgeBase,
-    slots: _Slots,
-    vit: _Vitals,
-    observation: np.ndarray,
-) -> dict[str, Any]:
-    """The vitals table's columns: each session's readings, baseline + peak rise x time course.
-
-    Draws each session's BP peak rise (:func:`_bp_peaks`) and baseline
-    (:func:`_session_baselines`), the readings (:func:`_readings`), then which sessions missed
-    the BP re-check (the rules' own re-check window). A reading after the end of observation is
-    dropped.
-    """
-    T = kb.synthetic.treatment
-    peaks = _bp_peaks(rng, kb.synthetic, slots.modality)
-    bases = _session_baselines(rng, kb.synthetic, slots.patient, vit)
-    minutes = [np.array(T.vitals_minutes[m], dtype=float) for m in slots.modality]
-    counts = np.array([len(x) for x in minutes], dtype=int)
-    r_sess = np.repeat(np.arange(slots.size), counts)
-    r_min = np.concatenate(minutes) if slots.size else np.array([], float)
-    r_sys, r_dia, r_hr, r_spo2 = _readings(
-        rng, kb.synthetic, slots, vit, peaks, bases, r_sess, r_min
-    )
-    missed = np.repeat(rng.random(slots.size) < T.missed_recheck, counts)
-    w = kb.vitals.session_monitoring.checks["bp_rechecked"].window_minutes
-    assert w is not None
-    in_recheck = (r_min >= w.min) & (r_min <= w.max)  # the rules' own re-check window
-    keep = ~(missed & in_recheck) & (r_min <= observation[r_sess])
-    return {
-        "patient_id": slots.patient[r_sess][keep],
-        "number": slots.number[r_sess][keep],
-        "minute": r_min[keep],
-        "systolic_mmhg": r_sys[keep],
-        "diastolic_mmhg": r_dia[keep],
-        "heart_rate_bpm": r_hr[keep],
-        "spo2_percent": r_spo2[keep],
-    }
-
-
-def _bp_peaks(
-    rng: np.random.Generator, syn: SyntheticFile, s_mod: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Draw each session's systolic and diastolic peak rise (by modality), and the large rises.
-
-    Draws the systolic and the diastolic peaks, then whether the session has a large rise, then
-    the large rise's systolic peak (the diastolic one a fixed fraction of it).
-    """
-    SV, D = syn.session_vitals, syn.details
-    S = len(s_mod)
-    mu_s = np.array([SV.peak_rise_systolic_mmhg[m][0] for m in s_mod])
-    sd_s = np.array([SV.peak_rise_systolic_mmhg[m][1] for m in s_mod])
-    mu_d = np.array([SV.peak_rise_diastolic_mmhg[m][0] for m in s_mod])
-    sd_d = np.array([SV.peak_rise_diastolic_mmhg[m][1] for m in s_mod])
-    peak_s = np.maximum(rng.normal(mu_s, sd_s), 0)
-    peak_d = np.maximum(rng.normal(mu_d, sd_d), 0)
-    large = rng.random(S) < SV.large_rise_per_session
-    peak_s = np.where(large, _uniform(rng, SV.large_rise_systolic_mmhg, S), peak_s)
-    peak_d = np.where(large, peak_s * D.large_rise_diastolic_fraction, peak_d)
-    return peak_s, peak_d
-
-
-def _session_baselines(
-    rng: np.random.Generator, syn: SyntheticFile, s_pat: np.ndarray, vit: _Vitals
-) -> tuple[np.ndarray, np.ndarray]:
-    """Draw each session's baseline systolic, then diastolic BP: the patient's, plus noise."""
-    noise_bp = syn.details.session_baseline_noise_mmhg
-    S = len(s_pat)
-    base_s = vit.systolic[s_pat] + rng.normal(0, noise_bp["systolic"], S)
-    base_d = np.minimum(
-        vit.diastolic[s_pat] + rng.normal(0, noise_bp["diastolic"], S),
-        base_s - syn.vitals.min_pulse_pressure_mmhg,
-    )
-    return base_s, base_d
-
-
-def _readings(
-    rng: np.random.Generator,
-    syn: SyntheticFile,
-    slots: _Slots,
-    vit: _Vitals,
-    peaks: tuple[np.ndarray, np.ndarray],
-    bases: tuple[np.ndarray, np.ndarray],
-    r_sess: np.ndarray,
-    r_min: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Each reading's systolic, diastolic, heart rate and SpO2 (``r_sess``: its session).
-
-    Draws the systolic and diastolic noise, each session's heart rate rise, the SpO2 noise, then
-    which SpO2 readings went unrecorded (the pre-dose one is always recorded). BP and heart rate
-    follow the peak's time course (``fraction_of_peak_by_minute``).
-    """
-    T, SV, D = syn.treatment, syn.session_vitals, syn.details
-    frac_table = {float(k): v for k, v in SV.fraction_of_peak_by_minute.items()}
-    frac = np.array([frac_table[x] for x in r_min])
-    R = len(r_sess)
-    noise = SV.reading_noise_mmhg
-    (peak_s, peak_d), (base_s, base_d) = peaks, bases
-    r_sys = np.round(base_s[r_sess] + peak_s[r_sess] * frac + rng.normal(0, noise, R))
-    r_dia = np.round(
-        np.minimum(
-            base_d[r_sess] + peak_d[r_sess] * frac + rng.normal(0, noise, R),
-            r_sys - D.session_min_pulse_pressure_mmhg,
-        )
-    )
-    s_pat = slots.patient
-    hr_rise_mean, hr_rise_sd = SV.heart_rate_rise_bpm
-    rise = rng.normal(hr_rise_mean, hr_rise_sd, slots.size)[r_sess]
-    r_hr = np.round(vit.heart_rate[s_pat][r_sess] + rise * frac)
-    lo_spo2, hi_spo2 = D.session_spo2_percent.min, D.session_spo2_percent.max
-    spo2 = vit.spo2[s_pat][r_sess]
-    r_spo2 = np.clip(
-        np.round(spo2 + rng.normal(0, D.session_spo2_noise_percent, R)), lo_spo2, hi_spo2
-    )
-    r_spo2 = _null(rng, r_spo2, T.spo2_not_recorded)
-    r_spo2[r_min == 0] = np.clip(np.round(spo2[r_min == 0]), lo_spo2, hi_spo2)
-    return r_sys, r_dia, r_hr, r_spo2
-
-
-def _moaas(
-    rng: np.random.Generator, kb: KnowledgeBase, slots: _Slots, observation: np.ndarray
-) -> dict[str, Any]:
-    """The moaas table's columns: MOAA/S at its minute and at the end of observation.
-
-    Draws each session's MOAA/S at that minute, then whether the patient was alert by the end
-    (the rules' alert score, else the knowledge base's score for not alert).
-    """
-    SED, D = kb.synthetic.sedation, kb.synthetic.details
-    S = slots.size
-    alert_score = kb.vitals.session_monitoring.checks["sedation_resolved"].alert_score
-    assert alert_score is not None
-    m40 = _choice(rng, SED.moaas_at_40, S).astype(int)
-    m_end = np.where(
-        rng.random(S) < SED.alert_by_120, int(alert_score.value), D.moaas_end_if_not_alert
-    )
-    readings = (np.full(S, D.moaas_minute), observation)
-    return {
-        "patient_id": np.repeat(slots.patient, len(readings)),
-        "number": np.repeat(slots.number, len(readings)),
-        "minute": np.column_stack(readings).reshape(-1),
-        "score": np.column_stack([m40, m_end]).reshape(-1),
-    }
-
-
-def _madrs_courses(
-    rng: np.random.Generator,
-    kb: KnowledgeBase,
-    slots: _Slots,
-    modality: np.ndarray,
-    madrs0: np.ndarray,
-) -> dict[int, list[tuple[str, str, int]]]:
-    """Each treated patient's MADRS rows after baseline, by patient index.
-
-    Patient by patient, draws the final total (:func:`_final_madrs`), then the trajectory to it
-    (:func:`_madrs_trajectory`). What counts as response and remission is the rules' own
-    (rules/scales.py).
-    """
-    madrs = kb.scales.instruments["madrs"].total
-    assert madrs is not None
-    remit_max, respond_max_by_baseline = _outcome_bounds(kb, int(madrs.min), int(madrs.max))
-    later: dict[int, list[tuple[str, str, int]]] = {}
-    for i, k in zip(slots.treated, slots.n_sess, strict=True):
-        b = int(madrs0[i])
-        respond_max = respond_max_by_baseline[b]  # the highest final score that is a response
-        final = _final_madrs(rng, kb.synthetic, modality[i], b, remit_max, respond_max)
-        later[int(i)] = _madrs_trajectory(rng, kb.synthetic.details, madrs, b, final, k)
-    return later
-
-
-def _final_madrs(
-    rng: np.random.Generator,
-    syn: SyntheticFile,
-    mod: str,
-    b: int,
-    remit_max: int,
-    respond_max: int,
-) -> int:
-    """Draw an outcome category with the modality's shares, then a final MADRS in it.
-
-    The categories are remission, response without remission (a remission when no response
-    score is above ``remit_max``) and neither (up to a little worse than baseline ``b``).
-    """
-    outcome, D = syn.treatment.outcome, syn.details
-    low = D.madrs_final_min
-    u = rng.random()
-    if u < outcome.remission[mod]:
-        return int(rng.integers(low, min(remit_max, respond_max) + 1))
-    if (
-        u < outcome.remission[mod] + outcome.response_without_remission[mod]
-        and respond_max > remit_max
-    ):
-        return int(rng.integers(remit_max + 1, respond_max + 1))
-    if u < outcome.remission[mod] + outcome.response_without_remission[mod]:
-        return int(rng.integers(low, min(remit_max, respond_max) + 1))
-    return int(rng.integers(respond_max + 1, b + D.madrs_worsening_up_to + 1))
-
-
-def _madrs_trajectory(
-    rng: np.random.Generator, D: SynDetails, madrs: Any, b: int, final: int, k: int
-) -> list[tuple[str, str, int]]:
-    """MADRS at every n-th of ``k`` sessions and at the last, from baseline ``b`` to ``final``.
-
-    Draws the noise of every n-th session's total around a power curve; the last is ``final``.
-    """
-    step = D.madrs_every_nth_session
-    points = list(range(step, k, step))
-    jitter = rng.normal(0, D.madrs_trajectory_noise, len(points)).tolist()
-    shape = D.madrs_trajectory_exponent
-    rows = [
-        (
-            "madrs",
-            f"session-{s}",
-            int(min(madrs.max, max(madrs.min, round(b + (final - b) * (s / k) ** shape + e)))),
-        )
-        for s, e in zip(points, jitter, strict=True)
-    ]
-    rows.append(("madrs", f"session-{k}", final))
-    return rows
-
-
-def _outcome_bounds(kb: KnowledgeBase, lo: int, hi: int) -> tuple[int, dict[int, int]]:
-    """The highest final MADRS that is a remission, and per baseline the highest that is a response.
-
-    Both are the rules' own answers (:func:`~kdsupport.rules.scales.remission_columns`,
-    :func:`~kdsupport.rules.scales.response_columns`) over every total from ``lo`` to ``hi``;
-    ``lo - 1`` when no total qualifies.
-    """
-    from kdsupport.rules.scales import remission_columns, response_columns
-
-    totals = np.arange(lo, hi + 1)
-    remits = remission_columns(totals, kb, instrument="madrs").to_numpy(bool, na_value=False)
-    base, final = np.meshgrid(totals, totals, indexing="ij")
-    responds = (
-        response_columns(base.ravel(), final.ravel(), kb)
-        .to_numpy(bool, na_value=False)
-        .reshape(base.shape)
-    )
-    remit_max = int(totals[remits].max()) if remits.any() else lo - 1
-    by_baseline = {
-        int(b): int(totals[row].max()) if row.any() else lo - 1
-        for b, row in zip(totals, responds, strict=True)
-    }
-    return remit_max, by_baseline
 
 
 def summarise(tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None) -> dict[str, Any]:
