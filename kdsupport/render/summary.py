@@ -22,7 +22,8 @@ from kdsupport.rules.result import Status
 
 if TYPE_CHECKING:
     from kdsupport.records.case import CaseRecord
-    from kdsupport.rules.assessment import Assessment, TrialAssessment
+    from kdsupport.rules.assessment import Assessment
+    from kdsupport.rules.trd import TrialVerdict
 
 __all__ = ["referral_markdown", "referral_html", "KINDS"]
 
@@ -48,7 +49,7 @@ def _cell(x: Any) -> str:
     return "not recorded" if x is None else md(x)
 
 
-def _why(trial: TrialAssessment) -> str:
+def _why(trial: TrialVerdict) -> str:
     """The reason that decided a trial's verdict (the first failing or missing criterion)."""
     codes = {r.code: r for r in trial.reasons}
     for code in _DECISIVE:

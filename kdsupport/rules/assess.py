@@ -32,7 +32,6 @@ from kdsupport.rules.assessment import (
     StagingScore,
     SuicideRiskAssessment,
     TrdAssessment,
-    TrialAssessment,
     Unknown,
 )
 from kdsupport.rules.monitoring import CHECK_ORDER, evaluate_predose_bp, evaluate_sessions
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
     from kdsupport.rules.scales import OutcomeResult
     from kdsupport.rules.scales import ScaleScore as ScaleScoreResult
     from kdsupport.rules.screening import ModalityScreen
-    from kdsupport.rules.trd import TRDResult, TrialVerdict
+    from kdsupport.rules.trd import TRDResult
 
 __all__ = ["assess", "DISCLAIMER", "ASSESSMENT_FORMAT"]
 
@@ -132,7 +131,6 @@ def assess(
     screens = screen_all(record, kb, context=context)
     sessions = evaluate_sessions(record, kb, severe=severe_bp)
 
-    trials_out = [_trial(record, t) for t in trd.trials]
     all_reasons = _reasons_by_section(
         trd, (tr, mgh, msm), scores, outcome, risk, bp, screens, sessions
     )
@@ -149,7 +147,7 @@ def assess(
             definition=def_name,
             failed_drugs=tuple(trd.failed_drugs),
             unknown_trials=trd.unknown_trials,
-            trials=tuple(trials_out),
+            trials=trd.trials,
             reasons=trd.reasons,
         ),
         staging=Staging(
@@ -237,23 +235,6 @@ def _definition_summary(kb: KnowledgeBase, def_name: str, defn: Definition) -> D
                 + kb.source_ids(defn.failure.source)
             )
         ),
-    )
-
-
-def _trial(record: CaseRecord, t: TrialVerdict) -> TrialAssessment:
-    return TrialAssessment(
-        index=t.index,
-        drug=t.drug,
-        drug_class=t.drug_class,
-        role=t.role,
-        episode=t.episode,
-        counts_toward_trd=t.counts_toward_trd,
-        adequacy=t.adequacy,
-        outcome=t.outcome,
-        adequacy_label=t.adequacy_label,
-        outcome_label=t.outcome_label,
-        inputs=_trial_inputs(record.trials[t.index] if record.trials else None),
-        reasons=t.reasons,
     )
 
 
@@ -345,19 +326,6 @@ def _alerts(kb: KnowledgeBase, risk: SuicideRisk, bp: RuleResult) -> tuple[Alert
         r = bp.reasons[0]
         out.append(Alert(code="predose_bp_severe", message=r.message, sources=r.sources))
     return tuple(out)
-
-
-def _trial_inputs(trial: Any) -> dict[str, Any]:
-    keys = (
-        "dose_mg_per_day",
-        "serum_level_mmol_l",
-        "weeks",
-        "adherence",
-        "improvement_percent",
-        "dose_optimised",
-        "stopped_early_for",
-    )
-    return {k: _whole(getattr(trial, k)) for k in keys}
 
 
 def _unknowns(all_reasons: list[tuple[str, Reason]]) -> tuple[Unknown, ...]:

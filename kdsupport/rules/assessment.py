@@ -27,6 +27,7 @@ from kdsupport.rules.result import BPTier, CheckKind, ModalityStatus, Reason, Se
 from kdsupport.rules.scales import OutcomeResult as Outcome
 from kdsupport.rules.scales import ScaleScore
 from kdsupport.rules.screening import Finding
+from kdsupport.rules.trd import TrialVerdict
 
 __all__ = [
     "Assessment",
@@ -45,7 +46,6 @@ __all__ = [
     "Staging",
     "SuicideRiskAssessment",
     "TrdAssessment",
-    "TrialAssessment",
     "Unknown",
     "published_schema",
     "tri",
@@ -93,40 +93,6 @@ class DefinitionSummary:
 
 
 @dataclass(frozen=True)
-class TrialAssessment:
-    """One medication trial: adequacy and outcome, the record's inputs and the reasons."""
-
-    index: int
-    drug: str
-    drug_class: str
-    role: str
-    episode: str | None
-    counts_toward_trd: bool
-    adequacy: Status
-    outcome: Status
-    adequacy_label: str
-    outcome_label: str
-    inputs: Mapping[str, Any]
-    reasons: tuple[Reason, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """One entry of ``trd.trials``."""
-        return {
-            "index": self.index,
-            "drug": self.drug,
-            "class": self.drug_class,
-            "role": self.role,
-            "episode": self.episode,
-            "counts_toward_trd": self.counts_toward_trd,
-            "adequacy": self.adequacy_label,
-            "outcome": self.outcome_label,
-            "inputs": dict(self.inputs),
-            "reasons": [r.cited() for r in self.reasons],
-            "details": _reasons(self.reasons),
-        }
-
-
-@dataclass(frozen=True)
 class TrdAssessment:
     """TRD status under the chosen definition."""
 
@@ -134,7 +100,7 @@ class TrdAssessment:
     definition: str
     failed_drugs: tuple[str, ...]
     unknown_trials: int
-    trials: tuple[TrialAssessment, ...]
+    trials: tuple[TrialVerdict, ...]
     reasons: tuple[Reason, ...]
 
     @property

@@ -73,6 +73,7 @@ class TrialVerdict(Result):
     adequacy: Status
     outcome: Status
     dose_optimised: bool | None
+    inputs: dict[str, Any]  # the record's values the rule read (whole numbers as int)
 
     @property
     def adequacy_label(self) -> str:
@@ -83,6 +84,22 @@ class TrialVerdict(Result):
     def outcome_label(self) -> str:
         """Failed / not_failed / unknown."""
         return OUTCOME_LABELS[self.outcome]
+
+    def to_json(self) -> dict[str, Any]:
+        """One entry of the assessment's ``trd.trials``."""
+        return {
+            "index": self.index,
+            "drug": self.drug,
+            "class": self.drug_class,
+            "role": self.role,
+            "episode": self.episode,
+            "counts_toward_trd": self.counts_toward_trd,
+            "adequacy": self.adequacy_label,
+            "outcome": self.outcome_label,
+            "inputs": dict(self.inputs),
+            "reasons": [r.cited() for r in self.reasons],
+            "details": [r.to_dict() for r in self.reasons],
+        }
 
     @property
     def is_augmentation(self) -> bool:
@@ -442,8 +459,28 @@ def evaluate_trial(
         adequacy=adequacy,
         outcome=outcome,
         dose_optimised=trial.dose_optimised,
+        inputs=_trial_inputs(trial),
         reasons=tuple(reasons),
     )
+
+
+#: The trial fields a verdict reports as its inputs.
+TRIAL_INPUTS = (
+    "dose_mg_per_day",
+    "serum_level_mmol_l",
+    "weeks",
+    "adherence",
+    "improvement_percent",
+    "dose_optimised",
+    "stopped_early_for",
+)
+
+
+def _trial_inputs(trial: Trial) -> dict[str, Any]:
+    def whole(x: Any) -> Any:  # 12.0 is shown as 12
+        return int(x) if isinstance(x, float) and x.is_integer() else x
+
+    return {k: whole(getattr(trial, k)) for k in TRIAL_INPUTS}
 
 
 def _no_missing(r: Reason) -> Reason:
