@@ -300,13 +300,13 @@ def test_rule_modules_import_neither_numpy_nor_pandas():
 
 
 def test_the_dissociation_figure_is_the_same_on_every_drawing():
-    """Its 95 % interval is a bootstrap: seeded, so one cohort always draws one figure."""
+    """Its 95 % interval is closed-form (mean ± t·SE): one cohort always draws one figure."""
     import io
 
     import numpy as np
 
     from kdsupport.cohort.generator import generate_cohort
-    from kdsupport.cohort.outcomes import cadss_by_session
+    from kdsupport.cohort.outcomes import cadss_by_session, means_with_ci
     from kdsupport.render.plots import cadss_course_figure
 
     tables = generate_cohort(120, np.random.default_rng(3))
@@ -314,7 +314,8 @@ def test_the_dissociation_figure_is_the_same_on_every_drawing():
     def png() -> bytes:
         import matplotlib.pyplot as plt
 
-        fig = cadss_course_figure(cadss_by_session(tables))
+        means = means_with_ci(cadss_by_session(tables), ["modality", "number"], "cadss_total")
+        fig = cadss_course_figure(means)
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
         plt.close(fig)

@@ -4,7 +4,7 @@ Every function takes the tidy tables of :mod:`kdsupport.cohort.generator` and re
 Nothing here restates a rule: response, remission and the BP rise are the rule modules'
 column-wise twins (:mod:`kdsupport.rules.scales`, :mod:`kdsupport.rules.monitoring`), and the
 monitoring checks are run by the same rules as ``kdsupport assess``. Rates carry 95 %
-Wilson score intervals.
+Wilson score intervals; means carry the 95 % interval of the mean (mean ± t·SE).
 
 Synthetic data only: these numbers describe the generator's assumptions, not real patients.
 Not a medical device.
@@ -12,6 +12,7 @@ Not a medical device.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ __all__ = [
     "outcomes",
     "rates_with_ci",
     "wilson_interval",
+    "t_quantile",
+    "means_with_ci",
     "bp_rise_by_minute",
     "cadss_by_session",
     "session_checks",
@@ -32,6 +35,8 @@ __all__ = [
 
 # the normal quantile for a two-sided 95 % interval (statistics, not a clinical number)
 _Z95 = 1.959963984540054
+# the coverage of every interval here (statistics, not a clinical number)
+_LEVEL = 0.95
 
 
 def _kb(kb: KnowledgeBase | None) -> KnowledgeBase:
@@ -51,6 +56,43 @@ def wilson_interval(k: int, n: int) -> tuple[float, float]:
     centre = (p + _Z95**2 / (2 * n)) / denom
     half = _Z95 * math.sqrt(p * (1 - p) / n + _Z95**2 / (4 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _t_central_mass(theta: float, df: int) -> float:
+    """P(|T| <= sqrt(df)·tan(theta)) for Student's t with whole ``df`` (A&S 26.7.3, 26.7.4)."""
+    s, c = math.sin(theta), math.cos(theta)
+    total = 0.0
+    if df % 2:
+        term = c
+        for k in range((df - 1) // 2):
+            total += term
+            term *= c * c * (2 * k + 2) / (2 * k + 3)
+        return 2 / math.pi * (theta + s * total)
+    term = 1.0
+    for k in range(df // 2):
+        total += term
+        term *= c * c * (2 * k + 1) / (2 * k + 2)
+    return s * total
+
+
+@functools.lru_cache(maxsize=256)
+def t_quantile(df: int) -> float:
+    """The two-sided 95 % quantile of Student's t with ``df`` degrees of freedom (1 or more).
+
+    12.706 for 1, 2.131 for 15, tending to 1.960. The closed-form distribution function for
+    whole degrees of freedom, inverted by bisection on the angle ``atan(t / sqrt(df))``: good
+    to about ten significant digits.
+    """
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be 1 or more, not {df}")
+    lo, hi = 0.0, math.pi / 2
+    for _ in range(64):
+        mid = (lo + hi) / 2
+        if _t_central_mass(mid, df) < _LEVEL:
+            lo = mid
+        else:
+            hi = mid
+    return math.sqrt(df) * math.tan((lo + hi) / 2)
 
 
 def outcomes(tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None) -> pd.DataFrame:
@@ -95,6 +137,29 @@ def rates_with_ci(df: pd.DataFrame, by: str | list[str], outcome: str) -> pd.Dat
             }
         )
     return pd.DataFrame(rows)
+
+
+def means_with_ci(df: pd.DataFrame, by: str | list[str], value: str) -> pd.DataFrame:
+    """Mean of a numeric column per group with n, SD and the 95 % interval of the mean.
+
+    The interval is mean ± t·SE: SE the sample standard deviation over sqrt(n), t the two-sided
+    95 % quantile of Student's t with n - 1 degrees of freedom (:func:`t_quantile`). Missing
+    values are left out; a group of one value has no interval (NaN).
+    """
+    import numpy as np
+
+    keys = [by] if isinstance(by, str) else list(by)
+    stats = (
+        df.astype({value: float})
+        .groupby(keys, observed=True)[value]
+        .agg(n="count", mean="mean", sd="std")
+        .reset_index()
+    )
+    stats = stats[stats["n"] > 0].reset_index(drop=True)
+    n = stats["n"].to_numpy(dtype=np.int64)
+    t = np.array([t_quantile(int(k) - 1) if k > 1 else np.nan for k in n])
+    half = t * stats["sd"].to_numpy(dtype=float) / np.sqrt(n)
+    return stats.assign(ci_low=stats["mean"] - half, ci_high=stats["mean"] + half)
 
 
 def bp_rise_by_minute(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

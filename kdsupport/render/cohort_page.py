@@ -94,6 +94,7 @@ def _draw(base: Path) -> dict[str, str]:
     from kdsupport.cohort.outcomes import (
         bp_rise_by_minute,
         cadss_by_session,
+        means_with_ci,
         outcomes,
         rates_with_ci,
         session_checks,
@@ -153,7 +154,9 @@ def _draw(base: Path) -> dict[str, str]:
             alt="Systolic rise from minute 0 by minute and modality",
         ),
         "cadss_figure": figure_html(
-            cadss_course_figure(cadss_by_session(tables)),
+            cadss_course_figure(
+                means_with_ci(cadss_by_session(tables), ["modality", "number"], "cadss_total")
+            ),
             alt="Mean CADSS total by session number and modality",
         ),
         "crossings_table": crossings_table_html(crossings),

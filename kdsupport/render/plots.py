@@ -1,5 +1,6 @@
-"""Figures for notebooks and reports (seaborn on matplotlib).
+"""Figures for notebooks and reports (matplotlib; seaborn for the dashboard's bar charts).
 
+The cohort figures are plain matplotlib, so that the cohort-outcomes page never imports seaborn.
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (no global
 state, no display backend needed), with labelled axes and units; thresholds are drawn from the
 knowledge base and labelled with what they are. Colours are paired with line styles and
@@ -413,13 +414,39 @@ def rates_figure(rates: pd.DataFrame, *, group: str, title: str, hue: str | None
     return fig
 
 
+# One colour, line style, marker and hatch per modality, in the order the figures list them.
+_MODALITY_COLOURS = ("#2166ac", "#b2182b", "#1b7837")
+_MODALITY_LINES = ("-", "--", ":")
+_MODALITY_MARKERS = ("o", "X", "s")
+_MODALITY_HATCHES = ("", "//", "..")
+
+
+def _modality_look(k: int) -> dict[str, str]:
+    """The k-th modality's colour, line style, marker and hatch (repeating after the third)."""
+    k %= len(_MODALITY_COLOURS)
+    return {
+        "color": _MODALITY_COLOURS[k],
+        "ls": _MODALITY_LINES[k],
+        "marker": _MODALITY_MARKERS[k],
+        "hatch": _MODALITY_HATCHES[k],
+    }
+
+
+def _dodge(k: int, n: int, width: float = 0.8) -> float:
+    """The offset of the k-th of n side-by-side marks within a category ``width`` wide."""
+    return (k - (n - 1) / 2) * width / n
+
+
 def bp_rise_figure(rises: pd.DataFrame, kb: KnowledgeBase | None = None) -> Figure:
     """Distribution of the systolic rise from minute 0 by minute, per modality (boxes).
 
     ``rises`` is :func:`kdsupport.cohort.outcomes.bp_rise_by_minute`'s table; post-dose readings
-    are shown, with the label's large systolic rise (the rules' threshold) as a line.
+    are shown, with the label's large systolic rise (the rules' threshold) as a line. A box
+    spans the middle half of the rises, its line is the median, whiskers reach the furthest
+    rise within 1.5 box lengths and dots are the rises beyond them.
     """
-    import seaborn as sns
+    import numpy as np
+    from matplotlib.patches import Patch
 
     from kdsupport.rules.monitoring import is_post_dose, large_rise_size
 
@@ -428,73 +455,135 @@ def bp_rise_figure(rises: pd.DataFrame, kb: KnowledgeBase | None = None) -> Figu
 
         kb = load()
     fig, ax = _figure(8, 3.8)
-    data = rises[is_post_dose(rises["minute"])].assign(
-        minute=lambda d: d["minute"].astype(int),
-        modality=lambda d: d["modality"].map(modality_label),
-    )
-    sns.boxplot(
-        data=data,
-        x="minute",
-        y="systolic_rise_mmhg",
-        hue="modality",
-        ax=ax,
-        fliersize=1.5,
-        palette=["#2166ac", "#b2182b", "#1b7837"],
-    )
+    data = rises[is_post_dose(rises["minute"])]
+    minutes = sorted({int(m) for m in data["minute"]})
+    modalities = sorted({str(m) for m in data["modality"]})
+    values = data["systolic_rise_mmhg"].to_numpy(dtype=float)
+    minute = data["minute"].to_numpy(dtype=float)
+    modality = data["modality"].astype(str).to_numpy()
+    handles: list[Any] = []
+    for k, m in enumerate(modalities):
+        look = _modality_look(k)
+        boxes, places = [], []
+        for j, t in enumerate(minutes):
+            sel = values[(modality == m) & (minute == t)]
+            sel = sel[~np.isnan(sel)]
+            if len(sel):
+                boxes.append(sel)
+                places.append(j + _dodge(k, len(modalities)))
+        if boxes:
+            ax.boxplot(
+                boxes,
+                positions=places,
+                widths=0.8 / len(modalities) * 0.9,
+                patch_artist=True,
+                manage_ticks=False,
+                boxprops={"facecolor": look["color"], "hatch": look["hatch"], "edgecolor": "#333"},
+                medianprops={"color": "#333", "lw": 1.2},
+                whiskerprops={"color": "#333"},
+                capprops={"color": "#333"},
+                flierprops={"marker": "o", "markersize": 1.5, "markerfacecolor": "#333"},
+            )
+        handles.append(
+            Patch(
+                facecolor=look["color"],
+                hatch=look["hatch"],
+                edgecolor="#333",
+                label=plot_label(modality_label(m)),
+            )
+        )
     big, _ = large_rise_size(kb)
-    ax.axhline(big, color="black", ls=":", lw=1, label=f"label's large rise: {big:g} mmHg")
+    handles.append(
+        ax.axhline(big, color="black", ls=":", lw=1, label=f"label's large rise: {big:g} mmHg")
+    )
     ax.axhline(0, color="#777", lw=0.8)
+    ax.set_xticks(range(len(minutes)))
+    ax.set_xticklabels([str(t) for t in minutes])
+    ax.set_xlim(-0.5, len(minutes) - 0.5)
     ax.set_xlabel("minutes from the start of the dose")
     ax.set_ylabel("systolic rise from minute 0 (mmHg)")
     ax.set_title("Blood-pressure rise by minute")
-    ax.legend(fontsize=8, loc="upper right", title="way of giving ketamine")
+    ax.legend(handles=handles, fontsize=8, loc="upper right", title="way of giving ketamine")
     return fig
 
 
-def cadss_course_figure(cadss: pd.DataFrame) -> Figure:
-    """Mean CADSS total by session number per modality, with 95 % intervals."""
-    import seaborn as sns
+def cadss_course_figure(means: pd.DataFrame) -> Figure:
+    """Mean CADSS total by session number per modality, with the 95 % interval of each mean.
+
+    ``means`` is :func:`kdsupport.cohort.outcomes.means_with_ci` of the CADSS totals by
+    ``modality`` and ``number``: the band is mean ± t·SE, as the legend says.
+    """
+    from matplotlib.patches import Patch
 
     fig, ax = _figure(7.5, 3.6)
-    cadss = cadss.assign(modality=cadss["modality"].map(modality_label))
-    sns.lineplot(
-        data=cadss,
-        x="number",
-        y="cadss_total",
-        hue="modality",
-        style="modality",
-        markers=True,
-        errorbar=("ci", 95),
-        seed=0,  # the bootstrap interval is the same on every drawing of the same cohort
-        ax=ax,
-        palette=["#2166ac", "#b2182b", "#1b7837"],
-    )
+    modalities = list(dict.fromkeys(means["modality"].astype(str)))
+    for k, m in enumerate(modalities):
+        look = _modality_look(k)
+        sub = means[means["modality"].astype(str) == m].sort_values("number")
+        x = sub["number"].to_numpy(dtype=float)
+        ax.fill_between(
+            x,
+            sub["ci_low"].to_numpy(dtype=float),
+            sub["ci_high"].to_numpy(dtype=float),
+            color=look["color"],
+            alpha=0.2,
+            lw=0,
+        )
+        ax.plot(
+            x,
+            sub["mean"].to_numpy(dtype=float),
+            color=look["color"],
+            ls=look["ls"],
+            marker=look["marker"],
+            label=plot_label(modality_label(m)),
+        )
+    handles, labels = ax.get_legend_handles_labels()
+    band = "shaded: 95 % interval of the mean\n(mean ± t·SE, t with n - 1 degrees of freedom)"
+    handles.append(Patch(facecolor="#999999", alpha=0.4, lw=0))
+    labels.append(band)
+    if len(means):
+        ax.set_xticks(sorted({int(n) for n in means["number"]}))
     ax.set_xlabel("session number")
     ax.set_ylabel("CADSS total (points)")
-    ax.set_title("Dissociation over a course (mean and 95 % interval)")
-    ax.legend(title="way of giving ketamine", fontsize=8)
+    ax.set_title("Dissociation over a course (mean and 95 % interval of the mean)")
+    ax.legend(handles, labels, title="way of giving ketamine", fontsize=8)
     return fig
 
 
 def crossings_figure(crossings: pd.DataFrame) -> Figure:
     """Share of sessions per modality that crossed each monitoring threshold or missed a check."""
-    import seaborn as sns
+    from matplotlib.patches import Patch
 
     fig, ax = _figure(8, 3.8)
-    crossings = crossings.assign(
-        check=crossings["check"].map(check_title),
-        modality=crossings["modality"].map(modality_label),
-    )
-    sns.barplot(
-        data=crossings,
-        y="check",
-        x="percent",
-        hue="modality",
-        ax=ax,
-        palette=["#2166ac", "#b2182b", "#1b7837"],
-    )
+    checks = list(dict.fromkeys(crossings["check"].astype(str)))
+    modalities = list(dict.fromkeys(crossings["modality"].astype(str)))
+    height = 0.8 / max(1, len(modalities))
+    handles = []
+    for k, m in enumerate(modalities):
+        look = _modality_look(k)
+        sub = crossings[crossings["modality"].astype(str) == m]
+        ax.barh(
+            [checks.index(str(c)) + _dodge(k, len(modalities)) for c in sub["check"]],
+            sub["percent"].to_numpy(dtype=float),
+            height=height,
+            color=look["color"],
+            hatch=look["hatch"],
+            edgecolor="white",
+        )
+        handles.append(
+            Patch(
+                facecolor=look["color"],
+                hatch=look["hatch"],
+                edgecolor="white",
+                label=plot_label(modality_label(m)),
+            )
+        )
+    ax.set_yticks(range(len(checks)))
+    ax.set_yticklabels([plot_label(check_title(c), max_chars=60) for c in checks])
+    ax.invert_yaxis()  # the first check on top
+    ax.set_xlim(0, None)
     ax.set_xlabel("sessions (%) needing attention")
     ax.set_ylabel("monitoring check")
     ax.set_title("Sessions that crossed a monitoring threshold or missed a check")
-    ax.legend(title="way of giving ketamine", fontsize=8)
+    ax.legend(handles=handles, title="way of giving ketamine", fontsize=8)
     return fig
