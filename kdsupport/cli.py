@@ -29,7 +29,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kdsupport._version import __version__
 from kdsupport.errors import InvalidInputError, KdsupportError, KnowledgeBaseError
@@ -61,6 +61,13 @@ def _severe_choices() -> list[str]:
     return sorted(load().vitals.predose_bp_guide.severe.definitions)
 
 
+def _session_day_choices() -> tuple[list[str], list[str]]:
+    from kdsupport.knowledge import load
+
+    sd = load().session_day
+    return sorted(sd.schedule.jurisdictions), sorted(sd.infusion_bp.definitions)
+
+
 def _add_definition(parser: argparse.ArgumentParser, definitions: list[str]) -> None:
     parser.add_argument(
         "--definition",
@@ -88,7 +95,10 @@ def _add_case(parser: argparse.ArgumentParser, *, many: bool = False) -> None:
 def _add_rule_options(
     parser: argparse.ArgumentParser, definitions: list[str], remissions: list[str]
 ) -> None:
-    """``--definition``, ``--severe-bp`` and ``--madrs-remission``: the rules' named choices."""
+    """The rules' named choices, the same on every command that runs the rules.
+
+    ``--definition``, ``--severe-bp``, ``--madrs-remission``, ``--jurisdiction``, ``--infusion-bp``.
+    """
     _add_definition(parser, definitions)
     severe = _severe_choices()
     parser.add_argument(
@@ -105,6 +115,32 @@ def _add_rule_options(
         metavar="NAME",
         help=f"MADRS remission cut-off: {', '.join(remissions)}",
     )
+    where, infusion = _session_day_choices()
+    parser.add_argument(
+        "--jurisdiction",
+        choices=where,
+        default=None,
+        metavar="NAME",
+        help=f"esketamine dosing table: {', '.join(where)} (default: the knowledge base's)",
+    )
+    parser.add_argument(
+        "--infusion-bp",
+        choices=infusion,
+        default=None,
+        metavar="NAME",
+        help=f"IV infusion BP threshold: {', '.join(infusion)} (default: the knowledge base's)",
+    )
+
+
+def _rule_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The rule options of a command, as :func:`kdsupport.rules.assess.assess` takes them."""
+    return {
+        "definition": args.definition,
+        "madrs_remission": args.madrs_remission,
+        "severe_bp": args.severe_bp,
+        "jurisdiction": args.jurisdiction,
+        "infusion_bp": args.infusion_bp,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -314,12 +350,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     from kdsupport.rules.assess import assess
 
     record = _read_case(args.case, args.data_dir)
-    result = assess(
-        record,
-        definition=args.definition,
-        madrs_remission=args.madrs_remission,
-        severe_bp=args.severe_bp,
-    )
+    result = assess(record, **_rule_kwargs(args))
     out = (
         json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
         if args.format == "json"
@@ -440,12 +471,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     if args.out:
         check_writable_target(args.out)
     record = _read_case(args.case, args.data_dir)
-    a = assess(
-        record,
-        definition=args.definition,
-        madrs_remission=args.madrs_remission,
-        severe_bp=args.severe_bp,
-    )
+    a = assess(record, **_rule_kwargs(args))
     text = referral_html(record, a) if fmt == "html" else referral_markdown(record, a)
     if args.out:
         out = write_atomically(args.out, text)

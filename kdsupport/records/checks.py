@@ -13,6 +13,7 @@ from typing import Any
 
 from kdsupport.errors import Problem
 from kdsupport.records.messages import show_value
+from kdsupport.records.session_day import session_day_problems
 from kdsupport.records.shapes import is_number, items_of
 from kdsupport.records.teaching import teaching_problems
 
@@ -122,7 +123,7 @@ def semantic_problems(data: dict[str, Any]) -> list[Problem]:
                         f"CADSS totals are {cadss_total.min}-{cadss_total.max}, got {total}",
                     )
                 )
-    return problems
+    return problems + session_day_problems(data, kb)
 
 
 def _administration_problems(adm: dict[str, Any], where: str, instruments: Any) -> list[Problem]:

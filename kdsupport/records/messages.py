@@ -171,7 +171,10 @@ def validation_message(err: Any) -> str:
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         return f"unknown field{hint} (allowed here: {', '.join(allowed)})"
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}{null}, got {got}"
+        expected = str(ctx.get("expected"))
+        if expected in ("True", "False"):  # a YAML or JSON author writes true / false
+            return f"must be {expected.lower()}{null}, got {got}"
+        return f"must be one of {expected}{null}, got {got}"
     bounds = {
         "greater_than": (">", "gt"),
         "greater_than_equal": (">=", "ge"),
@@ -233,11 +236,50 @@ def path_order(problem: Problem) -> tuple[Any, ...]:
     return tuple(key)
 
 
+_MUST = re.compile(r"must be (?:one of )?(.*?)( \(or null when not known\))?, got (.*)", re.S)
+
+
+def _merge_union(problems: list[Problem]) -> list[Problem]:
+    """One line per field whose value no member of a union accepted.
+
+    A value that fits no member gets one error per member from pydantic; they are merged into
+    one message that lists every allowed kind. When the value is a mapping or list and a member
+    reports a deeper problem (``…action``), that deeper problem is what the author meant and
+    the sibling member's "got a mapping" is dropped.
+    """
+    paths = [p.path for p in problems]
+    deeper = {p for p in paths if any(q.startswith((p + ".", p + "[")) for q in paths)}
+    kept = [
+        p
+        for p in problems
+        if not (p.path in deeper and p.message.endswith(("got a mapping", "got a list")))
+    ]
+    by_path: dict[str, list[Problem]] = {}
+    for p in kept:
+        by_path.setdefault(p.path, []).append(p)
+    out: list[Problem] = []
+    for p in kept:
+        group = by_path[p.path]
+        matches = [_MUST.fullmatch(q.message) for q in group]
+        if len(group) == 1 or not all(matches):
+            out.append(p)
+            continue
+        if p is group[0]:
+            kinds = " or ".join(dict.fromkeys(m.group(1) for m in matches if m))
+            null = next((m.group(2) for m in matches if m and m.group(2)), "") or ""
+            got = matches[0].group(3) if matches[0] else ""
+            out.append(Problem(p.path, f"must be {kinds}{null}, got {got}"))
+    return out
+
+
 def dedupe(problems: list[Problem]) -> list[Problem]:
-    """The problems without repeats (same path and message), in their order."""
+    """The problems without repeats (same path and message), in their order.
+
+    A union's per-member errors are merged into one line first.
+    """
     seen: set[tuple[str, str]] = set()
     out = []
-    for p in problems:
+    for p in _merge_union(problems):
         if (p.path, p.message) not in seen:
             seen.add((p.path, p.message))
             out.append(p)

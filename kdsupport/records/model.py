@@ -16,7 +16,7 @@ import datetime as _dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "FORMAT",
@@ -33,7 +33,10 @@ __all__ = [
     "Administration",
     "VitalReading",
     "MOAASReading",
+    "Concomitant",
+    "InfusionAdjustment",
     "Session",
+    "SESSION_DAY_FIELDS",
     "Option",
     "Question",
     "TeachingPoint",
@@ -54,6 +57,8 @@ LIMITS: dict[str, int] = {
     "months": 1200,  # a hundred years
     "minute": 1440,  # a day after the start of the dose
     "session_number": 1000,
+    "devices": 10,  # nasal-spray devices in one session
+    "fasting_hours": 168,  # a week without food is already implausible
     "ect_sessions": 500,
     "session_dose_mg": 1000,
     "dose_mg_per_kg": 10,
@@ -211,8 +216,44 @@ class MOAASReading(_Record):
     score: int | None = None
 
 
+def _iso_date(v: str) -> str:
+    """A real calendar date written YYYY-MM-DD."""
+    if not ISO_DATE.fullmatch(v):
+        raise ValueError(f"must be an ISO date (YYYY-MM-DD), got {v!r}")
+    try:
+        _dt.date.fromisoformat(v)
+    except ValueError:
+        raise ValueError(f"{v!r} is not a real calendar date") from None
+    return v
+
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
+
+
+class Concomitant(_Record):
+    """The concomitant medications the REMS monitoring form asks about (yes / no each)."""
+
+    benzodiazepine: bool | None = None
+    non_benzodiazepine_hypnotic: bool | None = None
+    psychostimulant: bool | None = None
+    maoi: bool | None = None
+
+
+class InfusionAdjustment(_Record):
+    """What was done to an IV infusion when blood pressure climbed: when, what and why."""
+
+    minute: float = Field(ge=0, le=LIMITS["minute"])
+    action: Literal["paused", "slowed"]
+    reason: ShortText | None = None
+
+
 class Session(_Record):
-    """One treatment session with its monitoring record."""
+    """One treatment session with its monitoring record (docs/case-record.md §2.9).
+
+    The session-day fields mirror the REMS Patient Monitoring Form and the label; each is
+    optional and missing means not known.
+    """
 
     number: int = Field(ge=1, le=LIMITS["session_number"])
     modality: Modality
@@ -226,6 +267,49 @@ class Session(_Record):
     adverse_events: Annotated[list[ShortText], Field(max_length=_LIST)] | None = None
     # The clinician's judgement at discharge (docs/case-record.md §2.9, §3.7); null = not recorded.
     dissociation_resolved: bool | None = None
+    # The session day (docs/case-record.md §2.9): schedule, preparation, REMS, IV infusion.
+    date: IsoDate | None = None
+    setting: Literal["outpatient", "inpatient"] | None = None
+    indication: Literal["trd", "mdsi"] | None = None
+    devices: int | None = Field(default=None, ge=1, le=LIMITS["devices"])
+    device_lot: ShortText | None = None
+    minutes_between_devices: float | None = Field(default=None, ge=0, le=LIMITS["minute"])
+    concomitant: Concomitant | None = None
+    fasting_food_hours: float | None = Field(default=None, ge=0, le=LIMITS["fasting_hours"])
+    fasting_liquid_minutes: float | None = Field(default=None, ge=0, le=LIMITS["minute"])
+    # minutes before dosing, or "not_used" when no nasal corticosteroid or decongestant was taken
+    nasal_steroid_or_decongestant_minutes_before: (
+        Annotated[float, Field(ge=0, le=LIMITS["minute"])] | Literal["not_used"] | None
+    ) = None
+    prescriber_on_site: bool | None = None
+    monitored_by: ShortText | None = None
+    ride_home_arranged: bool | None = None
+    ready_to_leave_minute: float | None = Field(default=None, ge=0, le=LIMITS["minute"])
+    rems_form_submitted_date: IsoDate | None = None
+    # false: recorded as neither paused nor slowed
+    infusion_paused_or_slowed: Literal[False] | InfusionAdjustment | None = None
+
+
+#: The session-day fields (docs/case-record.md §2.9). A session that records none of them is a
+#: monitoring-only record: its session-day checks are not run, and it says so.
+SESSION_DAY_FIELDS = (
+    "date",
+    "setting",
+    "indication",
+    "devices",
+    "device_lot",
+    "minutes_between_devices",
+    "concomitant",
+    "fasting_food_hours",
+    "fasting_liquid_minutes",
+    "nasal_steroid_or_decongestant_minutes_before",
+    "prescriber_on_site",
+    "monitored_by",
+    "ride_home_arranged",
+    "ready_to_leave_minute",
+    "rems_form_submitted_date",
+    "infusion_paused_or_slowed",
+)
 
 
 class Option(_Record):

@@ -159,7 +159,7 @@ def sessions_section_html(record: CaseRecord, assessment: Assessment) -> str:
     parts.append(figures["sedation"])
     from kdsupport.knowledge import load
 
-    titles = {n: c.title for n, c in load().vitals.session_monitoring.checks.items()}
+    titles = {n: c.title for n, c in load().session_check_info().items()}
     rows = []
     for s in assessment.sessions:
         cells = "".join(

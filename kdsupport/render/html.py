@@ -580,7 +580,7 @@ def session_checks_html(a: Assessment, index: int) -> str:
     from kdsupport.knowledge import load
     from kdsupport.knowledge.wording import modality_label
 
-    checks = load().vitals.session_monitoring.checks
+    checks = load().session_check_info()
     s = a.sessions[index]
     rows = []
     for name, status in s.checks.items():

@@ -122,7 +122,7 @@ def _check_titles() -> dict[str, str]:
     """Each session check's title from the knowledge base (thresholds live there)."""
     from kdsupport.knowledge import load
 
-    return {n: c.title for n, c in load().vitals.session_monitoring.checks.items()}
+    return {n: c.title for n, c in load().session_check_info().items()}
 
 
 def _alerts(doc: _Doc, a: Assessment) -> None:

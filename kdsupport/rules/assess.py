@@ -35,9 +35,11 @@ from kdsupport.rules.assessment import (
     Unknown,
 )
 from kdsupport.rules.monitoring import CHECK_ORDER, evaluate_predose_bp, evaluate_sessions
+from kdsupport.rules.rems_form import fill_rems_form
 from kdsupport.rules.result import Reason, RuleResult, ScoreResult
 from kdsupport.rules.scales import evaluate_outcome, score_all
 from kdsupport.rules.screening import ScreeningContext, screen_all
+from kdsupport.rules.session_day import DayChecks, evaluate_session_day
 from kdsupport.rules.staging import score_mgh_s, score_msm, score_thase_rush
 from kdsupport.rules.suicide_risk import SuicideRisk, evaluate_suicide_risk
 from kdsupport.rules.trd import evaluate_trd
@@ -76,6 +78,8 @@ def assess(
     definition: str | None = None,
     madrs_remission: str | None = None,
     severe_bp: str | None = None,
+    jurisdiction: str | None = None,
+    infusion_bp: str | None = None,
 ) -> Assessment:
     """Assess a validated case record.
 
@@ -90,6 +94,12 @@ def assess(
     madrs_remission
         MADRS remission definition (``madrs_le12_janssen`` by default, or
         ``madrs_le10_escape_trd``).
+    severe_bp
+        The severe blood-pressure tier's definition (``acc_aha_2017`` by default).
+    jurisdiction
+        The dosing table of the session-day checks: ``us`` (default) or ``eu``.
+    infusion_bp
+        The IV infusion threshold: ``severe_tier`` (default) or ``predose_guide``.
 
     Returns
     -------
@@ -101,7 +111,7 @@ def assess(
         from kdsupport.knowledge import load
 
         kb = load()
-    _check_options(kb, definition, madrs_remission, severe_bp)
+    _check_options(kb, definition, madrs_remission, severe_bp, jurisdiction, infusion_bp)
     def_name, defn = kb.definition(definition)
     remission = {"madrs": madrs_remission} if madrs_remission else None
 
@@ -130,9 +140,15 @@ def assess(
     )
     screens = screen_all(record, kb, context=context)
     sessions = evaluate_sessions(record, kb, severe=severe_bp)
+    days = [
+        evaluate_session_day(
+            record, s.index, kb, where=jurisdiction, severe=severe_bp, infusion_bp=infusion_bp
+        )
+        for s in sessions
+    ]
 
     all_reasons = _reasons_by_section(
-        trd, (tr, mgh, msm), scores, outcome, risk, bp, screens, sessions
+        trd, (tr, mgh, msm), scores, outcome, risk, bp, screens, sessions, days
     )
 
     definition_block = _definition_summary(kb, def_name, defn)
@@ -173,7 +189,7 @@ def assess(
             reasons=bp.reasons,
         ),
         modalities={m: _modality(kb, m, scr) for m, scr in screens.items()},
-        sessions=tuple(_session(s) for s in sessions),
+        sessions=tuple(_session(record, kb, s, d) for s, d in zip(sessions, days, strict=True)),
         unknowns=_unknowns(all_reasons),
         sources=_bibliography(kb, all_reasons, list(definition_block.sources)),
         disclaimer=DISCLAIMER,
@@ -185,6 +201,8 @@ def _check_options(
     definition: str | None,
     madrs_remission: str | None,
     severe_bp: str | None,
+    jurisdiction: str | None = None,
+    infusion_bp: str | None = None,
 ) -> None:
     """Refuse a named choice the knowledge base does not hold, naming the allowed ones."""
     problems = []
@@ -214,6 +232,15 @@ def _check_options(
                 + ", ".join(sorted(severe_defs)),
             )
         )
+    choices = (
+        ("jurisdiction", jurisdiction, kb.session_day.schedule.jurisdictions, "jurisdiction"),
+        ("infusion_bp", infusion_bp, kb.session_day.infusion_bp.definitions, "infusion threshold"),
+    )
+    for key, given, allowed, what in choices:
+        if given is not None and given not in allowed:
+            problems.append(
+                Problem(key, f"unknown {what} {given!r}; allowed: " + ", ".join(sorted(allowed)))
+            )
     if problems:
         raise InvalidInputError(problems)
 
@@ -247,6 +274,7 @@ def _reasons_by_section(
     bp: RuleResult,
     screens: dict[str, ModalityScreen],
     sessions: list[SessionChecks],
+    days: list[DayChecks],
 ) -> list[tuple[str, Reason]]:
     """Every reason with the section it belongs to, in the order the assessment shows them."""
     out: list[tuple[str, Reason]] = []
@@ -265,9 +293,13 @@ def _reasons_by_section(
     out += [("predose_bp", r) for r in bp.reasons]
     for m, scr in screens.items():
         out += [(f"modalities.{m}", r) for r in scr.reasons]
-    for sess in sessions:
+    for sess, day in zip(sessions, days, strict=True):
         for name in CHECK_ORDER:
             out += [(f"sessions[{sess.index}].{name}", r) for r in sess.checks[name].reasons]
+        for name, res in day.checks.items():
+            out += [(f"sessions[{sess.index}].{name}", r) for r in res.reasons]
+        for name, why in day.not_applicable.items():
+            out.append((f"sessions[{sess.index}].{name}", why))
     return out
 
 
@@ -282,13 +314,25 @@ def _modality(kb: KnowledgeBase, m: str, scr: ModalityScreen) -> ModalityAssessm
     )
 
 
-def _session(s: SessionChecks) -> SessionAssessment:
+def _session(
+    record: CaseRecord, kb: KnowledgeBase, s: SessionChecks, day: DayChecks
+) -> SessionAssessment:
+    """One session's monitoring checks, then its session-day checks (docs/case-record.md §3.8)."""
+    checks = {n: s.checks[n].status for n in CHECK_ORDER} | {
+        n: r.status for n, r in day.checks.items()
+    }
+    form = fill_rems_form(record, s.index, checks, kb) if s.modality == "esketamine_nasal" else None
     return SessionAssessment(
         number=s.number,
         modality=s.modality,
-        checks={n: s.checks[n].status for n in CHECK_ORDER},
-        check_kinds={n: CheckKind(s.kinds[n]) for n in CHECK_ORDER},
-        details={n: s.checks[n].reasons for n in CHECK_ORDER},
+        checks=checks,
+        check_kinds={n: CheckKind(s.kinds[n]) for n in CHECK_ORDER} | dict(day.kinds),
+        details={n: s.checks[n].reasons for n in CHECK_ORDER}
+        | {n: r.reasons for n, r in day.checks.items()},
+        not_applicable=day.not_applicable,
+        schedule=day.schedule,
+        rems_form=None if form is None else form.status,
+        session_day_recorded=day.recorded,
     )
 
 

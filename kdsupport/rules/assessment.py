@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from kdsupport.rules.dosing import SchedulePlace
+from kdsupport.rules.rems_form import RemsFormStatus
 from kdsupport.rules.result import BPTier, CheckKind, ModalityStatus, Reason, Severity, Status
 from kdsupport.rules.scales import OutcomeResult as Outcome
 from kdsupport.rules.scales import ScaleScore
@@ -257,6 +259,12 @@ class SessionAssessment:
     checks: Mapping[str, Status]
     check_kinds: Mapping[str, CheckKind]
     details: Mapping[str, tuple[Reason, ...]]
+    # The session day (docs/case-record.md §3.8, §3.9): checks that do not apply and why, where
+    # the session sits in the dosing schedule, and the REMS form's status (esketamine only).
+    not_applicable: Mapping[str, Reason] = field(default_factory=dict)
+    schedule: SchedulePlace | None = None
+    rems_form: RemsFormStatus | None = None
+    session_day_recorded: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """One entry of ``sessions``."""
@@ -266,6 +274,10 @@ class SessionAssessment:
             "checks": {n: s.value for n, s in self.checks.items()},
             "check_kinds": {n: k.value for n, k in self.check_kinds.items()},
             "details": {n: _reasons(rs) for n, rs in self.details.items()},
+            "session_day_recorded": self.session_day_recorded,
+            "not_applicable": {n: r.to_dict() for n, r in self.not_applicable.items()},
+            "schedule": None if self.schedule is None else self.schedule.to_json(),
+            "rems_form": None if self.rems_form is None else self.rems_form.to_json(),
         }
 
 

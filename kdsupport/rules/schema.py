@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kdsupport.knowledge.models.session_day import INDICATIONS, JURISDICTIONS
 from kdsupport.rules.assessment import BPTier, CheckKind, ModalityStatus, Severity
 from kdsupport.rules.result import Status
 
@@ -104,6 +105,27 @@ def assessment_schema() -> dict[str, Any]:
             "sources": _array(_STR),
         }
     )
+    schedule = _obj(
+        {
+            "indication": _nullable({"enum": list(INDICATIONS)}),
+            "jurisdiction": {"enum": list(JURISDICTIONS)},
+            "course_week": _nullable(_INT),
+            "day_one": _nullable(_STR),
+            "phase": _nullable(_STR),
+            "allowed_doses_mg": _nullable(_array(_NUM)),
+            "max_sessions_per_week": _nullable(_INT),
+            "note": _nullable(_STR),
+        }
+    )
+    rems_form = _obj(
+        {
+            "required": {"enum": ["yes", "no", "unknown"]},
+            "status": {"enum": ["complete", "incomplete", "not_required", "not_applicable"]},
+            "missing_fields": _array(_STR),
+            "deadline": _nullable(_STR),
+            "submitted": _nullable(_STR),
+        }
+    )
     session = _obj(
         {
             "number": _INT,
@@ -111,6 +133,13 @@ def assessment_schema() -> dict[str, Any]:
             "checks": {"type": "object", "additionalProperties": status},
             "check_kinds": {"type": "object", "additionalProperties": _enum(CheckKind)},
             "details": {"type": "object", "additionalProperties": reasons},
+            "session_day_recorded": _BOOL,
+            "not_applicable": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/$defs/reason"},
+            },
+            "schedule": _nullable(schedule),
+            "rems_form": _nullable(rems_form),
         }
     )
     source = {

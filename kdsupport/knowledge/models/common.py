@@ -21,6 +21,7 @@ KB_FILES = (
     "suicide_risk.yaml",
     "screening.yaml",
     "vitals.yaml",
+    "session_day.yaml",
     "synthetic.yaml",
     "evidence.yaml",
 )

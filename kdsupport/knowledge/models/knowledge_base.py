@@ -13,6 +13,7 @@ from kdsupport.knowledge.models.common import KBModel, Source, SourceRef
 from kdsupport.knowledge.models.evidence import EvidenceFile, Manifest, SourcesFile
 from kdsupport.knowledge.models.safety import ScreeningFile, VitalsFile
 from kdsupport.knowledge.models.scales import ScalesFile, SuicideFile
+from kdsupport.knowledge.models.session_day import SessionDayFile
 from kdsupport.knowledge.models.staging import StagingFile
 from kdsupport.knowledge.models.synthetic import SyntheticFile
 from kdsupport.knowledge.models.trd import Definition, DefinitionsFile, DrugsFile
@@ -29,6 +30,7 @@ FILE_MODELS: dict[str, type[KBModel]] = {
     "suicide_risk.yaml": SuicideFile,
     "screening.yaml": ScreeningFile,
     "vitals.yaml": VitalsFile,
+    "session_day.yaml": SessionDayFile,
     "synthetic.yaml": SyntheticFile,
     "evidence.yaml": EvidenceFile,
 }
@@ -50,6 +52,7 @@ class KnowledgeBase:
         self.suicide: SuicideFile = models["suicide_risk.yaml"]
         self.screening: ScreeningFile = models["screening.yaml"].resolved()
         self.vitals: VitalsFile = models["vitals.yaml"]
+        self.session_day: SessionDayFile = models["session_day.yaml"]
         self.synthetic: SyntheticFile = models["synthetic.yaml"]
         self.evidence: EvidenceFile = models["evidence.yaml"]
 
@@ -67,6 +70,14 @@ class KnowledgeBase:
             raise KeyError(
                 f"unknown TRD definition {key!r}; choose one of {sorted(self.trd.definitions)}"
             ) from None
+
+    def session_check_info(self) -> dict[str, Any]:
+        """Every session check by name, each with its ``title``, ``description`` and ``kind``.
+
+        The monitoring checks (``vitals.yaml``) first, then the session-day checks
+        (``session_day.yaml``).
+        """
+        return {**self.vitals.session_monitoring.checks, **self.session_day.checks}
 
     def source_ids(self, refs: list[SourceRef] | None) -> tuple[str, ...]:
         """The ids of a tuple of source references, without duplicates, in order."""
