@@ -1,10 +1,11 @@
 """Outcomes of a generated cohort, for teaching and audit (notebook 11).
 
 Every function takes the tidy tables of :mod:`kdsupport.cohort.generator` and returns a DataFrame.
-Nothing here restates a rule: response, remission and the BP rise are the rule modules'
-column-wise twins (:mod:`kdsupport.rules.scales`, :mod:`kdsupport.rules.monitoring`), and the
-monitoring checks are run by the same rules as ``kdsupport assess``. Rates carry 95 %
-Wilson score intervals; means carry the 95 % interval of the mean (mean ± t·SE).
+Nothing here restates a rule: response, remission, the BP rise and the monitoring checks are
+the rule modules' column-wise twins (:mod:`kdsupport.rules.scales`,
+:mod:`kdsupport.rules.monitoring`, :mod:`kdsupport.rules.session_columns`), each held to the
+scalar rule that ``kdsupport assess`` runs. Rates carry 95 % Wilson score intervals; means
+carry the 95 % interval of the mean (mean ± t·SE).
 
 Synthetic data only: these numbers describe the generator's assumptions, not real patients.
 Not a medical device.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -193,29 +194,35 @@ def cadss_by_session(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def session_checks(
     tables: dict[str, pd.DataFrame], kb: KnowledgeBase | None = None
 ) -> pd.DataFrame:
-    """Every session's monitoring checks, run by the rules on the records built from the tables."""
+    """Every session's status on the monitoring checks that :func:`threshold_crossings` counts.
+
+    One row per row of the ``sessions`` table: ``patient_id``, ``number``, ``modality`` and one
+    column per check (``met``, ``not_met`` or ``unknown``), worked out on the tables by the
+    rules' column-wise twins (:mod:`kdsupport.rules.session_columns`): the statuses that
+    ``kdsupport assess`` gives the same sessions.
+    """
     import pandas as pd
 
-    from kdsupport.cohort.records import records_from_tables
-    from kdsupport.records.case import validate_case
-    from kdsupport.rules.monitoring import CHECK_ORDER, evaluate_sessions
+    from kdsupport.rules.session_columns import session_check_columns
 
-    kb = _kb(kb)
-    rows: list[dict[str, Any]] = []
-    for rec in records_from_tables(tables):
-        if not rec["sessions"]:
-            continue
-        record = validate_case(rec)
-        for s in evaluate_sessions(record, kb):
-            rows.append(
+    s = tables["sessions"]
+    statuses = session_check_columns(
+        s, tables["vitals"], tables["moaas"], _kb(kb), checks=tuple(_ATTENTION)
+    )
+    return pd.concat(
+        [
+            pd.DataFrame(
                 {
-                    "patient_id": record.id,
-                    "number": s.number,
-                    "modality": s.modality,
-                    **{c: s.checks[c].status.value for c in CHECK_ORDER},
-                }
-            )
-    return pd.DataFrame(rows)
+                    "patient_id": s["patient_id"].astype(str).to_numpy(dtype=object),
+                    "number": s["number"].to_numpy(dtype="int64"),
+                    "modality": s["modality"].astype(str).to_numpy(dtype=object),
+                },
+                index=s.index,
+            ),
+            statuses,
+        ],
+        axis=1,
+    ).reset_index(drop=True)
 
 
 # the result that needs attention for each check
