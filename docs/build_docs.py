@@ -141,8 +141,8 @@ FIELD_NOTES: dict[str, str] = {
     "sessions[].number": "The session's number, unique in the record. Questions and pages name "
     "sessions by it.",
     "sessions[].modality": "How ketamine was given.",
-    "sessions[].dose_mg": "Esketamine or at-home ketamine: the dose in mg. Shown; no rule reads "
-    "it.",
+    "sessions[].dose_mg": "Esketamine or at-home ketamine: the dose in mg. For esketamine the "
+    "schedule checks read it (§3.8).",
     "sessions[].dose_mg_per_kg": "IV ketamine: the dose in mg per kg. Shown; no rule reads it.",
     "sessions[].infusion_minutes": "IV ketamine: the length of the infusion. Shown; no rule "
     "reads it.",
@@ -156,6 +156,44 @@ FIELD_NOTES: dict[str, str] = {
     "sessions[].adverse_events": "Adverse events in plain words. Shown; no rule reads them.",
     "sessions[].dissociation_resolved": "The clinician's judgement at discharge: had "
     "dissociation resolved? Added in version 2 of the contract (section 5.8.9).",
+    # the session day (§3.8, §3.9): each mirrors the REMS Patient Monitoring Form or the label
+    "sessions[].date": "The session's date (YYYY-MM-DD). The schedule checks take the course "
+    "week from it; the REMS form's deadline counts from it. Dates follow the session numbers.",
+    "sessions[].setting": "Where the session took place. Outpatient settings submit the REMS "
+    "form; inpatient settings do not, and the patient is not going home.",
+    "sessions[].indication": "Esketamine: what it treats, `trd` or `mdsi` (MDD with acute "
+    "suicidal ideation or behaviour). Picks the dosing table (§3.8).",
+    "sessions[].devices": "Esketamine: nasal-spray devices used; each holds 28 mg (the knowledge "
+    "base), so devices times 28 must equal `dose_mg`.",
+    "sessions[].device_lot": "Esketamine: the device lot number, for the REMS form.",
+    "sessions[].minutes_between_devices": "Esketamine: the rest between devices, in minutes.",
+    "sessions[].concomitant": "The REMS form's concomitant medications, yes or no each (§2.9.3).",
+    "sessions[].fasting_food_hours": "Hours since the patient last ate, at dosing.",
+    "sessions[].fasting_liquid_minutes": "Minutes since the patient last drank, at dosing.",
+    "sessions[].nasal_steroid_or_decongestant_minutes_before": "Minutes between a nasal "
+    "corticosteroid or decongestant and dosing, or `not_used` when none was taken that day.",
+    "sessions[].prescriber_on_site": "Was a prescriber on site during administration and "
+    "monitoring (REMS)?",
+    "sessions[].monitored_by": "The healthcare provider who did the monitoring (the REMS form "
+    "asks for one). A synthetic name.",
+    "sessions[].ride_home_arranged": "Was a safe way home arranged (no driving until the next "
+    "day after a restful sleep)?",
+    "sessions[].ready_to_leave_minute": "The REMS evaluation question: without the 2-hour "
+    "minimum, when would the patient have been ready to leave (minutes from the start of "
+    "administration)?",
+    "sessions[].rems_form_submitted_date": "When the REMS Patient Monitoring Form was "
+    "submitted (YYYY-MM-DD); not before the session's date.",
+    "sessions[].infusion_paused_or_slowed": "IV ketamine: what was done when blood pressure "
+    "climbed during the infusion (§2.9.4), or `false` when the record says nothing was done.",
+    "sessions[].concomitant.benzodiazepine": "Taking a benzodiazepine (more sedation).",
+    "sessions[].concomitant.non_benzodiazepine_hypnotic": "Taking a non-benzodiazepine sedative "
+    "hypnotic (more sedation).",
+    "sessions[].concomitant.psychostimulant": "Taking a psychostimulant (higher blood pressure).",
+    "sessions[].concomitant.maoi": "Taking a monoamine oxidase inhibitor (higher blood pressure).",
+    "sessions[].infusion_paused_or_slowed.minute": "The minute of the infusion when it was "
+    "paused or slowed; within the infusion.",
+    "sessions[].infusion_paused_or_slowed.action": "What was done.",
+    "sessions[].infusion_paused_or_slowed.reason": "Why, in plain words (e.g. the reading).",
     "sessions[].vitals[].minute": "Minutes from the start of the dose; 0 is the pre-dose reading.",
     "sessions[].vitals[].systolic_mmhg": "Systolic blood pressure in mmHg.",
     "sessions[].vitals[].diastolic_mmhg": "Diastolic blood pressure in mmHg; must be below the "
@@ -549,6 +587,62 @@ def session_checks_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def session_day_checks_table() -> str:
+    """The session-day checks, in the order they are reported, with kind and modality."""
+    from kdsupport.knowledge import load
+    from kdsupport.knowledge.models.session_day import SESSION_DAY_CHECKS
+
+    checks = load().session_day.checks
+    rows = ["| Check | Kind | For | Title | Met when |", "|---|---|---|---|---|"]
+    for name in SESSION_DAY_CHECKS:
+        c = checks[name]
+        who = ", ".join(f"`{m}`" for m in c.modalities)
+        rows.append(f"| `{name}` | {c.kind} | {who} | {c.title} | {c.description} |")
+    return "\n".join(rows) + "\n"
+
+
+def dosing_table() -> str:
+    """The esketamine dosing tables by indication, jurisdiction and age."""
+    from kdsupport.knowledge import load
+
+    kb = load()
+    rows = [
+        "| Indication | Jurisdiction | From age | Phase | Weeks | Doses (mg) | Per week | Sources |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for t in kb.session_day.schedule.tables:
+        age = _number(t.min_age_years.value) if t.min_age_years else "adults"
+        if t.not_found:
+            src = ", ".join(f"`{i}`" for i in kb.source_ids(t.source))
+            rows.append(
+                f"| `{t.indication}` | `{t.jurisdiction}` | {age} | not found | | | | {src} |"
+            )
+        for p in t.phases:
+            weeks = f"{p.first_week}-{p.last_week}" if p.last_week else f"{p.first_week} on"
+            doses = ", ".join(_number(d) for d in p.doses_mg) or "none"
+            per = "--" if p.max_sessions_per_week is None else str(p.max_sessions_per_week)
+            src = ", ".join(f"`{i}`" for i in kb.source_ids(p.source))
+            rows.append(
+                f"| `{t.indication}` | `{t.jurisdiction}` | {age} | `{p.phase}` | {weeks} | "
+                f"{doses} | {per} | {src} |"
+            )
+    return "\n".join(rows) + "\n"
+
+
+def rems_form_table() -> str:
+    """The REMS Patient Monitoring Form's fields in the form's order."""
+    from kdsupport.knowledge import load
+
+    kb = load()
+    rows = ["| # | Section | Field | Read from | Required | Source |", "|---|---|---|---|---|---|"]
+    for i, f in enumerate(kb.session_day.rems_form.fields, 1):
+        reads = ", ".join(f"`{r}`" for r in f.reads)
+        src = ", ".join(f"`{sid}` ({kb.verification_of(sid)})" for sid in kb.source_ids(f.source))
+        req = "yes" if f.required else "no"
+        rows.append(f"| {i} | {f.section} | {f.label} | {reads} | {req} | {src} |")
+    return "\n".join(rows) + "\n"
+
+
 def screening_severities_table() -> str:
     """Each screening item with what the rules read and its severity per way of giving ketamine."""
     from kdsupport.knowledge import load
@@ -584,6 +678,9 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "outcome": outcome_table,
     "bp-tiers": bp_tiers_table,
     "session-checks": session_checks_table,
+    "session-day-checks": session_day_checks_table,
+    "dosing": dosing_table,
+    "rems-form": rems_form_table,
 }
 
 

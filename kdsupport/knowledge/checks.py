@@ -106,7 +106,7 @@ def raw_checks(raw: dict[str, Any]) -> list[Problem]:
                 Problem(
                     f"sources.yaml: sources[{i}] ({s.get('id')})",
                     "the project's own contract (kind specification), and only it, is tagged "
-                    "project_contract (docs/case-record.md §3.8)",
+                    "project_contract (docs/case-record.md §3.10)",
                 )
             )
         if (

@@ -153,7 +153,7 @@ def _disputed(
 ) -> tuple[str, tuple[str, ...]]:
     """A note naming another source's different minimum, and that source.
 
-    See docs/case-record.md §3.8.
+    See docs/case-record.md §3.10.
     """
     from kdsupport.knowledge.wording import citation
 

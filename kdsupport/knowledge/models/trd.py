@@ -40,7 +40,7 @@ class LabelledSource(KBModel):
 
 
 class OtherValue(KBModel):
-    """Another source's different value for the same fact (docs/case-record.md §3.8)."""
+    """Another source's different value for the same fact (docs/case-record.md §3.10)."""
 
     mg_per_day: float
     source: Refs
