@@ -607,7 +607,8 @@ def dosing_table() -> str:
 
     kb = load()
     rows = [
-        "| Indication | Jurisdiction | From age | Phase | Weeks | Doses (mg) | Per week | Sources |",
+        "| Indication | Jurisdiction | From age | Phase | Weeks | Doses (mg) | Per week "
+        "| Sources |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for t in kb.session_day.schedule.tables:

@@ -158,12 +158,13 @@ def sessions_section_html(record: CaseRecord, assessment: Assessment) -> str:
         )
     parts.append(figures["sedation"])
     from kdsupport.knowledge import load
+    from kdsupport.rules.monitoring import CHECK_ORDER
 
     titles = {n: c.title for n, c in load().session_check_info().items()}
     rows = []
     for s in assessment.sessions:
         cells = "".join(
-            f"<td>{H.check_badge(v, s.check_kinds[k])}</td>" for k, v in s.checks.items()
+            f"<td>{H.check_badge(s.checks[k], s.check_kinds[k])}</td>" for k in CHECK_ORDER
         )
         rows.append(
             f"<tr><th scope='row'>{s.number}</th>"
@@ -173,7 +174,7 @@ def sessions_section_html(record: CaseRecord, assessment: Assessment) -> str:
     head = "".join(
         f"<th scope='col'>{H.esc(titles[k])}"
         f"{' (finding)' if first.check_kinds[k] is CheckKind.FINDING else ''}</th>"
-        for k in first.checks
+        for k in CHECK_ORDER
     )
     parts.append(
         # a wide table scrolls inside its own focusable region, never the page (WCAG 1.4.10)
@@ -188,6 +189,10 @@ def sessions_section_html(record: CaseRecord, assessment: Assessment) -> str:
         f"scope='col'>way of giving ketamine</th>{head}</tr></thead><tbody>{''.join(rows)}"
         "</tbody></table></div>"
     )
+    if any(s.session_day_recorded or s.rems_form is not None for s in assessment.sessions):
+        from kdsupport.render.session_day import session_day_table_html
+
+        parts.append(session_day_table_html(assessment))
     return "".join(parts)
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from kdsupport.rules.result import Reason
 
 __all__ = [
+    "table_html",
     "esc",
     "badge",
     "sources_html",
@@ -323,6 +324,11 @@ def _table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
         f"<div class='kd-scroll' role='region' tabindex='0' aria-label='{label}' "
         f"style='max-width:100%;overflow-x:auto'>{table}</div>"
     )
+
+
+def table_html(header: list[str], rows: list[list[str]], caption: str = "") -> str:
+    """A table with a caption in a focusable scroll region; ``rows`` hold HTML (escape first)."""
+    return _table(header, rows, caption)
 
 
 def definitions_html(kb: Any) -> str:

@@ -374,6 +374,7 @@ def _sessions_section(doc: _Doc, a: Assessment, record: Any) -> None:
                             doc.reason(r, 7, prefix=f"{titles[n]}: ")
                 else:
                     doc.add(f"{heading}: " + "; ".join(titles[n] for n in names), 5, 4)
+            _session_day_lines(doc, x, titles)
         doc.add(
             "A check is done when it was done as required; a finding is a hazard that "
             "happened (a large or severe blood-pressure reading, desaturation, deep sedation, "
@@ -382,6 +383,50 @@ def _sessions_section(doc: _Doc, a: Assessment, record: Any) -> None:
         )
     else:
         doc.add("No treatment sessions recorded.", 3)
+
+
+def _session_day_lines(doc: _Doc, x: Any, titles: dict[str, str]) -> None:
+    """The session day of one session: schedule, checks that do not apply, the REMS form.
+
+    See docs/case-record.md §3.8 and §3.9.
+    """
+    esketamine = x.rems_form is not None
+    if not x.session_day_recorded:
+        if esketamine:
+            doc.add(
+                "session day NOT RECORDED (no date, preparation, schedule or REMS field): "
+                "no session-day check could be made",
+                5,
+                4,
+            )
+        return
+    p = x.schedule
+    if p is not None:
+        if p.phase is None:
+            doc.add(f"schedule ({p.jurisdiction}): the course week or indication is not known", 5)
+        else:
+            doc.add(
+                f"schedule ({p.jurisdiction}, {p.indication}): course week {p.course_week}: "
+                f"{p.note}",
+                5,
+                4,
+            )
+    for n, r in x.not_applicable.items():
+        doc.reason(r, 5, prefix=f"not applicable: {titles[n]}: ")
+    form = x.rems_form
+    if form is not None and form.status != "not_applicable":
+        if form.status == "not_required":
+            doc.add("REMS form: not required (inpatient setting)", 5)
+            return
+        need = {"yes": "required", "unknown": "required if outpatient (setting not recorded)"}
+        state = (
+            "complete"
+            if form.status == "complete"
+            else "INCOMPLETE, still needed: " + ", ".join(form.missing_fields)
+        )
+        due = f"; due {form.deadline}" if form.deadline else "; due 7 days after the session"
+        sent = f"; submitted {form.submitted}" if form.submitted else "; submission not recorded"
+        doc.add(f"REMS form: {need.get(form.required, form.required)}; {state}{due}{sent}", 5, 4)
 
 
 def _unknowns_section(doc: _Doc, a: Assessment) -> None:

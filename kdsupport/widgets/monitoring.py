@@ -13,6 +13,7 @@ import ipywidgets as W
 
 from kdsupport.knowledge.wording import modality_label
 from kdsupport.render import html as H
+from kdsupport.render.session_day import session_day_block_html
 from kdsupport.widgets._common import LABEL, case_picker
 
 __all__ = ["build_session_monitor", "checks_explained_html"]
@@ -96,7 +97,7 @@ def build_session_monitor(
         figure.value = facts + H.figure_html(
             fig, alt=f"Blood pressure, heart rate and SpO2 by minute for session {s.number}"
         )
-        checks.value = H.session_checks_html(a, idx)
+        checks.value = H.session_checks_html(a, idx) + session_day_block_html(a.sessions[idx])
 
     picker.observe(load_case, names="value")
     sess.observe(show, names="value")
