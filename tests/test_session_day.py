@@ -414,3 +414,40 @@ def test_dates_must_follow_session_numbers():
     with pytest.raises(InvalidInputError) as exc:
         record([esk(1, 7, 56), esk(2, 0, 56)])
     assert "sessions[1].date" in [p.path for p in exc.value.problems]
+
+
+# ---------------------------------------------------------------- the knowledge base's checks
+def _kb_problems(mutate):
+    from kdsupport import knowledge
+
+    raw = copy.deepcopy(knowledge.load_raw())
+    mutate(raw["session_day.yaml"])
+    return [str(p) for p in knowledge.find_problems(raw)]
+
+
+def test_the_knowledge_base_refuses_a_gap_in_a_dosing_table():
+    def gap(sd):
+        sd["schedule"]["tables"][0]["phases"][2]["first_week"] = 6
+
+    assert any("starts at week 6, not 5" in p for p in _kb_problems(gap))
+
+
+def test_the_knowledge_base_refuses_a_dose_that_is_not_whole_devices():
+    def odd(sd):
+        sd["schedule"]["tables"][0]["phases"][1]["doses_mg"] = [56, 70]
+
+    assert any("not whole devices" in p for p in _kb_problems(odd))
+
+
+def test_the_knowledge_base_refuses_a_rems_form_field_the_filler_does_not_answer():
+    def extra(sd):
+        sd["rems_form"]["fields"].append(dict(sd["rems_form"]["fields"][0], id="signature"))
+
+    assert any("unknown ['signature']" in p for p in _kb_problems(extra))
+
+
+def test_the_knowledge_base_refuses_a_check_without_its_threshold():
+    def drop(sd):
+        del sd["checks"]["fasting_food"]["min_hours"]
+
+    assert any("needs min_hours" in p for p in _kb_problems(drop))

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from kdsupport.errors import Problem
+from kdsupport.knowledge.session_day_checks import session_day_checks
 
 if TYPE_CHECKING:
     from kdsupport.knowledge.models.staging import BandTable
@@ -523,4 +524,5 @@ _GROUPS: list[tuple[tuple[str, ...], Any]] = [
     (("screening.yaml",), _screening_checks),
     (("vitals.yaml", "screening.yaml"), _vitals_checks),
     (("synthetic.yaml", "screening.yaml"), _synthetic_checks),
+    (("session_day.yaml",), session_day_checks),
 ]

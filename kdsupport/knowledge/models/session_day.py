@@ -13,6 +13,7 @@ __all__ = [
     "INDICATIONS",
     "JURISDICTIONS",
     "SESSION_DAY_CHECKS",
+    "REMS_FORM_FIELDS",
     "Administration",
     "Jurisdiction",
     "Phase",
@@ -46,6 +47,33 @@ SESSION_DAY_CHECKS = (
     "rems_form_submitted",
     "concomitant_interacting",
     "infusion_bp_response",
+)
+
+
+# The REMS form's fields that :mod:`kdsupport.rules.rems_form` answers from a record; the
+# knowledge base lists each once, in the form's printed order.
+REMS_FORM_FIELDS = (
+    "patient",
+    "concomitant_benzodiazepine",
+    "concomitant_non_benzodiazepine_hypnotic",
+    "concomitant_psychostimulant",
+    "concomitant_maoi",
+    "monitored_by",
+    "setting",
+    "treatment_date",
+    "dose",
+    "device_lot",
+    "monitoring_minutes",
+    "ready_to_leave",
+    "vitals_acceptable_before",
+    "vitals_acceptable_before_completion",
+    "bp_before",
+    "bp_40_minutes",
+    "bp_before_completion",
+    "sedation",
+    "dissociation",
+    "respiratory_depression",
+    "adverse_events",
 )
 
 
