@@ -6,6 +6,7 @@ Commands::
     kdsupport validate CASE [CASE ...] [--show-answers] [--data-dir DIR]
     kdsupport summary CASE [--kind referral] [--format md|html] [--out FILE] [RULE OPTIONS]
     kdsupport conference CASE [--out FILE.html] [--definition NAME] [--data-dir DIR]
+    kdsupport rems-form CASE --session N [--out FILE.html] [RULE OPTIONS] [--data-dir DIR]
     kdsupport screen DIR_OR_TABLES [--out results.csv] [--definition NAME] [--severe-bp NAME]
     kdsupport generate --n N --seed S --out DIR [--format csv|parquet]
     kdsupport schema
@@ -252,6 +253,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_rule_options(s, definitions, remissions)
 
+    r = sub.add_parser(
+        "rems-form",
+        help="write one esketamine session's REMS Patient Monitoring Form (a training copy) as "
+        "a printable HTML page",
+        description="Fill in the SPRAVATO REMS Patient Monitoring Form of one esketamine session "
+        "from the case record and write it as a self-contained, printable HTML page: its status "
+        "(required, complete or the fields still needed, deadline), every field's answer or 'not "
+        "recorded', hazards flagged in words, and the sources. A training copy: never submitted.",
+    )
+    _add_case(r)
+    r.add_argument(
+        "--session",
+        type=int,
+        required=True,
+        metavar="N",
+        help="the session's number (its 'number' in the record)",
+    )
+    r.add_argument(
+        "--out",
+        metavar="FILE.html",
+        help="output file (default rems-form-ID-session-N.html in the working folder)",
+    )
+    _add_rule_options(r, definitions, remissions)
+
     sc = sub.add_parser(
         "screen",
         help="screen a cohort (tables) or a directory of case records: one row per patient",
@@ -481,6 +506,28 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_rems_form(args: argparse.Namespace) -> int:
+    from kdsupport.files.safe_write import check_writable_target, write_atomically
+    from kdsupport.render.rems_form import (
+        filled_form,
+        form_session_index,
+        rems_form_html,
+        status_line,
+    )
+    from kdsupport.rules.assess import assess
+
+    if args.out:
+        check_writable_target(args.out)
+    record = _read_case(args.case, args.data_dir)
+    index = form_session_index(record, args.session, option="--session")
+    target = check_writable_target(args.out or f"rems-form-{record.id}-session-{args.session}.html")
+    a = assess(record, **_rule_kwargs(args))
+    page = rems_form_html(record, a, index)
+    out = write_atomically(target, page)
+    print(f"wrote {out}: {status_line(filled_form(record, a, index))}")
+    return EXIT_OK
+
+
 def _cmd_screen(args: argparse.Namespace) -> int:
     import time
 
@@ -583,6 +630,7 @@ _COMMANDS = {
     "generate": _cmd_generate,
     "conference": _cmd_conference,
     "summary": _cmd_summary,
+    "rems-form": _cmd_rems_form,
     "screen": _cmd_screen,
     "kb": _cmd_kb,
 }
