@@ -356,6 +356,10 @@ def test_page_is_accessible_and_self_contained():
         assert f"<{tag}" not in html
     assert "http://" not in html.split("<body>")[0] and "https://" not in html.split("<body>")[0]
     assert "@media print" in html
+    # at 320 CSS px the page reflows; each wide table scrolls in its own labelled region
+    assert html.count('<div class="wide" role="region" tabindex="0" aria-labelledby="section-') == (
+        len({f.section for f in KB.session_day.rems_form.fields})
+    )
     # the status is said in words, colour only repeats it
     assert "\u26a0" in html or "&#9888;" in html
     assert "&#9888; INCOMPLETE: 2 required field(s)" in html

@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.errors import InvalidInputError, Problem
+from kdsupport.knowledge import load
+from kdsupport.knowledge.wording import citation, modality_label
 from kdsupport.render.escaping import html_text, one_line, require_inert_html
 from kdsupport.render.html import sources_html
 from kdsupport.rules.rems_form import fill_rems_form
@@ -93,8 +95,10 @@ def _css() -> str:
         "dl.status dt{font-weight:700}dl.status dd{margin:0}"
         f".cite{{{c['muted']};font-size:.9em}}.unverified{{{c['unverified']}}}"
         f"footer{{{c['muted']};font-size:.9em;margin-top:2em}}"
+        ".wide{overflow-x:auto}@media (max-width:40em){body{padding:0 .5em}"
+        "dl.status{display:block}dl.status dd{margin:0 0 .6em}table{min-width:34em}}"
         "@media print{body{max-width:none;margin:0;font-size:10pt}a{color:inherit}"
-        "tr,dl.status{break-inside:avoid}h2,h3{break-after:avoid}"
+        "tr,dl.status{break-inside:avoid}h2,h3{break-after:avoid}.wide{overflow:visible}"
         "*{print-color-adjust:exact;-webkit-print-color-adjust:exact}}"
     )
 
@@ -113,8 +117,6 @@ def form_session_index(record: CaseRecord, number: int, *, option: str = "--sess
         Naming ``option``: no such session (listing the numbers that exist), or a session of
         another modality (the form is for esketamine, Spravato, sessions only).
     """
-    from kdsupport.knowledge.wording import modality_label
-
     sessions = list(record.sessions or ())
     found = [i for i, s in enumerate(sessions) if s.number == number]
     if not found:
@@ -138,14 +140,8 @@ def filled_form(
     record: CaseRecord, assessment: Assessment, index: int, kb: KnowledgeBase | None = None
 ) -> FilledForm:
     """The form of ``record.sessions[index]``, from the assessment's check statuses."""
-    kb = kb or _kb()
+    kb = kb or load()
     return fill_rems_form(record, index, assessment.sessions[index].checks, kb)
-
-
-def _kb() -> KnowledgeBase:
-    from kdsupport.knowledge import load
-
-    return load()
 
 
 def status_line(form: FilledForm) -> str:
@@ -214,8 +210,6 @@ def _answer_cell(a: FormAnswer, sa: SessionAssessment, kb: KnowledgeBase) -> str
 
 def _cites(refs: Iterable[tuple[str, str | None]]) -> str:
     """Short citations with the place in the source and the verification status."""
-    from kdsupport.knowledge.wording import citation
-
     out = []
     for sid, locator in refs:
         c = citation(sid)
@@ -252,16 +246,15 @@ def _section_tables(form: FilledForm, sa: SessionAssessment, kb: KnowledgeBase) 
             )
         out.append(
             f'<h3 id="section-{n}">{html_text(section)}</h3>'
+            f'<div class="wide" role="region" tabindex="0" aria-labelledby="section-{n}">'
             f'<table aria-labelledby="section-{n}"><thead><tr><th scope="col">Field</th>'
-            '<th scope="col">Answer</th><th scope="col">From the record</th>'
-            f'<th scope="col">Source</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            '<th scope="col">Answer</th><th scope="col">From the record</th><th scope="col">'
+            f"Source</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         )
     return "".join(out)
 
 
 def _required_words(st: RemsFormStatus, modality: str) -> str:
-    from kdsupport.knowledge.wording import modality_label
-
     return {
         "not_applicable": f"No: this is not an esketamine (Spravato) session "
         f"({html_text(modality_label(modality))}); the form is for esketamine sessions only.",
@@ -367,12 +360,10 @@ def rems_form_html(
     kdsupport.render.escaping.UnsafeOutputError
         If the page would contain active markup (it never should: every text is escaped).
     """
-    kb = kb or _kb()
+    kb = kb or load()
     form = filled_form(record, assessment, index, kb)
     sa = assessment.sessions[index]
     s = (record.sessions or [])[index]
-    from kdsupport.knowledge.wording import modality_label
-
     title = f"{form.title}: training copy"
     what = (
         f"Synthetic case <bdi>{_t(record.id)}</bdi>"
