@@ -6,7 +6,7 @@ import pytest
 from conftest import CASES
 
 from kdsupport.errors import InvalidInputError
-from kdsupport.records.answers import answer_for
+from kdsupport.records.answers import answer_for, assess_kwargs
 from kdsupport.records.bundled import list_cases, load_case_by_id
 from kdsupport.records.case import load_case
 from kdsupport.rules.assess import assess
@@ -40,10 +40,7 @@ def test_every_answer_equals_the_rules(path):
     record = load_case(path)
     wrong = []
     for q in record.teaching.questions:
-        opts = q.rule_options or {}
-        a = assess(
-            record, definition=opts.get("definition"), madrs_remission=opts.get("madrs_remission")
-        )
+        a = assess(record, **assess_kwargs(q.rule_options))
         want = answer_for(a.to_json(), q.answer_rule)
         got = sorted(q.answer) if isinstance(q.answer, list) else q.answer
         if isinstance(want, list):

@@ -1,8 +1,10 @@
 """Correct answers of walkthrough questions, derived from an assessment.
 
 A question names an ``answer_rule``: either a path into the assessment JSON
-(``trd.status``, ``staging.msm.score``, ``sessions[1].checks.observed_2h``) or one of the
-derived rules below (``trd.adequate_trials``, ``modalities.contraindicated`` ...). The answer is
+(``trd.status``, ``staging.msm.score``, ``sessions[1].checks.observed_2h``), one of the
+derived rules below (``trd.adequate_trials``, ``modalities.contraindicated`` ...) or one of the
+derived rules of one session (``sessions[N].check_status.<check>``,
+``sessions[N].allowed_doses`` ...: :data:`SESSION_INDEX_RULES`). The answer is
 always computed from :func:`kdsupport.rules.assess.assess`, so an answer key can never drift from
 the rules. Yes/no results are given as ``"yes"`` / ``"no"`` / ``"unknown"``.
 
@@ -16,21 +18,53 @@ For training with synthetic patients; not a medical device.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypedDict
 
 __all__ = [
+    "RULE_OPTIONS",
+    "AssessOptions",
     "answer_for",
+    "assess_kwargs",
     "COMMON_PATHS",
     "DERIVED_RULES",
     "PATH_FORMS",
+    "SESSION_INDEX_RULES",
     "SESSION_RULE_CHECKS",
     "is_known_rule",
     "resolve",
+    "session_rule_checks",
     "vocabulary_markdown",
 ]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
+
+#: The options a question may set in ``rule_options``: the case is assessed with them for that
+#: question only (:func:`assess_kwargs`). Each takes a name from the knowledge base.
+RULE_OPTIONS = ("definition", "madrs_remission", "jurisdiction", "infusion_bp")
+
+
+class AssessOptions(TypedDict):
+    """The keyword arguments of :func:`kdsupport.rules.assess.assess` a question may set."""
+
+    definition: str | None
+    madrs_remission: str | None
+    jurisdiction: str | None
+    infusion_bp: str | None
+
+
+def assess_kwargs(rule_options: Mapping[str, str] | None) -> AssessOptions:
+    """A question's ``rule_options`` as keyword arguments of :func:`kdsupport.rules.assess.assess`.
+
+    Every option of :data:`RULE_OPTIONS`, ``None`` (the knowledge base's default) when unset.
+    """
+    opts = rule_options or {}
+    return AssessOptions(
+        definition=opts.get("definition"),
+        madrs_remission=opts.get("madrs_remission"),
+        jurisdiction=opts.get("jurisdiction"),
+        infusion_bp=opts.get("infusion_bp"),
+    )
 
 
 def resolve(obj: Any, path: str) -> Any:
@@ -174,7 +208,8 @@ def _sessions_where(check: str, status: str, what: str) -> Callable[[dict[str, A
     """A derived rule: the sessions whose ``check`` is ``status``; ``what`` says what it asks."""
 
     def rule(a: dict[str, Any]) -> list[str]:
-        return [str(s["number"]) for s in a["sessions"] if s["checks"][check] == status]
+        # .get: a check of another modality (or not applicable) is not in the session's checks
+        return [str(s["number"]) for s in a["sessions"] if s["checks"].get(check) == status]
 
     # The vocabulary (``vocabulary_markdown``) reads what a rule answers from its docstring.
     rule.__doc__ = f"{what}\n\nSession check: ``{check}`` is ``{status}``.\n\n{_SESSION_ANSWER}"
@@ -213,6 +248,128 @@ def _unknown_fields(a: dict[str, Any]) -> list[str]:
     return [u["field"] for u in a["unknowns"]]
 
 
+def _sessions_whose_form(a: dict[str, Any], key: str, value: str) -> list[str]:
+    """The sessions whose REMS form entry has ``key`` equal to ``value``."""
+    return [str(s["number"]) for s in a["sessions"] if (s.get("rems_form") or {}).get(key) == value]
+
+
+def _rems_form_required(a: dict[str, Any]) -> list[str]:
+    """Sessions whose SPRAVATO REMS Patient Monitoring Form must be completed and submitted.
+
+    Outpatient esketamine sessions (the form's ``required`` is ``yes``). Inpatient sessions and
+    IV or at-home ketamine sessions submit none; a session whose setting is not recorded
+    (``required`` is ``unknown``) is not listed.
+
+    Answer: a list of session numbers as text (``"1"``, ``"5"``), in record order; empty when
+    there is none. Ask it as a ``multiple`` question with one option per session.
+    """
+    return _sessions_whose_form(a, "required", "yes")
+
+
+def _rems_form_incomplete(a: dict[str, Any]) -> list[str]:
+    """Sessions whose REMS Patient Monitoring Form cannot be submitted yet.
+
+    A field the form requires is not recorded (the form's ``status`` is ``incomplete``; the
+    fields are in ``sessions[N].rems_form.missing_fields``). Forms that are not required
+    (inpatient settings, IV or at-home ketamine) are not listed.
+
+    Answer: a list of session numbers as text (``"1"``, ``"5"``), in record order; empty when
+    every required form is complete. Ask it as a ``multiple`` question with one option per
+    session.
+    """
+    return _sessions_whose_form(a, "status", "incomplete")
+
+
+# ---------------------------------------------------------------- rules of one session
+_SESSION_RULE = re.compile(r"sessions\[(\d+)\]\.([a-z_]+)(?:\.([a-z_0-9]+))?")
+
+
+def _check_status(s: dict[str, Any], check: str | None) -> str:
+    """The outcome of one check of session N, session-day checks included.
+
+    ``not_applicable`` when the check does not apply to that session (one device, an
+    inpatient, no nasal spray taken that day, no reading during the infusion above the
+    threshold). A check of another modality, or a session-day check of a session that records
+    no session-day field, is not run: the rule is refused for that session.
+
+    Answer: ``met``, ``not_met``, ``unknown`` or ``not_applicable``. Ask it as a ``single``
+    question with those four options (``not_applicable`` labelled "Does not apply").
+    """
+    if check in s["checks"]:
+        return str(s["checks"][check])
+    if check in (s.get("not_applicable") or {}):
+        return "not_applicable"
+    raise KeyError(check)
+
+
+def _allowed_doses(s: dict[str, Any], _: str | None) -> list[str] | str:
+    """The doses the label's schedule allows for esketamine session N.
+
+    From the session's indication, its phase of the course (from the session dates) and,
+    under the EU table, the patient's age; under the jurisdiction the question selects
+    (``rule_options``).
+
+    Answer: a list of doses in mg as text (``"56"``, ``"84"``), smallest first; empty when the
+    schedule gives none (MDSI use beyond 4 weeks); ``["unknown"]`` when the session's place in
+    the schedule cannot be told (a date or the indication not recorded). Ask it as a
+    ``multiple`` question whose option values are doses (``"28"``, ``"56"``, ``"84"``,
+    ``"112"``), with an option ``unknown`` where the place may not be known.
+    """
+    sched = s.get("schedule")
+    if sched is None:
+        raise KeyError("schedule")  # not an esketamine session with session-day fields
+    doses = sched["allowed_doses_mg"]
+    if doses is None:
+        return ["unknown"]
+    return [str(_normalise(float(d))) for d in sorted(doses)]
+
+
+def _not_applicable_checks(s: dict[str, Any], _: str | None) -> list[str]:
+    """The checks that do not apply to session N, each with its reason in the assessment.
+
+    A check that does not apply (one device, an inpatient, no nasal spray taken, no reading
+    during the infusion above the threshold) is never reported as met.
+
+    Answer: a sorted list of check names (``nasal_spray_timing``, ``ride_home_arranged``);
+    empty when every check applies. Ask it as a ``multiple`` question whose option values are
+    check names.
+    """
+    return sorted(s.get("not_applicable") or {})
+
+
+#: Derived rules of one session: ``sessions[N].NAME`` or ``sessions[N].NAME.<check>``, each
+#: computed from the assessment's entry for the session (N from 0, in record order).
+SESSION_INDEX_RULES: dict[str, Callable[[dict[str, Any], str | None], Any]] = {
+    "check_status": _check_status,
+    "allowed_doses": _allowed_doses,
+    "not_applicable_checks": _not_applicable_checks,
+}
+# the form of each, as the vocabulary shows it
+_SESSION_INDEX_FORMS = {
+    "check_status": "sessions[N].check_status.<check>",
+    "allowed_doses": "sessions[N].allowed_doses",
+    "not_applicable_checks": "sessions[N].not_applicable_checks",
+}
+
+
+def _session_index_rule(rule: str) -> tuple[int, str, str | None] | None:
+    """``(N, name, check)`` when ``rule`` names a derived rule of one session, else None."""
+    m = _SESSION_RULE.fullmatch(rule)
+    if m is None or m.group(2) not in SESSION_INDEX_RULES:
+        return None
+    if (m.group(2) == "check_status") != (m.group(3) is not None):
+        return None
+    return int(m.group(1)), m.group(2), m.group(3)
+
+
+def _answer_one_session(a: dict[str, Any], n: int, name: str, check: str | None) -> Any:
+    try:
+        session = a["sessions"][n]
+        return SESSION_INDEX_RULES[name](session, check)
+    except (KeyError, IndexError, TypeError):
+        raise KeyError(f"sessions[{n}].{name} is not in the assessment") from None
+
+
 # The session check behind each derived session rule (its reasons are the feedback's basis).
 SESSION_RULE_CHECKS: dict[str, str] = {
     "sessions.bp_rise": "bp_rise",
@@ -226,6 +383,20 @@ SESSION_RULE_CHECKS: dict[str, str] = {
     "sessions.no_predischarge_bp": "bp_predischarge",
     "sessions.sedation_not_resolved": "sedation_resolved",
     "sessions.predose_above_guide": "predose_bp",
+    "sessions.dose_off_schedule": "dose_fits_schedule",
+    "sessions.too_many_in_week": "frequency_fits_schedule",
+    "sessions.fasting_food_short": "fasting_food",
+    "sessions.fasting_liquid_short": "fasting_liquid",
+    "sessions.nasal_spray_too_close": "nasal_spray_timing",
+    "sessions.rest_between_devices_short": "rest_between_devices",
+    "sessions.no_prescriber_on_site": "prescriber_on_site",
+    "sessions.no_ride_home": "ride_home_arranged",
+    "sessions.discharged_before_ready": "ready_before_discharge",
+    "sessions.rems_form_late": "rems_form_submitted",
+    "sessions.interacting_medication": "concomitant_interacting",
+    "sessions.infusion_not_paused": "infusion_bp_response",
+    "sessions.rems_form_required": "rems_form_submitted",
+    "sessions.rems_form_incomplete": "rems_form_submitted",
 }
 
 DERIVED_RULES: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -298,6 +469,85 @@ DERIVED_RULES: dict[str, Callable[[dict[str, Any]], Any]] = {
         "not_met",
         "Sessions whose minute-0 blood pressure was above the pre-dose guide.",
     ),
+    "sessions.dose_off_schedule": _sessions_where(
+        "dose_fits_schedule",
+        "not_met",
+        "Esketamine sessions whose dose is not one the label's schedule allows for the "
+        "indication, the phase of the course and (EU table) the patient's age; under the "
+        "jurisdiction the question selects (``rule_options``).",
+    ),
+    "sessions.too_many_in_week": _sessions_where(
+        "frequency_fits_schedule",
+        "not_met",
+        "Esketamine sessions that are one more than their course week allows (twice weekly in "
+        "weeks 1-4, once weekly after; nothing beyond 4 weeks for the suicidal-ideation "
+        "indication).",
+    ),
+    "sessions.fasting_food_short": _sessions_where(
+        "fasting_food",
+        "not_met",
+        "Esketamine sessions in which the patient had eaten less than the label's minimum time "
+        "before dosing.",
+    ),
+    "sessions.fasting_liquid_short": _sessions_where(
+        "fasting_liquid",
+        "not_met",
+        "Esketamine sessions in which the patient had drunk less than the label's minimum time "
+        "before dosing.",
+    ),
+    "sessions.nasal_spray_too_close": _sessions_where(
+        "nasal_spray_timing",
+        "not_met",
+        "Esketamine sessions in which a nasal corticosteroid or decongestant was taken less "
+        "than the minimum time before dosing (sessions where none was taken are not listed: "
+        "the check does not apply).",
+    ),
+    "sessions.rest_between_devices_short": _sessions_where(
+        "rest_between_devices",
+        "not_met",
+        "Esketamine sessions with two or more devices whose rest between devices was shorter "
+        "than the label's.",
+    ),
+    "sessions.no_prescriber_on_site": _sessions_where(
+        "prescriber_on_site",
+        "not_met",
+        "Esketamine sessions recorded with no prescriber on site during administration and "
+        "monitoring.",
+    ),
+    "sessions.no_ride_home": _sessions_where(
+        "ride_home_arranged",
+        "not_met",
+        "Outpatient esketamine sessions recorded with no ride home arranged (no driving until "
+        "the next day after a restful sleep).",
+    ),
+    "sessions.discharged_before_ready": _sessions_where(
+        "ready_before_discharge",
+        "not_met",
+        "Esketamine sessions whose observation ended before the minute the patient was ready "
+        "to leave (the REMS evaluation question).",
+    ),
+    "sessions.rems_form_late": _sessions_where(
+        "rems_form_submitted",
+        "not_met",
+        "Outpatient esketamine sessions whose REMS Patient Monitoring Form was submitted after "
+        "the deadline.",
+    ),
+    "sessions.interacting_medication": _sessions_where(
+        "concomitant_interacting",
+        "met",
+        "Esketamine sessions in which the patient took a drug the REMS form asks about "
+        "(benzodiazepine, non-benzodiazepine hypnotic, psychostimulant, MAOI) (a finding: "
+        "monitor more closely).",
+    ),
+    "sessions.infusion_not_paused": _sessions_where(
+        "infusion_bp_response",
+        "not_met",
+        "IV ketamine sessions with a reading during the infusion above the site threshold and "
+        "a record that the infusion was neither paused nor slowed; under the threshold the "
+        "question selects (``rule_options``).",
+    ),
+    "sessions.rems_form_required": _rems_form_required,
+    "sessions.rems_form_incomplete": _rems_form_incomplete,
     "alerts.codes": _alert_codes,
     "predose_bp.reason_codes": _predose_reason_codes,
     "unknowns.fields": _unknown_fields,
@@ -318,6 +568,9 @@ def answer_for(assessment: dict[str, Any], rule: str) -> Any:
     """The correct answer to a question with ``answer_rule`` ``rule``."""
     if rule in DERIVED_RULES:
         return _normalise(DERIVED_RULES[rule](assessment))
+    one = _session_index_rule(rule)
+    if one is not None:
+        return _normalise(_answer_one_session(assessment, *one))
     value = resolve(assessment, rule)
     return "unknown" if value is None else _normalise(value)
 
@@ -329,10 +582,34 @@ def is_known_rule(rule: str, assessment: dict[str, Any] | None = None) -> bool:
     if assessment is None:
         return bool(_TOKEN.findall(rule))
     try:
-        resolve(assessment, rule)
+        answer_for(assessment, rule)
     except KeyError:
         return False
     return True
+
+
+def session_rule_checks(rule: str) -> tuple[str, ...]:
+    """The session checks whose reasons explain the answer to a ``sessions`` rule.
+
+    A derived rule's own check (:data:`SESSION_RULE_CHECKS`), the check a
+    ``sessions[N].check_status.<check>`` or ``sessions[N].checks.<check>`` names, the schedule
+    checks behind ``sessions[N].allowed_doses`` and ``sessions[N].schedule...``, the REMS form
+    check behind ``sessions[N].rems_form...``; otherwise the rule's last name.
+    """
+    if rule in SESSION_RULE_CHECKS:
+        return (SESSION_RULE_CHECKS[rule],)
+    one = _session_index_rule(rule)
+    if one is not None:
+        _, name, check = one
+        if name == "allowed_doses":
+            return ("dose_fits_schedule",)
+        return (check,) if check else ()
+    m = _SESSION_RULE.fullmatch(rule) or re.fullmatch(r"sessions\[(\d+)\]\.([a-z_]+)\..*", rule)
+    if m is not None and m.group(2) == "schedule":
+        return ("dose_fits_schedule", "frequency_fits_schedule")
+    if m is not None and m.group(2) == "rems_form":
+        return ("rems_form_submitted",)
+    return (rule.rsplit(".", 1)[-1],)
 
 
 # ---------------------------------------------------------------- the vocabulary for authors
@@ -448,8 +725,39 @@ COMMON_PATHS: tuple[tuple[str, str, tuple[str, ...] | str], ...] = (
     ),
     (
         "sessions[N].checks.<check>",
-        "One monitoring check of session N (from 0, in record order)",
+        "One check of session N (from 0, in record order): a monitoring check, or a session-day "
+        "check of a session that records session-day fields; a check that does not apply is "
+        "not here (ask ``sessions[N].check_status.<check>``)",
         ("met", "not_met", "unknown"),
+    ),
+    (
+        "sessions[N].schedule.course_week",
+        "The course week of esketamine session N, counted from day 1 (the record's first "
+        "session of the indication)",
+        "A whole number (ask it as a ``numeric`` question), or ``unknown`` when a date or the "
+        "indication is not recorded",
+    ),
+    (
+        "sessions[N].schedule.phase",
+        "The phase of the label's schedule esketamine session N falls in",
+        ("day_1", "induction", "maintenance_weekly", "maintenance", "beyond_evaluated", "unknown"),
+    ),
+    (
+        "sessions[N].rems_form.required",
+        "Whether session N needs a REMS Patient Monitoring Form (outpatient esketamine sessions)",
+        ("yes", "no", "unknown"),
+    ),
+    (
+        "sessions[N].rems_form.status",
+        "Whether session N's REMS Patient Monitoring Form can be submitted",
+        ("complete", "incomplete", "not_required", "not_applicable"),
+    ),
+    (
+        "sessions[N].rems_form.missing_fields",
+        "The required fields of session N's REMS Patient Monitoring Form that the record does not "
+        "answer",
+        "A list of form field ids in the form's order (``device_lot``, ``ready_to_leave``); "
+        "empty when the form is complete (ask it as a ``multiple`` question)",
     ),
 )
 
@@ -486,9 +794,11 @@ def vocabulary_markdown() -> str:
     set (names and labels from the knowledge base).
     """
     from kdsupport.knowledge import SESSION_CHECKS, load
+    from kdsupport.knowledge.models.session_day import SESSION_DAY_CHECKS
 
     kb = load()
     checks = ", ".join(f"`{c}`" for c in SESSION_CHECKS)
+    day_checks = ", ".join(f"`{c}`" for c in SESSION_DAY_CHECKS)
     out = [
         "### Derived rules",
         "",
@@ -500,6 +810,19 @@ def vocabulary_markdown() -> str:
     for name, rule in DERIVED_RULES.items():
         what, answer = _rule_parts(name, rule)
         out.append(f"| `{name}` | {what} | {answer} |")
+    out += [
+        "",
+        "### Derived rules of one session",
+        "",
+        "A rule of one session names the session by its index `N` (from 0, in record order) and "
+        "is computed from that session's entry in the assessment.",
+        "",
+        "| Rule | What it answers | Answer |",
+        "|---|---|---|",
+    ]
+    for name, one_rule in SESSION_INDEX_RULES.items():
+        what, answer = _rule_parts(name, one_rule)
+        out.append(f"| `{_SESSION_INDEX_FORMS[name]}` | {what} | {answer} |")
     out += [
         "",
         "### Paths into the assessment",
@@ -521,7 +844,8 @@ def vocabulary_markdown() -> str:
         "",
         "`N` stands for an index from 0, `<way>` for `esketamine_nasal`, `iv_ketamine` or "
         "`at_home_ketamine`, `<model>` for `thase_rush`, `mgh_s` or `msm`, and `<check>` for a "
-        f"session check: {checks} (docs/case-record.md §4.11).",
+        f"session check: a monitoring check ({checks}) or a session-day check ({day_checks}) "
+        "(docs/case-record.md §4.11, §3.8).",
         "",
         "| Path | What it is | Answers |",
         "|---|---|---|",
@@ -538,6 +862,16 @@ def vocabulary_markdown() -> str:
         f"`{n}` ({d.label}{', the default' if n == madrs.default else ''})"
         for n, d in madrs.definitions.items()
     )
+    sched = kb.session_day.schedule
+    jurisdictions = ", ".join(
+        f"`{n}` ({j.label}{', the default' if n == sched.default_jurisdiction else ''})"
+        for n, j in sched.jurisdictions.items()
+    )
+    ib = kb.session_day.infusion_bp
+    infusions = ", ".join(
+        f"`{n}` ({d.label}{', the default' if n == ib.default else ''})"
+        for n, d in ib.definitions.items()
+    )
     out += [
         "",
         "### Rule options",
@@ -549,6 +883,8 @@ def vocabulary_markdown() -> str:
         "|---|---|",
         f"| `definition` (TRD definition) | {_md(definitions)} |",
         f"| `madrs_remission` (MADRS remission cut-off) | {_md(remissions)} |",
+        f"| `jurisdiction` (esketamine dosing table) | {_md(jurisdictions)} |",
+        f"| `infusion_bp` (IV infusion BP threshold) | {_md(infusions)} |",
         "",
     ]
     return "\n".join(out)

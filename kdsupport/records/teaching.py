@@ -14,12 +14,10 @@ from kdsupport.records.shapes import is_number, items_of
 
 __all__ = ["teaching_problems"]
 
-_RULE_OPTIONS = ("definition", "madrs_remission")
-
 
 def teaching_problems(teaching: dict[str, Any], kb: Any) -> list[Problem]:
     """Source ids, answer rules and answer shapes of the teaching material."""
-    from kdsupport.records.answers import is_known_rule
+    from kdsupport.records.answers import RULE_OPTIONS, is_known_rule
 
     out: list[Problem] = []
 
@@ -34,7 +32,12 @@ def teaching_problems(teaching: dict[str, Any], kb: Any) -> list[Problem]:
 
     for i, point in items_of(teaching, "teaching_points"):
         check_sources(point.get("sources"), f"teaching.teaching_points[{i}].sources")
-    remission = kb.scales.outcome.remission["madrs"].definitions
+    choices = {
+        "definition": kb.trd.definitions,
+        "madrs_remission": kb.scales.outcome.remission["madrs"].definitions,
+        "jurisdiction": kb.session_day.schedule.jurisdictions,
+        "infusion_bp": kb.session_day.infusion_bp.definitions,
+    }
     for i, q in items_of(teaching, "questions"):
         where = f"teaching.questions[{i}]"
         check_sources(q.get("sources"), f"{where}.sources")
@@ -44,12 +47,12 @@ def teaching_problems(teaching: dict[str, Any], kb: Any) -> list[Problem]:
         opts = q.get("rule_options") or {}
         if isinstance(opts, dict):
             for key, value in opts.items():
-                allowed = {"definition": kb.trd.definitions, "madrs_remission": remission}.get(key)
+                allowed = choices.get(key) if key in RULE_OPTIONS else None
                 if allowed is None:
                     out.append(
                         Problem(
                             f"{where}.rule_options.{key}",
-                            f"unknown option; allowed: {', '.join(_RULE_OPTIONS)}",
+                            f"unknown option; allowed: {', '.join(RULE_OPTIONS)}",
                         )
                     )
                 elif value not in allowed:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from kdsupport.records.answers import answer_for
+from kdsupport.records.answers import answer_for, assess_kwargs
 from kdsupport.rules.result import Reason
 
 if TYPE_CHECKING:
@@ -104,15 +104,17 @@ def reasons_for_rule(assessment: Assessment, rule: str) -> list[Reason]:
     if head == "outcome":
         return list(a.outcome.reasons) if a.outcome is not None else []
     if head == "sessions":
-        from kdsupport.records.answers import SESSION_RULE_CHECKS
+        from kdsupport.records.answers import session_rule_checks
 
-        wanted = SESSION_RULE_CHECKS.get(rule) or rule.rsplit(".", 1)[-1]
+        wanted = session_rule_checks(rule)
         one = re.match(r"sessions\[(\d+)\]", rule)
         sessions = a.sessions if one is None else a.sessions[int(one.group(1)) :][:1]
         out = []
         for s in sessions:
-            for check, rs in s.details.items():
-                if check == wanted:
+            # a check that does not apply has one reason, saying why
+            given = [*s.details.items(), *((n, (r,)) for n, r in s.not_applicable.items())]
+            for check, rs in given:
+                if check in wanted:
                     out += _prefixed(f"session {s.number}, {check_title(check)}", rs)
         return out
     if head == "scales":
@@ -140,13 +142,10 @@ def grade(
     """Check ``given`` against the rules' answer to ``question`` on ``record``."""
     from kdsupport.rules.assess import assess
 
-    opts = question.rule_options or {}
     a = (
         assessment
         if assessment is not None
-        else assess(
-            record, definition=opts.get("definition"), madrs_remission=opts.get("madrs_remission")
-        )
+        else assess(record, **assess_kwargs(question.rule_options))
     )
     # answer rules are paths into the assessment's JSON (docs/authoring.md)
     expected = answer_for(a.to_json(), question.answer_rule)
