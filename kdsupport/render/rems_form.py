@@ -56,20 +56,6 @@ COLOURS = {
     "unverified": ("#9e0b12", "#ffffff"),
 }
 
-# The checks whose result explains why a field is flagged (rules/rems_form.py flags the field).
-_FLAG_CHECKS = {
-    "dose": ("dose_fits_schedule",),
-    "monitoring_minutes": ("observed_2h",),
-    "ready_to_leave": ("ready_before_discharge",),
-    "vitals_acceptable_before": ("predose_bp",),
-    "bp_before": ("predose_bp",),
-    "vitals_acceptable_before_completion": ("bp_acceptable_at_discharge",),
-    "bp_before_completion": ("bp_acceptable_at_discharge",),
-    "bp_40_minutes": ("bp_rise", "bp_severe"),
-    "sedation": ("deep_sedation", "loss_of_consciousness"),
-    "dissociation": ("dissociation_resolved",),
-    "respiratory_depression": ("desaturation",),
-}
 _CONCOMITANT = "concomitant_"
 
 
@@ -180,7 +166,7 @@ def _flag_words(a: FormAnswer, sa: SessionAssessment, kb: KnowledgeBase) -> list
     if a.id == "adverse_events":
         return ["adverse event(s) recorded"]
     words = []
-    for name in _FLAG_CHECKS.get(a.id, ()):
+    for name in a.flagged_by:
         if _hazard(sa, name):
             verdict = "HAPPENED" if sa.check_kinds[name] is CheckKind.FINDING else "NOT done"
             why = "; ".join(r.message for r in sa.details.get(name, ()))

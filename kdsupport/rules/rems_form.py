@@ -38,9 +38,16 @@ class FormAnswer:
     label: str
     answer: str | None
     required: bool
-    flagged: bool
+    # The checks whose result makes this answer a hazard (a compliance check not met or a
+    # finding that happened), or ``adverse_events`` when the answer itself is one.
+    flagged_by: tuple[str, ...]
     fields: tuple[str, ...]
     sources: tuple[str, ...]
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the answer records a hazard (renderers show it as a warning)."""
+        return bool(self.flagged_by)
 
     @property
     def recorded(self) -> bool:
@@ -165,65 +172,73 @@ def _from_check(st: Status | None) -> str | None:
     return "Yes" if st is Status.MET else "No"
 
 
+_Flags = tuple[str, ...]
+
+
+def _text(v: str | None) -> str | None:
+    """Free text as an answer: blank text is not an answer."""
+    return v if v is not None and v.strip() else None
+
+
 def _answers(
     record: CaseRecord, s: Session, checks: Mapping[str, Status], kb: KnowledgeBase
-) -> dict[str, tuple[str | None, bool]]:
-    """Each form field's answer and whether it records a hazard."""
+) -> dict[str, tuple[str | None, _Flags]]:
+    """Each form field's answer and the checks that make it a hazard."""
     con = s.concomitant
     p = record.patient
 
-    def check(name: str, hazard: Status) -> bool:
-        return checks.get(name) is hazard
+    def check(*pairs: tuple[str, Status]) -> _Flags:
+        return tuple(name for name, hazard in pairs if checks.get(name) is hazard)
+
+    met, not_met = Status.MET, Status.NOT_MET
 
     bp = _bp_answers(s, kb)
     dose_field = next(f for f in kb.session_day.rems_form.fields if f.id == "dose")
     boxes = dose_field.boxes_mg or []
     mins = None if s.observation_minutes is None else f"{_g(s.observation_minutes)} minutes"
     ready = None if s.ready_to_leave_minute is None else f"{_g(s.ready_to_leave_minute)} minutes"
-    events = None if s.adverse_events is None else ("; ".join(s.adverse_events) or "none")
+    taken = {k: bool(con and getattr(con, k)) for k in kb.session_day.concomitant}
+    events = [e for e in s.adverse_events or () if e.strip()]
     return {
         "patient": (
             f"synthetic case {record.id}, age {p.age_years}, sex {p.sex or 'not recorded'}",
-            False,
+            (),
         ),
         **{
             f"concomitant_{k}": (
                 _yes_no(getattr(con, k) if con else None),
-                bool(con and getattr(con, k)),
+                ("concomitant_interacting",) if taken[k] else (),
             )
             for k in kb.session_day.concomitant
         },
-        "monitored_by": (s.monitored_by, False),
-        "setting": (s.setting, False),
-        "treatment_date": (s.date, False),
-        "dose": (_dose(s, boxes), check("dose_fits_schedule", Status.NOT_MET)),
-        "device_lot": (s.device_lot, False),
-        "monitoring_minutes": (mins, check("observed_2h", Status.NOT_MET)),
-        "ready_to_leave": (ready, check("ready_before_discharge", Status.NOT_MET)),
+        "monitored_by": (_text(s.monitored_by), ()),
+        "setting": (s.setting, ()),
+        "treatment_date": (s.date, ()),
+        "dose": (_dose(s, boxes), check(("dose_fits_schedule", not_met))),
+        "device_lot": (_text(s.device_lot), ()),
+        "monitoring_minutes": (mins, check(("observed_2h", not_met))),
+        "ready_to_leave": (ready, check(("ready_before_discharge", not_met))),
         "vitals_acceptable_before": (
             _from_check(checks.get("predose_bp")),
-            check("predose_bp", Status.NOT_MET),
+            check(("predose_bp", not_met)),
         ),
         "vitals_acceptable_before_completion": (
             _from_check(checks.get("bp_acceptable_at_discharge")),
-            check("bp_acceptable_at_discharge", Status.NOT_MET),
+            check(("bp_acceptable_at_discharge", not_met)),
         ),
-        "bp_before": (bp["bp_before"], check("predose_bp", Status.NOT_MET)),
-        "bp_40_minutes": (
-            bp["bp_40_minutes"],
-            check("bp_rise", Status.MET) or check("bp_severe", Status.MET),
-        ),
+        "bp_before": (bp["bp_before"], check(("predose_bp", not_met))),
+        "bp_40_minutes": (bp["bp_40_minutes"], check(("bp_rise", met), ("bp_severe", met))),
         "bp_before_completion": (
             bp["bp_before_completion"],
-            check("bp_acceptable_at_discharge", Status.NOT_MET),
+            check(("bp_acceptable_at_discharge", not_met)),
         ),
-        "sedation": (
-            _sedation(s),
-            check("deep_sedation", Status.MET) or check("loss_of_consciousness", Status.MET),
+        "sedation": (_sedation(s), check(("deep_sedation", met), ("loss_of_consciousness", met))),
+        "dissociation": (_dissociation(s), check(("dissociation_resolved", not_met))),
+        "respiratory_depression": (_spo2(s), check(("desaturation", met))),
+        "adverse_events": (
+            None if s.adverse_events is None else ("; ".join(events) or "none"),
+            ("adverse_events",) if events else (),
         ),
-        "dissociation": (_dissociation(s), check("dissociation_resolved", Status.NOT_MET)),
-        "respiratory_depression": (_spo2(s), check("desaturation", Status.MET)),
-        "adverse_events": (events, bool(s.adverse_events)),
     }
 
 
