@@ -56,6 +56,14 @@ COURSE = [
         "At-home ketamine",
         "What at-home programmes require, the FDA warning, how screening differs.",
     ),
+    (
+        "09_session_day",
+        "The session day",
+        (
+            "A treatment session step by step: preparation, the dose from the schedule, "
+            "monitoring, discharge and the REMS monitoring form."
+        ),
+    ),
 ]
 
 
