@@ -30,7 +30,8 @@ from kdsupport.widgets.session_day_chart import (
     schedule_tables_html,
     session_sheet_html,
 )
-from kdsupport.widgets.session_day_form import NOT_RECORDED, key_parts
+from kdsupport.widgets.session_day_fields import NOT_RECORDED
+from kdsupport.widgets.session_day_form import key_parts
 
 KB = load()
 DAY1 = dt.date(2026, 3, 2)  # a Monday

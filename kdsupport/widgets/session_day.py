@@ -8,22 +8,24 @@ more of the session as the steps go on (:mod:`kdsupport.widgets.session_day_char
 (esketamine); 3. the reading at about 40 minutes, sedation and dissociation, and what to do;
 4. discharge and driving; 5. the REMS Patient Monitoring Form (esketamine), field by field.
 
-Steps 1-4 are :mod:`kdsupport.widgets.session_day_steps`, step 5
-:mod:`kdsupport.widgets.session_day_form`. The expected answers are worked out only at *Check*,
+Steps 1-4 are asked by :mod:`kdsupport.widgets.session_day_steps` and graded by
+:mod:`kdsupport.widgets.session_day_grading`, step 5 is :mod:`kdsupport.widgets.session_day_form`;
+the feedback is :mod:`kdsupport.widgets.session_day_feedback`, the attempt log
+:mod:`kdsupport.widgets.session_day_log`. The expected answers are worked out only at *Check*,
 in the kernel, from :func:`kdsupport.rules.assess.assess` (and, for the form,
 :func:`kdsupport.rules.rems_form.fill_rems_form`); the page's widgets never hold them before.
 
-Every field is an answer logged to the attempt store (case id ``session-day:<case>``, question id
-``session-<n>.<step>.<field>``) and scored by the one retake rule
-(:mod:`kdsupport.training.scoring`): the first answer counts. A step with an empty field is never
-graded or logged. The case picker lists only cases whose sessions record session-day fields.
+Every field is an answer logged to the attempt store (case id ``session-day:<case>``, question
+id ``session-<n>.<step>.<field>``; the dose step's names the dosing table) and scored by the one
+retake rule (:mod:`kdsupport.training.scoring`): the first answer counts. A step with an empty
+field is never graded or logged. The case picker lists only cases whose sessions record
+session-day fields.
 
 For training with synthetic patients; not a medical device.
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
@@ -31,7 +33,14 @@ import ipywidgets as W
 from kdsupport.render import html as H
 from kdsupport.widgets._common import LABEL
 from kdsupport.widgets.session_day_card import StepCard
-from kdsupport.widgets.session_day_steps import FieldResult, Given, Grading, Step
+from kdsupport.widgets.session_day_chart import (
+    session_day_cases,
+    session_day_counselling_html,
+    session_day_schedule_html,
+)
+from kdsupport.widgets.session_day_feedback import feedback_html, summary_html, unknown_case_html
+from kdsupport.widgets.session_day_fields import FieldResult, Given, Grading, Step
+from kdsupport.widgets.session_day_log import SessionDayLog
 
 if TYPE_CHECKING:
     from kdsupport.records.case import CaseRecord
@@ -48,55 +57,6 @@ __all__ = [
 
 CASE_PREFIX = "session-day:"
 _WIDE = W.Layout(width="auto", max_width="100%")
-# A record key that only a session-day field has (a cheap first look before a case is parsed).
-_KEYS = None
-
-
-def _key_pattern() -> re.Pattern[str]:
-    global _KEYS
-    if _KEYS is None:
-        from kdsupport.records.model import SESSION_DAY_FIELDS
-
-        _KEYS = re.compile(r"(?:^|[\s{,])(?:" + "|".join(SESSION_DAY_FIELDS) + r")\s*:", re.M)
-    return _KEYS
-
-
-def session_day_cases(data_dir: Any = None) -> list[tuple[str, str]]:
-    """The curated cases (id, title) with at least one session that records session-day fields.
-
-    A case file that names none of the session-day fields is not parsed at all.
-    """
-    from kdsupport.records.bundled import list_cases, load_case_by_id
-    from kdsupport.rules.session_day import session_day_recorded
-
-    out = []
-    for c in list_cases(data_dir):
-        try:
-            text = c.path.read_text(encoding="utf-8")
-        except OSError:
-            continue
-        if not _key_pattern().search(text):
-            continue
-        record = load_case_by_id(c.id, data_dir)
-        if any(session_day_recorded(s) for s in record.sessions or ()):
-            out.append((c.id, c.title))
-    return out
-
-
-def session_day_counselling_html() -> str:
-    """What to tell the patient on a session day, with sources (the knowledge base's points)."""
-    from kdsupport.knowledge import load
-    from kdsupport.widgets.session_day_chart import counselling_html
-
-    return counselling_html(load())
-
-
-def session_day_schedule_html() -> str:
-    """The dosing schedule tables, with sources."""
-    from kdsupport.knowledge import load
-    from kdsupport.widgets.session_day_chart import schedule_tables_html
-
-    return schedule_tables_html(load())
 
 
 def _as_int(value: Any) -> int | None:
@@ -104,61 +64,6 @@ def _as_int(value: Any) -> int | None:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return None
-
-
-def _feedback_html(step: Step, results: list[FieldResult], practice: bool) -> str:
-    n_ok = sum(r.correct for r in results)
-    every = n_ok == len(results)
-    colour = H.SUCCESS if every else H.HAZARD
-    head = (
-        f"&#10003; All {len(results)} correct"
-        if every
-        else f"&#10007; {n_ok} of {len(results)} correct"
-    )
-    items = []
-    for r in results:
-        mark = "&#10003; correct" if r.correct else "&#10007; not quite"
-        warn = " class='kd-hazard-answer'" if r.hazard else ""
-        why = "; ".join(r.why)
-        items.append(
-            f"<li><b>{H.esc(r.label)}</b>: <span style='color:"
-            f"{H.SUCCESS if r.correct else H.HAZARD};font-weight:700'>{mark}</span>"
-            f"<br>Your answer: <b>{H.esc(r.given_words)}</b>"
-            f"<br><span{warn}>From the record and the rules: {r.expected_html}</span>"
-            f"<br><b>Why.</b> {H.esc(why)} {H.cite_html(r.sources)}</li>"
-        )
-    note = (
-        "<p class='kd-muted'>You answered this step before: these answers are practice and do "
-        "not change your score.</p>"
-        if practice
-        else ""
-    )
-    return (
-        f"<div class='kd-feedback' style='border:2px solid {colour};border-radius:6px;"
-        f"padding:6px 12px;margin:6px 0'><h3 style='color:{colour};margin:0.2em 0'>{head}: "
-        f"{H.esc(step.title)}</h3><ol class='kd-step-fb'>{''.join(items)}</ol>{note}</div>"
-    )
-
-
-def _summary_html(
-    record: CaseRecord, number: int, done: list[tuple[Step, list[FieldResult]]]
-) -> str:
-    rows = "".join(
-        f"<tr><th scope='row'>{H.esc(s.title)}</th>"
-        f"<td>{sum(r.correct for r in rs)} of {len(rs)}</td>"
-        f"<td>{H.esc('; '.join(r.label for r in rs if not r.correct) or 'none')}</td></tr>"
-        for s, rs in done
-    )
-    n_ok = sum(r.correct for _, rs in done for r in rs)
-    n = sum(len(rs) for _, rs in done)
-    return (
-        "<div class='kd-summary' role='region' aria-label='Session day summary'>"
-        f"<h2>Summary of session {H.esc(number)} ({H.esc(record.id)}): {n_ok} of {n} correct</h2>"
-        "<div class='kd-scroll' role='region' tabindex='0' aria-label='Results by step'>"
-        "<table class='kd-step-results'><thead><tr><th scope='col'>Step</th>"
-        "<th scope='col'>Correct</th><th scope='col'>Not quite</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table></div></div>"
-    )
 
 
 class SessionDayDrill(W.VBox):
@@ -176,12 +81,10 @@ class SessionDayDrill(W.VBox):
     ):
         from kdsupport.knowledge import load
         from kdsupport.rules.dosing import jurisdiction as pick
-        from kdsupport.training.attempts import AttemptRecorder
         from kdsupport.training.scoring import RETAKE_RULE
 
         self.kb = load()
-        self.store = store
-        self.recorder = AttemptRecorder(store)
+        self.answers_log = SessionDayLog(store)
         self.data_dir = data_dir
         self.wanted_session = _as_int(session)
         self.record: CaseRecord | None = None
@@ -272,15 +175,7 @@ class SessionDayDrill(W.VBox):
 
     def show_unknown(self, case_id: str) -> None:
         """A friendly page for an id that is not a case with session-day data."""
-        items = "".join(
-            f"<li><a href='09_session_day.ipynb?case_id={H.esc(c)}'>{H.esc(c)}</a>: {H.esc(t)}</li>"
-            for c, t in self.cases
-        )
-        self.unknown.value = (
-            "<div role='alert' class='kd-unknown-case'><h2>There is no session-day record for "
-            f"&ldquo;{H.esc(case_id)}&rdquo;</h2><p>Choose one of these cases (or from the "
-            f"list above).</p></div><ul>{items}</ul>"
-        )
+        self.unknown.value = unknown_case_html(case_id, self.cases)
         self.body.layout.display = "none"
         self.record = None
         self.steps = []
@@ -396,8 +291,8 @@ class SessionDayDrill(W.VBox):
 
     def _entries(self, answers: Any) -> Given | None:
         """The step's entries, or None after saying what is missing or cannot be read."""
+        from kdsupport.widgets.session_day_fields import validate
         from kdsupport.widgets.session_day_form import check_entries
-        from kdsupport.widgets.session_day_steps import validate
 
         step, card = self.step, self.card
         given = validate(step.fields, answers)
@@ -430,7 +325,7 @@ class SessionDayDrill(W.VBox):
         """Grade the step on screen (the key is worked out here, at Check, and nowhere else)."""
         from kdsupport.rules.assess import assess
         from kdsupport.widgets.session_day_form import grade_form
-        from kdsupport.widgets.session_day_steps import grade_step
+        from kdsupport.widgets.session_day_grading import grade_step
 
         where = self.jurisdiction.value
         g = Grading(
@@ -459,7 +354,7 @@ class SessionDayDrill(W.VBox):
                 marks[cid] = r.correct
         with card.hold_sync():
             card.notice = ""
-            card.feedback_html = _feedback_html(step, results, practice)
+            card.feedback_html = feedback_html(step, results, practice)
             card.results = marks
             card.phase = "answered"
             card.move_focus("feedback")
@@ -474,79 +369,45 @@ class SessionDayDrill(W.VBox):
             self._show_step(focus=True)
             return
         with self.card.hold_sync():
-            self.card.summary_html = _summary_html(
-                self.loaded, self.session_picker.value, self.done
-            )
+            self.card.summary_html = summary_html(self.loaded, self.session_picker.value, self.done)
             self.card.phase = "summary"
             self.card.move_focus("summary")
 
     # ------------------------------------------------------------------ the attempt log
-    def _my_attempts(self) -> list[Any]:
-        trainee = self.trainee.value.strip()
-        if self.store is None or not trainee or self.record is None:
-            return []
-        try:
-            return self.store.attempts(trainee_id=trainee, case_id=self.case_key)
-        except Exception:  # the save status already reports a broken store
-            return []
-
     def _answered_before(self, step: Step) -> bool:
         wanted = {self._question_id(step, f.id) for f in step.fields}
-        done = [a for a in self._my_attempts() if a.question_id in wanted]
-        return bool(done) or any(s.id == step.id for s, _ in self.done)
+        before = self.answers_log.answered_before(self.trainee.value.strip(), self.case_key, wanted)
+        return before or any(s.id == step.id for s, _ in self.done)
 
     def _log(self, step: Step, results: list[FieldResult]) -> None:
         """Record each field; a store error is shown and the answers kept for a retry."""
-        if self.store is None:
-            return
-        from kdsupport._version import __version__
-        from kdsupport.training.attempts import Attempt
-
-        now = Attempt.now()
-        self.recorder.pending.extend(
-            Attempt(
-                trainee_id=self.trainee.value.strip(),
-                case_id=self.case_key,
-                question_id=self._question_id(step, r.id),
-                answer=r.given,
-                correct=r.correct,
-                answered_at=now,
-                kb_version=self.kb.version,
-                kdsupport_version=__version__,
-            )
-            for r in results
+        answers = [(self._question_id(step, r.id), r.given, r.correct) for r in results]
+        error = self.answers_log.save(
+            self.trainee.value.strip(), self.case_key, self.kb.version, answers
         )
-        self._show_save_status(self.recorder.retry())
+        self._show_save_status(error)
 
     def retry_saving(self) -> None:
         """Try again to record the answers a store error refused."""
-        self._show_save_status(self.recorder.retry())
+        self._show_save_status(self.answers_log.retry())
         self._update_score()
 
     def _show_save_status(self, error: str | None) -> None:
-        n = len(self.recorder.pending)
+        n = self.answers_log.pending
         self.save_status.value = H.save_status_html(error, n)
         self.retry_button.layout.display = None if n else "none"
 
     def _update_score(self) -> None:
-        from kdsupport.training.scoring import first_answers, score_of
-
         if self.record is None:
             self.score.value = ""
             return
-        prefix = f"session-{self.session_picker.value}."
-        pending = [a for a in self.recorder.pending if a.case_id == self.case_key]
-        mine = [a for a in [*self._my_attempts(), *pending] if a.question_id.startswith(prefix)]
-        firsts = first_answers(mine)
-        if not firsts and self.done:  # not logged (no store): this visit only
-            n = sum(len(rs) for _, rs in self.done)
-            ok = sum(r.correct for _, rs in self.done for r in rs)
-            text = f"{ok} of {n} answers correct on this page (not recorded)"
-        else:
-            text = score_of(firsts.values()).text()
+        n = self.session_picker.value
+        on_page = [r.correct for _, rs in self.done for r in rs]
+        text = self.answers_log.score_text(
+            self.trainee.value.strip(), self.case_key, f"session-{n}.", on_page
+        )
         self.score.value = (
-            f"<p class='kd-score'>Your score on session {H.esc(self.session_picker.value)}: "
-            f"{H.esc(text)}</p>"
+            f"<p class='kd-score'>Your score on session {H.esc(n)}: {H.esc(text)}</p>"
         )
 
 

@@ -1,5 +1,7 @@
 """Notebook 09 beside and below the drill: the session's chart, the schedule, the counselling.
 
+* :func:`session_day_cases`: the curated cases whose sessions record a session day (the drill's
+  case list);
 * :func:`session_sheet_html`: the session as the record has it, revealed as the session goes on
   (before the first device the preparation and the minute-0 reading; then the course so far and
   the dose given; every reading and score; discharge; the form's own fields). What was recorded,
@@ -15,6 +17,8 @@ Every text is escaped. For training with synthetic patients; not a medical devic
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.render import html as H
@@ -23,7 +27,15 @@ if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase
     from kdsupport.records.case import CaseRecord, Session
 
-__all__ = ["session_sheet_html", "schedule_tables_html", "counselling_html", "STAGES"]
+__all__ = [
+    "STAGES",
+    "session_sheet_html",
+    "schedule_tables_html",
+    "counselling_html",
+    "session_day_cases",
+    "session_day_counselling_html",
+    "session_day_schedule_html",
+]
 
 _NR = "<span class='kd-missing'>not recorded</span>"
 #: How far into the session the chart goes at each step of the drill, in order.
@@ -280,3 +292,47 @@ def counselling_html(kb: KnowledgeBase) -> str:
         for c in kb.session_day.counselling
     )
     return f"<div class='kd-counselling'>{items}</div>"
+
+
+# A record key that only a session-day field has (a cheap first look before a case is parsed).
+@functools.cache
+def _key_pattern() -> re.Pattern[str]:
+    from kdsupport.records.model import SESSION_DAY_FIELDS
+
+    return re.compile(r"(?:^|[\s{,])(?:" + "|".join(SESSION_DAY_FIELDS) + r")\s*:", re.M)
+
+
+def session_day_cases(data_dir: Any = None) -> list[tuple[str, str]]:
+    """The curated cases (id, title) with at least one session that records session-day fields.
+
+    A case file that names none of the session-day fields is not parsed at all.
+    """
+    from kdsupport.records.bundled import list_cases, load_case_by_id
+    from kdsupport.rules.session_day import session_day_recorded
+
+    out = []
+    for c in list_cases(data_dir):
+        try:
+            text = c.path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if not _key_pattern().search(text):
+            continue
+        record = load_case_by_id(c.id, data_dir)
+        if any(session_day_recorded(s) for s in record.sessions or ()):
+            out.append((c.id, c.title))
+    return out
+
+
+def session_day_counselling_html() -> str:
+    """What to tell the patient on a session day, with sources (the knowledge base's points)."""
+    from kdsupport.knowledge import load
+
+    return counselling_html(load())
+
+
+def session_day_schedule_html() -> str:
+    """The dosing schedule tables, with sources."""
+    from kdsupport.knowledge import load
+
+    return schedule_tables_html(load())

@@ -21,7 +21,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.render import html as H
-from kdsupport.widgets.session_day_steps import (
+from kdsupport.widgets.session_day_fields import (
     CHOICE,
     NOT_RECORDED,
     TEXT,
