@@ -197,6 +197,182 @@ def test_walkthrough_in_a_real_browser(voila, tmp_path):
     assert [(a.question_id, a.correct) for a in log] == [(q1.id, False), (q2.id, True)]
 
 
+# ---------------------------------------------------------------- the session day (notebook 09)
+SD_CASE, SD_SESSION = "tr-033", 9
+# Session 9 of tr-033 worked by hand from the case file. An answer is the option's place in its
+# group (radios), a tick per box (tick boxes) or the text typed. The dose is judged wrongly on
+# purpose; every other answer is right.
+SD_STEPS = [
+    (
+        [
+            ("predose_tier", 1),  # 130/82: within the guide
+            ("fasting_food", 1),  # 4 h
+            ("fasting_liquid", 1),  # 60 min
+            ("nasal_spray_timing", 4),  # none taken: does not apply
+            ("prescriber_on_site", 1),
+            ("concomitant_interacting", 2),  # none of the four taken
+        ],
+        "All 6 correct",
+    ),
+    (
+        [
+            ("phase", 3),  # 2026-03-30 is day 28 of a course that began 2026-03-02: week 5
+            ("allowed_doses", [False, True, True, False, False]),  # 56 and 84 mg
+            ("dose_fits_schedule", 1),  # WRONG on purpose: 112 mg does not fit
+            ("frequency_fits_schedule", 1),  # the only session of week 5
+            ("rest_between_devices", 1),  # 5 min
+        ],
+        "4 of 5 correct",
+    ),
+    (
+        [
+            ("bp_rechecked", 1),  # minute 40
+            ("bp_rise", 1),  # 172 - 130 = 42 mmHg systolic
+            ("bp_severe", 2),  # 172/102 is not above 180/120
+            ("deep_sedation", 2),  # lowest MOAA/S 3
+            ("desaturation", 2),  # lowest SpO2 96 %
+            ("action", 2),  # a finding happened: review
+        ],
+        "All 6 correct",
+    ),
+    (
+        [
+            ("observed_2h", 1),  # 160 min
+            ("bp_acceptable_at_discharge", 1),  # 134/84 at minute 150
+            ("sedation_resolved", 1),  # last MOAA/S 5
+            ("dissociation_resolved", 1),
+            ("ready_before_discharge", 1),  # ready at 150, observed 160
+            ("ride_home_arranged", 1),
+            ("discharge", 1),
+            ("driving", 2),  # not until the next day after a restful sleep
+        ],
+        "All 8 correct",
+    ),
+    (
+        [
+            ("concomitant_benzodiazepine", 2),
+            ("concomitant_non_benzodiazepine_hypnotic", 2),
+            ("concomitant_psychostimulant", 2),
+            ("concomitant_maoi", 2),
+            ("monitored_by", "RN M. Lindqvist"),
+            ("setting", 1),
+            ("treatment_date", "2026-03-30"),
+            ("dose", 3),  # Other
+            ("dose_other", "112"),
+            ("device_lot", "SYN-2603B"),
+            ("monitoring_minutes", "160"),
+            ("ready_to_leave", "150"),
+            ("vitals_acceptable_before", 1),
+            ("vitals_acceptable_before_completion", 1),
+            ("bp_before", "130/82"),
+            ("bp_40_minutes", "172/102"),
+            ("bp_before_completion", "134/84"),  # the last reading of the last 30 minutes
+            ("sedation_lowest", "3"),
+            ("sedation_last", "5"),
+            ("dissociation_cadss", "31"),
+            ("dissociation_resolved", 1),
+            ("respiratory_depression", "96"),
+            ("adverse_events", "nausea, vomiting, dizziness"),
+            ("form_status", 1),  # every required field is recorded
+        ],
+        "All 21 correct",
+    ),
+]
+
+
+def _focused_field(page) -> str | None:
+    return page.evaluate(
+        "(() => { const f = document.activeElement.closest('[data-field]');"
+        " return f ? f.dataset.field : null; })()"
+    )
+
+
+def _key_in(page, field: str, answer) -> None:
+    """Answer the focused field with the keyboard, then Tab to the next one."""
+    assert _focused_field(page) == field
+    if isinstance(answer, int):  # a radio group is one Tab stop; arrows move and choose
+        page.keyboard.press("Space")
+        for _ in range(answer - 1):
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Tab")
+    elif isinstance(answer, list):  # each tick box is a Tab stop
+        for tick in answer:
+            if tick:
+                page.keyboard.press("Space")
+            page.keyboard.press("Tab")
+    else:
+        page.keyboard.type(answer)
+        page.keyboard.press("Tab")
+
+
+def _tab_until(page, predicate: str, limit: int = 80) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(e => {predicate})(document.activeElement)"):
+            return
+    raise AssertionError(f"focus never reached {predicate}")
+
+
+def test_session_day_worked_with_the_keyboard_only(voila, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    base, db = voila
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(
+            f"{base}/voila/render/09_session_day.ipynb?case_id={SD_CASE}&session={SD_SESSION}"
+            "&trainee=kbd-nurse",
+            timeout=120_000,
+        )
+        page.get_by_role("button", name="Check this step").wait_for(timeout=120_000)
+        assert "Step 1 of 5" in page.locator(".kd-stepcard .kd-q-heading").inner_text()
+        # the chart shows the preparation and the pre-dose reading, nothing of the later session
+        chart = page.locator("#kd-session-day-chart").inner_text()
+        assert "130" in chart and "172" not in chart
+        _tab_until(page, "e.closest('.kd-stepcard form') && e.tagName === 'INPUT'")
+        for number, (answers, verdict) in enumerate(SD_STEPS, start=1):
+            for field, answer in answers:
+                _key_in(page, field, answer)
+            assert page.evaluate("document.activeElement.textContent") == "Check this step"
+            page.keyboard.press("Enter")
+            page.wait_for_function(
+                "document.activeElement.classList.contains('kd-feedback-box')", timeout=30_000
+            )
+            feedback = page.locator(".kd-stepcard .kd-feedback-box").inner_text()
+            assert verdict in feedback, (number, feedback)
+            if number == 2:  # the wrong dose: marked at the field, with the reason and its source
+                assert page.locator(".kd-wrong[data-field='dose_fits_schedule']").count() == 1
+                assert "112 mg is not in the schedule (56 mg or 84 mg)" in feedback
+                assert "Spravato US label dosing" in feedback and "(verified)" in feedback
+            if number == 3:  # a finding that happened reads as a warning
+                assert "HAPPENED" in feedback
+            _tab_until(
+                page,
+                "e.tagName === 'BUTTON' && /^(Go to step|See the summary)/.test(e.textContent)",
+            )
+            page.keyboard.press("Enter")
+            if number < len(SD_STEPS):
+                page.wait_for_function(
+                    "document.activeElement.classList.contains('kd-q-heading') && document"
+                    f".activeElement.textContent.includes('Step {number + 1} of 5')",
+                    timeout=30_000,
+                )
+                page.keyboard.press("Tab")
+        page.wait_for_function(
+            "document.activeElement.closest('.kd-summary-box') !== null", timeout=30_000
+        )
+        summary = page.locator(".kd-stepcard .kd-summary-box").inner_text()
+        assert "45 of 46 correct" in summary
+        assert "45 of 46 first answers correct" in page.locator(".kd-score").inner_text()
+        browser.close()
+    log = SQLiteAttemptStore(db).attempts(trainee_id="kbd-nurse")
+    assert len(log) == 46 and {a.case_id for a in log} == {f"session-day:{SD_CASE}"}
+    assert [a.question_id for a in log if not a.correct] == [
+        f"session-{SD_SESSION}.dose-us.dose_fits_schedule"
+    ]
+
+
 # ---------------------------------------------------------------- security, in the browser
 def test_a_dns_rebinding_host_is_refused_in_the_browser(chromium, tmp_path):
     app = App(tmp_path)
