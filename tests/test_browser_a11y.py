@@ -30,6 +30,7 @@ COURSE = [
     "05_case_walkthrough",
     "06_evidence_and_claims",
     "07_at_home_ketamine",
+    "09_session_day",
 ]
 INSTRUCTOR = ["08_instructor_dashboard", "10_case_conference", "11_cohort_outcomes"]
 TOKEN = "a11y-token-5678"
@@ -222,6 +223,18 @@ def test_tr_011_shows_the_session_vitals_its_questions_ask_about(apps, browser):
 
 
 # ---------------------------------------------------------------- axe on every page and state
+def _answer_step(page):
+    """Answer every field of the session-day step on screen (first choice, "not recorded")."""
+    card = page.locator(".kd-stepcard")
+    for group in card.locator("fieldset.kd-choices").all():
+        group.locator("input").first.check()
+    for box in card.locator(".kd-text").all():
+        if "(optional)" not in box.locator("label").inner_text():
+            box.locator("input").fill("not recorded")
+    card.get_by_role("button", name="Check this step").click()
+    card.locator(".kd-feedback").wait_for(timeout=30_000)
+
+
 def _course_url(app, page_name, **query):
     q = "&".join(f"{k}={v}" for k, v in query.items())
     return f"{app.base}/voila/render/{page_name}.ipynb" + (f"?{q}" if q else "")
@@ -235,6 +248,8 @@ def test_axe_finds_nothing_serious_on_any_page_in_any_state(apps, browser, width
         query = {"trainee": "axe-1"} if name in ("00_start_here", "06_evidence_and_claims") else {}
         if name == "05_case_walkthrough":
             query = {"case_id": "tr-003", "trainee": "axe-1"}
+        if name == "09_session_day":
+            query = {"case_id": "tr-033", "session": "9", "trainee": "axe-1"}
         page = open_page(browser, _course_url(trainee, name, **query), width=width)
         report[f"{name} (initial)"] = axe_violations(page)
         if name == "00_start_here":
@@ -257,6 +272,18 @@ def test_axe_finds_nothing_serious_on_any_page_in_any_state(apps, browser, width
                         report[f"{name} (question 2)"] = axe_violations(page)
             page.locator(".kd-summary-box h2").wait_for(timeout=60_000)
             report[f"{name} (summary)"] = axe_violations(page)
+        if name == "09_session_day":
+            for step in range(1, 6):
+                if step == 5:
+                    report[f"{name} (the REMS form)"] = axe_violations(page)
+                _answer_step(page)
+                if step in (1, 5):
+                    report[f"{name} (feedback on step {step})"] = axe_violations(page)
+                page.get_by_role("button", name=re.compile("Go to step|See the summary")).click()
+                if step < 5:
+                    page.get_by_text(f"Step {step + 1} of 5").wait_for(timeout=30_000)
+            page.locator(".kd-stepcard .kd-summary-box h2").wait_for(timeout=30_000)
+            report[f"{name} (summary)"] = axe_violations(page)
         if name == "06_evidence_and_claims":
             first = page.locator(".kd-qcard").first
             first.get_by_label("Accurate", exact=True).check()
@@ -274,7 +301,7 @@ def test_axe_finds_nothing_serious_on_any_page_in_any_state(apps, browser, width
         page.close()
     bad = {k: v for k, v in report.items() if v}
     assert not bad, json.dumps(bad, indent=1)
-    assert len(report) >= 17
+    assert len(report) >= 22
 
 
 # ---------------------------------------------------------------- reflow
