@@ -24,6 +24,7 @@ EXPECTED = {
     "05_case_walkthrough",
     "06_evidence_and_claims",
     "07_at_home_ketamine",
+    "09_session_day",
 }
 INSTRUCTOR_PAGES = {"08_instructor_dashboard", "10_case_conference", "11_cohort_outcomes"}
 
@@ -79,9 +80,9 @@ def test_notebook_hygiene(path):
         assert all(o.get("output_type") != "error" for o in cell.outputs)
 
 
-# the walkthrough and the conference notebook run for every case in their own tests; the cohort
-# notebook in test_conference.py
-_PER_CASE = ("05_case_walkthrough", "10_case_conference", "11_cohort_outcomes")
+# the walkthrough and the conference notebook run for every case in their own tests, the session
+# day for every case with session-day data; the cohort notebook in test_conference.py
+_PER_CASE = ("05_case_walkthrough", "09_session_day", "10_case_conference", "11_cohort_outcomes")
 
 
 def _run(path, tmp_path, **params):
@@ -130,3 +131,23 @@ def test_walkthrough_executes_for_every_case(case, tmp_path):
     )
     shown = json.dumps(nb)
     assert "application/vnd.jupyter.widget-view+json" in shown
+
+
+def _session_day_cases():
+    from kdsupport.widgets.session_day import session_day_cases
+
+    return [c for c, _ in session_day_cases()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", _session_day_cases())
+def test_session_day_executes_for_every_session_day_case(case, tmp_path):
+    nb = _run(
+        COURSE / "09_session_day.ipynb",
+        tmp_path,
+        case_id=case,
+        attempts_db=str(tmp_path / "attempts.sqlite"),
+    )
+    shown = json.dumps(nb)
+    assert "application/vnd.jupyter.widget-view+json" in shown
+    assert "Training use only" in shown
