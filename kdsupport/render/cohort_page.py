@@ -2,13 +2,14 @@
 
 :func:`cohort_outcomes_page` reads a generated cohort, computes its outcomes with
 :mod:`kdsupport.cohort.outcomes` (response and remission with 95 % Wilson intervals, the
-blood-pressure rise by minute, dissociation over a course, and every session's monitoring checks
-run by the same rules as ``kdsupport assess``) and draws them with :mod:`kdsupport.render.plots`.
+blood-pressure rise by minute, dissociation over a course with the 95 % interval of each mean,
+and every session's monitoring checks by the column-wise twins of the rules that
+``kdsupport assess`` runs) and draws them with :mod:`kdsupport.render.cohort_figures`.
 
-Reading and checking 500 patients' records and drawing eight figures takes seconds, and the
-result depends on nothing but the cohort's tables and the code: so the drawn sections are kept
-in the page cache (:mod:`kdsupport.render.page_cache`), keyed by the sha256 of each table that
-the cohort's ``manifest.json`` records. A table that no longer matches its manifest digest is
+Reading the cohort and drawing eight figures takes a couple of seconds, and the result depends
+on nothing but the cohort's tables and the code: so the drawn sections are kept in the page cache
+(:mod:`kdsupport.render.page_cache`), keyed by the sha256 of each table that the cohort's
+``manifest.json`` records. A table that no longer matches its manifest digest is
 never cached: the page is then drawn from the tables as they are.
 
 Synthetic data only: these numbers describe the generator's assumptions, not real patients.
@@ -102,13 +103,13 @@ def _draw(base: Path) -> dict[str, str]:
     )
     from kdsupport.cohort.storage import load_cohort
     from kdsupport.knowledge import load
-    from kdsupport.render.html import crossings_table_html, figure_html, rates_table_html
-    from kdsupport.render.plots import (
+    from kdsupport.render.cohort_figures import (
         bp_rise_figure,
         cadss_course_figure,
         crossings_figure,
         rates_figure,
     )
+    from kdsupport.render.html import crossings_table_html, figure_html, rates_table_html
 
     kb = load()
     tables = load_cohort(base)

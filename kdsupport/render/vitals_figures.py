@@ -5,8 +5,9 @@ minute, the label's thresholds and the rules' findings); a :class:`_Look` says h
 labelled that panel is. Thresholds come from the knowledge base and findings from the rules
 (:func:`kdsupport.rules.monitoring.reading_flags`), never from numbers here.
 
-The axes style, the legend beside the axes and the finding colour live here too, and every
-figure in :mod:`kdsupport.render.plots` (which re-exports these figures) uses them.
+A new figure with styled axes, the axes style, the legend beside the axes and the finding
+colour live here too, and every figure in :mod:`kdsupport.render.plots` (which re-exports these
+figures) and :mod:`kdsupport.render.cohort_figures` uses them.
 
 For training and case conferences with synthetic patients; not a medical device.
 """
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FINDING_COLOUR",
+    "new_figure",
     "outside_legend",
     "style_axes",
     "session_vitals_figure",
@@ -43,6 +45,19 @@ _PALETTE = {
     "SpO2": "#1b7837",
 }
 _GRID_COLUMNS = 4  # at most four session panels in a row
+
+
+def new_figure(
+    width: float, height: float, rows: int = 1, sharex: bool = False
+) -> tuple[Figure, Any]:
+    """A new figure (no pyplot, no global style change) with ``rows`` light grid axes."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(rows, 1, sharex=sharex)
+    for ax in axes if rows > 1 else [axes]:
+        style_axes(ax)
+    return fig, axes
 
 
 def style_axes(ax: Any) -> None:
