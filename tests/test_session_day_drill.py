@@ -364,6 +364,33 @@ def test_the_jurisdiction_changes_the_dose_expected(data):
     assert "aged 70" in text(d.card.feedback_html)
 
 
+def test_a_case_asked_under_the_eu_table_opens_with_it(data):
+    rec = record("sd-eu", AGED_70, age=70)
+    rec["teaching"] = {
+        "learning_objectives": ["the EU table"],
+        "teaching_points": [],
+        "questions": [
+            {
+                "id": "q1",
+                "kind": "single",
+                "prompt": "Does the first dose fit?",
+                "options": [{"value": "met", "label": "Yes"}, {"value": "not_met", "label": "No"}],
+                "answer_rule": "sessions[0].check_status.dose_fits_schedule",
+                "rule_options": {"jurisdiction": "eu"},
+                "answer": "met",
+                "rationale": "28 mg from 65 under the EU table.",
+            }
+        ],
+    }
+    (data / "cases" / "sd-eu.yaml").write_text(yaml.safe_dump(rec))
+    assert drill(data, case="sd-eu", session=1).jurisdiction.value == "eu"
+    assert drill(data, case="sd-eu", session=1, jurisdiction="us").jurisdiction.value == "us"
+    d = drill(data, case="sd-aged", session=1, jurisdiction="")
+    assert d.jurisdiction.value == "us"  # no question names a table: the label default
+    d.case_picker.value = "sd-eu"
+    assert d.jurisdiction.value == "eu" and d.step.id == "preparation"
+
+
 def test_an_iv_infusion_paused_for_bp_is_graded(data):
     d = drill(data, case="sd-iv", session=1)
     d.submit({"predose_tier": "ok"})

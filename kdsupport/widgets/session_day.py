@@ -104,13 +104,15 @@ class SessionDayDrill(W.VBox):
         )
         self.session_picker = W.Dropdown(description="Session", style=LABEL, layout=_WIDE)
         sched = self.kb.session_day.schedule
-        try:
-            where = pick(self.kb, jurisdiction or None)
+        try:  # a table asked for (the URL) holds for every case; else each case's own
+            self.wanted_jurisdiction: str | None = (
+                pick(self.kb, jurisdiction) if jurisdiction else None
+            )
         except KeyError:
-            where = sched.default_jurisdiction
+            self.wanted_jurisdiction = None
         self.jurisdiction = W.Dropdown(
             options=[(j.label, k) for k, j in sched.jurisdictions.items()],
-            value=where,
+            value=self.wanted_jurisdiction or sched.default_jurisdiction,
             description="Dosing table",
             style=LABEL,
             layout=_WIDE,
@@ -151,7 +153,7 @@ class SessionDayDrill(W.VBox):
         self.card.observe(lambda _: self.start(focus=True), names="restart_request")
         self.case_picker.observe(self._picked_case, names="value")
         self.session_picker.observe(self._picked_session, names="value")
-        self.jurisdiction.observe(lambda _: self.start(focus=False), names="value")
+        self.jurisdiction.observe(self._picked_jurisdiction, names="value")
         self.trainee.observe(lambda _: self._update_score(), names="value")
         pickers = W.Box(
             [self.case_picker, self.session_picker, self.jurisdiction, self.trainee],
@@ -168,6 +170,21 @@ class SessionDayDrill(W.VBox):
     def _picked_case(self, change: Any) -> None:
         if change["new"] is not None:
             self.load(change["new"])
+
+    def _picked_jurisdiction(self, change: Any) -> None:
+        if not self._loading:
+            self.start(focus=False)
+
+    def _case_jurisdiction(self, record: CaseRecord) -> str:
+        """The table the case's own questions are asked under, else the knowledge base's."""
+        named = {
+            (q.rule_options or {}).get("jurisdiction")
+            for q in (record.teaching.questions if record.teaching else ())
+        } - {None}
+        tables = self.kb.session_day.schedule
+        if len(named) == 1 and (one := named.pop()) in tables.jurisdictions:
+            return str(one)
+        return tables.default_jurisdiction
 
     def _picked_session(self, change: Any) -> None:
         if change["new"] is not None and not self._loading:
@@ -206,6 +223,9 @@ class SessionDayDrill(W.VBox):
             ]
             want = self.wanted_session
             self.session_picker.value = want if want in numbers else numbers[0]
+            self.jurisdiction.value = self.wanted_jurisdiction or self._case_jurisdiction(
+                self.record
+            )
         finally:
             self._loading = False
         self.start(focus=False)
@@ -431,7 +451,8 @@ def build_session_day_drill(
         The session number (an int or the text of one, as a URL gives it); the first session
         with session-day data when it is not one of them.
     jurisdiction
-        The dosing table (``us`` or ``eu``; the knowledge base's default when None or unknown).
+        The dosing table (``us`` or ``eu``) for every case; when empty or unknown, each case's
+        own (the table its questions are asked under), else the knowledge base's default.
     trainee_id
         Pre-filled trainee id.
     store

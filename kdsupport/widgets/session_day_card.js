@@ -77,6 +77,9 @@ function render({ model, el }) {
     const mark = h("span", { class: "kd-mark", id: `${id}-mark` });
     const legend = h("legend", { class: "kd-legend" }, h("span", { text: f.label }), mark);
     const set = h("fieldset", { class: "kd-choices", "data-field": f.id }, legend);
+    // short choices (yes / no / not recorded) sit on one line; they wrap on a narrow screen
+    const short = (f.options || []).every((o) => o.label.length <= 16);
+    if (short && (f.options || []).length <= 4) set.classList.add("kd-inline");
     if (f.hint) {
       set.append(h("p", { class: "kd-hint", id: `${id}-hint`, text: f.hint }));
       set.setAttribute("aria-describedby", `${id}-hint`);

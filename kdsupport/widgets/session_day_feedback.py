@@ -21,7 +21,7 @@ __all__ = ["feedback_html", "summary_html", "unknown_case_html"]
 
 
 def feedback_html(step: Step, results: list[FieldResult], practice: bool) -> str:
-    """The feedback on one checked step, field by field."""
+    """The feedback on one checked step, field by field: the answers not quite right first."""
     n_ok = sum(r.correct for r in results)
     every = n_ok == len(results)
     colour = H.SUCCESS if every else H.HAZARD
@@ -30,18 +30,29 @@ def feedback_html(step: Step, results: list[FieldResult], practice: bool) -> str
         if every
         else f"&#10007; {n_ok} of {len(results)} correct"
     )
-    items = []
-    for r in results:
+
+    def item(r: FieldResult) -> str:
         mark = "&#10003; correct" if r.correct else "&#10007; not quite"
         warn = " class='kd-hazard-answer'" if r.hazard else ""
-        why = "; ".join(r.why)
-        items.append(
+        return (
             f"<li><b>{H.esc(r.label)}</b>: <span style='color:"
             f"{H.SUCCESS if r.correct else H.HAZARD};font-weight:700'>{mark}</span>"
             f"<br>Your answer: <b>{H.esc(r.given_words)}</b>"
             f"<br><span{warn}>From the record and the rules: {r.expected_html}</span>"
-            f"<br><b>Why.</b> {H.esc(why)} {H.cite_html(r.sources)}</li>"
+            f"<br><b>Why.</b> {H.esc('; '.join(r.why))} {H.cite_html(r.sources)}</li>"
         )
+
+    wrong = [item(r) for r in results if not r.correct]
+    right = [item(r) for r in results if r.correct]
+    if not wrong:
+        body = f"<ol class='kd-step-fb'>{''.join(right)}</ol>"
+    else:  # where the trainee went wrong first; the right answers folded below
+        body = f"<h4>Not quite ({len(wrong)})</h4><ul class='kd-step-fb'>{''.join(wrong)}</ul>"
+        if right:
+            body += (
+                f"<details><summary>Correct ({len(right)}): show them with their "
+                f"reasons</summary><ul class='kd-step-fb'>{''.join(right)}</ul></details>"
+            )
     note = (
         "<p class='kd-muted'>You answered this step before: these answers are practice and do "
         "not change your score.</p>"
@@ -51,7 +62,7 @@ def feedback_html(step: Step, results: list[FieldResult], practice: bool) -> str
     return (
         f"<div class='kd-feedback' style='border:2px solid {colour};border-radius:6px;"
         f"padding:6px 12px;margin:6px 0'><h3 style='color:{colour};margin:0.2em 0'>{head}: "
-        f"{H.esc(step.title)}</h3><ol class='kd-step-fb'>{''.join(items)}</ol>{note}</div>"
+        f"{H.esc(step.title)}</h3>{body}{note}</div>"
     )
 
 

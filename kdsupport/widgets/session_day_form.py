@@ -287,7 +287,7 @@ def _one(step: Step, a: FormAnswer, given: dict[str, Any], g: Grading) -> FieldR
         return None
     fields = {f.id: f for f in step.fields}
     ok = True
-    entered = []
+    entered: list[str] = []
     for cid, want in parts.items():
         raw = given.get(cid)
         got = _entry(step, cid, raw)
@@ -296,7 +296,7 @@ def _one(step: Step, a: FormAnswer, given: dict[str, Any], g: Grading) -> FieldR
         ok = ok and got == want
         f = fields[cid]
         shown = f.words(raw) if f.kind == CHOICE else (raw or "(empty)")
-        entered.append(shown if len(parts) == 1 else f"{f.label}: {shown}")
+        entered.append(shown if not entered else f"{f.label}: {shown}")
     why, srcs = _why(a, g)
     words = a.answer if a.answer is not None else NOT_RECORDED
     html = H.esc(words) if a.answer is not None else "<span class='kd-missing'>not recorded</span>"
