@@ -1,4 +1,9 @@
-"""The attempt log: durable, concurrent, versioned, exportable."""
+"""The attempt log: durable, concurrent, versioned, exportable, on SQLite and on PostgreSQL.
+
+Every test taking the ``backend`` or ``store`` fixture runs twice: on an SQLite file and on a
+new database of a throw-away PostgreSQL cluster (tests/postgres_cluster.py; skipped locally
+without PostgreSQL's binaries, failed under CI).
+"""
 
 from __future__ import annotations
 
@@ -6,73 +11,161 @@ import csv
 import multiprocessing as mp
 import os
 import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+from postgres_cluster import free_port, postgresql_cluster  # noqa: F401 (a fixture)
 
 from kdsupport.errors import AttemptStoreError, InvalidInputError
-from kdsupport.training.attempts import SCHEMA_VERSION, Attempt, SQLiteAttemptStore, open_store
+from kdsupport.training.attempts import (
+    SCHEMA_VERSION,
+    Attempt,
+    AttemptRecorder,
+    PostgreSQLAttemptStore,
+    SQLiteAttemptStore,
+    default_store_location,
+    display_location,
+    open_store,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def attempt(i: int = 0, trainee: str = "t1", correct: bool = True) -> Attempt:
     return Attempt(trainee, "tr-001", f"q{i % 5 + 1}", ["a", i], correct, Attempt.now(), "kb", "0")
 
 
-def test_wal_mode_and_schema_version(tmp_path):
-    store = SQLiteAttemptStore(tmp_path / "a.sqlite")
+class SQLiteBackend:
+    name = "sqlite"
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.location = f"sqlite:///{path}"
+
+    def execute(self, *sql: str) -> None:
+        conn = sqlite3.connect(self.path)
+        for stmt in sql:
+            conn.execute(stmt)
+        conn.commit()
+        conn.close()
+
+    def tables(self) -> list[str]:
+        conn = sqlite3.connect(self.path)
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+        conn.close()
+        return sorted(r[0] for r in rows if not r[0].startswith("sqlite_"))
+
+    def set_version(self, version: int) -> None:
+        self.execute(f"PRAGMA user_version={version}")
+
+
+class PostgresBackend:
+    name = "postgresql"
+
+    def __init__(self, url: str):
+        self.location = url
+
+    def execute(self, *sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.location, autocommit=True) as conn:
+            for stmt in sql:
+                conn.execute(stmt)
+
+    def tables(self) -> list[str]:
+        import psycopg
+
+        with psycopg.connect(self.location) as conn:
+            rows = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def set_version(self, version: int) -> None:
+        self.execute(f"UPDATE kdsupport_meta SET value = '{version}' WHERE name = 'schema_version'")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, tmp_path):
+    """A new, empty attempt store location of each kind."""
+    if request.param == "sqlite":
+        return SQLiteBackend(tmp_path / "a.sqlite")
+    cluster = request.getfixturevalue("postgresql_cluster")
+    return PostgresBackend(cluster.create_database())
+
+
+@pytest.fixture
+def store(backend):
+    s = open_store(backend.location)
+    yield s
+    s.close()
+
+
+# ------------------------------------------------------------------------------ both backends
+def test_schema_version(backend, store):
     assert store.schema_version == SCHEMA_VERSION
-    mode = sqlite3.connect(tmp_path / "a.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
-    assert mode == "wal"
+    if backend.name == "sqlite":
+        mode = sqlite3.connect(backend.path).execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+        assert isinstance(store, SQLiteAttemptStore)
+    else:
+        assert isinstance(store, PostgreSQLAttemptStore)
+        assert backend.tables() == ["attempts", "kdsupport_meta"]
+    store.check()
 
 
-def test_record_and_read_back_with_filters(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'a.sqlite'}")
+def test_record_and_read_back_with_filters(store):
     store.record(attempt(1, "t1", True))
     store.record(attempt(2, "t2", False))
+    store.record(Attempt("t2", "tr-002", "q1", {"x": None}, True, Attempt.now(), "kb", "0"))
     got = store.attempts()
-    assert [a.trainee_id for a in got] == ["t1", "t2"]
-    assert got[0].answer == ["a", 1] and got[1].correct is False
-    assert [a.trainee_id for a in store.attempts(trainee_id="t2")] == ["t2"]
+    assert [a.trainee_id for a in got] == ["t1", "t2", "t2"]
+    assert got[0].answer == ["a", 1] and got[1].correct is False and got[0].correct is True
+    assert [a.trainee_id for a in store.attempts(trainee_id="t2")] == ["t2", "t2"]
+    assert [a.case_id for a in store.attempts(case_id="tr-002")] == ["tr-002"]
+    assert store.attempts(trainee_id="t1", case_id="tr-002") == []
+    assert store.attempts(trainee_id="nobody") == []
 
 
-def _writer(path: str, who: str, n: int) -> None:
-    store = SQLiteAttemptStore(path)
+def _writer(location: str, who: str, n: int) -> None:
+    store = open_store(location)
     for i in range(n):
         store.record(attempt(i, who))
 
 
-def test_several_trainees_answering_at_once_lose_nothing(tmp_path):
-    path = str(tmp_path / "a.sqlite")
-    SQLiteAttemptStore(path)
+def test_several_trainees_answering_at_once_lose_nothing(backend):
+    open_store(backend.location).close()
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(path, f"t{k}", 60)) for k in range(4)]
+    procs = [ctx.Process(target=_writer, args=(backend.location, f"t{k}", 60)) for k in range(4)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    rows = SQLiteAttemptStore(path).attempts()
+    rows = open_store(backend.location).attempts()
     assert len(rows) == 240
     assert {r.trainee_id for r in rows} == {"t0", "t1", "t2", "t3"}
 
 
-def _record_then_die(path: str) -> None:
-    store = SQLiteAttemptStore(path)
+def _record_then_die(location: str) -> None:
+    store = open_store(location)
     for i in range(25):
         store.record(attempt(i))
     os._exit(1)  # the app is killed: no close, no clean shutdown
 
 
-def test_committed_answers_survive_a_killed_app(tmp_path):
-    path = str(tmp_path / "a.sqlite")
-    p = mp.get_context("spawn").Process(target=_record_then_die, args=(path,))
+def test_committed_answers_survive_a_killed_app(backend):
+    p = mp.get_context("spawn").Process(target=_record_then_die, args=(backend.location,))
     p.start()
     p.join(60)
     assert p.exitcode == 1
-    assert len(SQLiteAttemptStore(path).attempts()) == 25
+    assert len(open_store(backend.location).attempts()) == 25
 
 
-def test_export_csv(tmp_path):
-    store = SQLiteAttemptStore(tmp_path / "a.sqlite")
+def test_export_csv(store, tmp_path):
     store.record(attempt(1))
     out = store.export_csv(tmp_path / "export" / "attempts.csv")
     rows = list(csv.DictReader(out.open()))
@@ -95,20 +188,17 @@ def test_export_csv(tmp_path):
     assert len(df) == 1 and df["correct"].dtype == bool
 
 
-def test_newer_schema_is_refused(tmp_path):
-    path = tmp_path / "a.sqlite"
-    sqlite3.connect(path).execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+def test_newer_schema_is_refused(backend):
+    if backend.name == "sqlite":
+        backend.set_version(SCHEMA_VERSION + 1)
+    else:
+        open_store(backend.location).close()
+        backend.set_version(SCHEMA_VERSION + 1)
     with pytest.raises(AttemptStoreError, match="newer than this kdsupport"):
-        SQLiteAttemptStore(path)
+        open_store(backend.location)
 
 
-def test_server_databases_are_not_plugged_in_yet():
-    with pytest.raises(InvalidInputError, match="scheme 'postgresql' is not supported yet"):
-        open_store("postgresql://host/db")
-
-
-def test_record_many_is_one_transaction(tmp_path):
-    store = SQLiteAttemptStore(tmp_path / "a.sqlite")
+def test_record_many_is_one_transaction(store):
     good = [attempt(i) for i in range(3)]
     store.record_many(good)
     assert len(store.attempts()) == 3
@@ -119,38 +209,43 @@ def test_record_many_is_one_transaction(tmp_path):
     with pytest.raises(TypeError):
         store.record_many(broken)
     assert len(store.attempts()) == 3  # nothing half-written
+    # the database itself refuses the third row (NOT NULL): the first two are rolled back
+    refused = [attempt(10), attempt(11), Attempt(None, "c", "q", 1, True, "x", "kb", "0")]  # type: ignore[arg-type]
+    with pytest.raises(AttemptStoreError, match="could not be written"):
+        store.record_many(refused)
+    assert len(store.attempts()) == 3
+    store.record_many([])
+    store.record(attempt(12))  # the store is still usable after a refused batch
+    assert len(store.attempts()) == 4
 
 
-def test_a_foreign_database_is_refused_without_being_changed(tmp_path):
-    import sqlite3
-
-    from kdsupport.training.attempts import AttemptStoreError, open_store
-
-    path = tmp_path / "other-program.sqlite"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE users (id INTEGER, name TEXT)")
-    conn.commit()
-    conn.close()
-    before = path.read_bytes()
+def test_a_foreign_database_is_refused_without_being_changed(backend):
+    backend.execute("CREATE TABLE users (id INTEGER, name TEXT)")
+    if backend.name == "sqlite":
+        before = backend.path.read_bytes()
     with pytest.raises(AttemptStoreError, match="not a kdsupport attempt log"):
-        open_store(path)
-    assert path.read_bytes() == before  # not switched to WAL, nothing written
-    assert not (tmp_path / "other-program.sqlite-wal").exists()
+        open_store(backend.location)
+    assert backend.tables() == ["users"]
+    if backend.name == "sqlite":
+        assert backend.path.read_bytes() == before  # not switched to WAL, nothing written
+        assert not backend.path.with_name("a.sqlite-wal").exists()
 
 
-def test_servers_opening_one_new_log_at_once_all_succeed(tmp_path):
+def test_an_attempts_table_with_other_columns_is_refused(backend):
+    open_store(backend.location).close()
+    backend.execute("ALTER TABLE attempts ADD COLUMN extra TEXT")
+    with pytest.raises(AttemptStoreError, match="does not have the expected columns"):
+        open_store(backend.location)
+
+
+def test_servers_opening_one_new_log_at_once_all_succeed(backend):
     """Two apps started together used to refuse the log with 'database is locked'."""
-    import subprocess
-    import sys
-    import time
-
-    path = tmp_path / "new.sqlite"
-    start = time.time() + 1.5
+    start = time.time() + 2.5
     code = (
         "import time,sys\n"
         f"while time.time() < {start}: pass\n"
-        "from kdsupport.training.attempts import SQLiteAttemptStore\n"
-        f"s = SQLiteAttemptStore({str(path)!r}); s.check(); print('ok')\n"
+        "from kdsupport.training.attempts import open_store\n"
+        f"s = open_store({backend.location!r}); s.check(); print('ok')\n"
     )
     procs = [
         subprocess.Popen(
@@ -160,3 +255,180 @@ def test_servers_opening_one_new_log_at_once_all_succeed(tmp_path):
     ]
     outs = [p.communicate(timeout=60) for p in procs]
     assert [o.strip() for o, _ in outs] == ["ok"] * 6, [e for _, e in outs]
+    store = open_store(backend.location)
+    assert store.schema_version == SCHEMA_VERSION and store.attempts() == []
+    if backend.name == "postgresql":
+        assert backend.tables() == ["attempts", "kdsupport_meta"]
+
+
+def test_the_recorder_keeps_what_the_store_refused_and_writes_it_later(backend):
+    store = open_store(backend.location)
+    rec = AttemptRecorder(store)
+    assert rec.save(attempt(1)) is None
+    bad = Attempt(None, "c", "q", 1, True, "x", "kb", "0")  # type: ignore[arg-type]
+    error = rec.save(bad)
+    assert error and "could not be written" in error and len(rec.pending) == 1
+    rec.pending[0] = attempt(2)  # the app fixed it (in real life: the disk or server came back)
+    assert rec.save(attempt(3)) is None and not rec.pending
+    assert [a.answer for a in store.attempts()] == [["a", 1], ["a", 2], ["a", 3]]
+
+
+# ------------------------------------------------------------------------------ PostgreSQL only
+def test_the_same_attempts_export_the_same_csv_bytes_from_both(postgresql_cluster, tmp_path):  # noqa: F811
+    tricky = [
+        Attempt("nurse-1", "tr-001", "q1", ["a", 1], True, "2026-01-02T03:04:05+00:00", "kb1", "0"),
+        Attempt(
+            "=cmd|'/c calc'!A1",
+            "tr-002",
+            "+q",
+            {"b": 2, "a": [1.5, None, "é"]},
+            False,
+            "2026-01-02T03:04:06+00:00",
+            "kb1",
+            "0.1",
+        ),
+        Attempt(
+            "-1",
+            "@x",
+            "q\n2",
+            'line1\r\nline2, "quoted"',
+            True,
+            "2026-01-02T03:04:07+00:00",
+            "kb 2",
+            "0",
+        ),
+        Attempt("t", "c", "q", 1e300, False, "2026-01-02T03:04:08+00:00", "kb", "0"),
+        Attempt("t", "c", "q", 12345678901234567890, True, "2026-01-02T03:04:09+00:00", "kb", "0"),
+        Attempt("日本", "c", "q", "\u2028 \t tab", True, "2026-01-02T03:04:10+00:00", "kb", "0"),
+    ]
+    lite = open_store(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    pg = open_store(postgresql_cluster.create_database())
+    lite.record_many(tricky[:2])
+    pg.record_many(tricky[:2])
+    for a in tricky[2:]:
+        lite.record(a)
+        pg.record(a)
+    assert lite.attempts() == pg.attempts() == tricky
+    a = lite.export_csv(tmp_path / "lite.csv").read_bytes()
+    b = pg.export_csv(tmp_path / "pg.csv").read_bytes()
+    assert a == b
+    assert b"'=cmd" in b and b"'+q" in b and b"'-1" in b and b"'@x" in b  # spreadsheet-safe
+    assert pg.to_dataframe().equals(lite.to_dataframe())
+
+
+def test_a_dropped_connection_is_reopened(postgresql_cluster):  # noqa: F811
+    import psycopg
+
+    url = postgresql_cluster.create_database()
+    store = open_store(url)
+    store.record(attempt(1))
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'kdsupport' AND pid <> pg_backend_pid()"
+        )
+    store.record(attempt(2))  # written on a new connection, once
+    assert [a.answer for a in store.attempts()] == [["a", 1], ["a", 2]]
+
+
+def test_a_meta_table_of_another_program_is_refused(postgresql_cluster):  # noqa: F811
+    backend = PostgresBackend(postgresql_cluster.create_database())
+    backend.execute(
+        "CREATE TABLE kdsupport_meta (name text PRIMARY KEY, value text NOT NULL)",
+        "INSERT INTO kdsupport_meta VALUES ('application', 'something else')",
+    )
+    with pytest.raises(AttemptStoreError, match="not a kdsupport attempt log's; refused"):
+        open_store(backend.location)
+    assert backend.tables() == ["kdsupport_meta"]
+
+
+def test_a_schema_of_its_own_in_a_shared_database(postgresql_cluster):  # noqa: F811
+    backend = PostgresBackend(postgresql_cluster.create_database())
+    backend.execute("CREATE TABLE users (id INTEGER)", "CREATE SCHEMA attempt_log")
+    with pytest.raises(AttemptStoreError, match="refused"):
+        open_store(backend.location)
+    store = open_store(backend.location + "?options=-csearch_path%3Dattempt_log")
+    store.record(attempt(1))
+    assert len(store.attempts()) == 1 and backend.tables() == ["users"]
+
+
+def test_a_search_path_without_a_schema_is_refused_clearly(postgresql_cluster):  # noqa: F811
+    url = postgresql_cluster.create_database() + "?options=-csearch_path%3Dmissing"
+    with pytest.raises(AttemptStoreError, match="no schema to create the attempt log in"):
+        open_store(url)
+
+
+def test_the_store_from_the_environment(postgresql_cluster, monkeypatch):  # noqa: F811
+    url = postgresql_cluster.create_database()
+    monkeypatch.setenv("KDSUPPORT_ATTEMPTS", url)
+    assert default_store_location() == url
+    store = open_store()
+    assert isinstance(store, PostgreSQLAttemptStore) and store.location == url
+
+
+# ------------------------------------------------------------------------------ no server needed
+def test_sqlite_stays_the_default(monkeypatch):
+    monkeypatch.delenv("KDSUPPORT_ATTEMPTS", raising=False)
+    assert default_store_location() == str(ROOT / "var" / "attempts.sqlite")
+
+
+def test_other_schemes_are_refused():
+    with pytest.raises(InvalidInputError, match="scheme 'mysql' is not supported"):
+        open_store("mysql://host/db")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://kd:s3cret-pw@127.0.0.1:{port}/db",
+        "postgres://kd:s3cret%2Dpw@127.0.0.1:{port}/db?sslmode=disable",
+        "postgresql://kd@127.0.0.1:{port}/db?password=s3cret-pw&connect_timeout=5",
+        "postgresql://kd:s3cret-pw@no-such-host.invalid/db",
+        "postgresql://kd:s3cret-pw@127.0.0.1:{port}/db?bogus_option=s3cret-pw",
+    ],
+)
+def test_a_connection_failure_is_one_clear_line_without_the_password(url):
+    url = url.format(port=free_port())
+    with pytest.raises(AttemptStoreError) as info:
+        open_store(url)
+    text = str(info.value)
+    assert "s3cret" not in text and "s3cret" not in repr(info.value.args)
+    assert "\n" not in text and text.startswith("attempt log postgres")
+    assert "cannot connect" in text or "not a usable PostgreSQL URL" in text
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_display_location_hides_passwords():
+    assert display_location("/var/a.sqlite") == "/var/a.sqlite"
+    assert display_location("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
+    assert display_location("postgresql://u@h/db") == "postgresql://u@h/db"
+    assert (
+        display_location("postgresql://h/db?user=u&password=pw1&sslpassword=pw2&sslmode=require")
+        == "postgresql://h/db?user=u&password=***&sslpassword=***&sslmode=require"
+    )
+    assert "pa@ss" not in display_location("postgresql://u:pa@ss@h/db")
+    assert display_location("postgresql:/u:pw@h/db") == "postgresql://u:***@h/db"
+
+
+def test_a_url_is_never_taken_for_an_sqlite_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for text in ("postgresql://u:pw@h/db", str(Path("postgresql://u:pw@h/db"))):
+        with pytest.raises(AttemptStoreError, match="is a server URL, not an SQLite file") as info:
+            SQLiteAttemptStore(text)
+        assert ":pw@" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []  # no folder named after the server
+
+
+def test_the_app_refuses_an_unreachable_server_in_one_line(tmp_path):
+    url = f"postgresql://kd:s3cret-pw@127.0.0.1:{free_port()}/db"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kdsupport.app", "--attempts", url, "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "s3cret" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,338 @@
+"""The attempt log in PostgreSQL, for a course server where many trainees' servers write at once.
+
+Selected by ``KDSUPPORT_ATTEMPTS=postgresql://user:password@host:port/database`` (or any URL
+:func:`~kdsupport.training.attempts.open_store` is given), through psycopg 3. It keeps the
+promises of the SQLite store:
+
+* **the same schema and versioning**: an ``attempts`` table with the same columns, and a
+  ``kdsupport_meta`` table naming the application and the schema version. The schema is made
+  in one transaction under an advisory lock, so two servers opening a new database at once
+  never see it half-made (PostgreSQL's DDL is transactional; the lock makes the second wait
+  for the first instead of failing on a duplicate table);
+* **refusal of a foreign database**: a schema (``current_schema()``, normally ``public``) that
+  holds other tables and no ``kdsupport_meta``, a meta table of another kind, a newer schema
+  version or an ``attempts`` table with other columns is refused on open with
+  :class:`~kdsupport.errors.AttemptStoreError`, and nothing is written to it. To share a
+  database with other programs, give kdsupport its own schema
+  (``?options=-csearch_path%3Dkdsupport`` after ``CREATE SCHEMA kdsupport``);
+* **transactions**: each ``record`` and each ``record_many`` batch is one transaction, all of
+  it or nothing, and is committed (flushed to the server's write-ahead log, with the server's
+  default ``synchronous_commit``) before the call returns;
+* **the same export**: answers are kept as the JSON text :func:`json.dumps` wrote, times as the
+  ISO text given, so the CSV export is byte for byte the SQLite store's for the same attempts.
+
+A URL is only ever shown through :func:`~kdsupport.training.store_base.display_location` (no
+password), and driver messages are reduced to one line with any secret of the URL scrubbed.
+A connection that dropped (a restarted server) is reopened on the next call; a write that
+failed before its commit was sent is retried once on the new connection, since it cannot
+have been stored. A write whose commit was sent but not acknowledged raises, and a retry by
+:class:`~kdsupport.training.attempts.AttemptRecorder` may then store that answer twice: an
+answer is never lost, at worst duplicated.
+
+For training with synthetic patients; not a medical device.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from kdsupport.errors import AttemptStoreError, DependencyError
+from kdsupport.training.store_base import (
+    COLUMNS,
+    SCHEMA_VERSION,
+    Attempt,
+    AttemptStore,
+    decode_row,
+    display_location,
+    encode_row,
+    secrets_of,
+)
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgreSQLAttemptStore", "META_TABLE", "APPLICATION"]
+
+META_TABLE = "kdsupport_meta"
+APPLICATION = "kdsupport attempt log"
+# pg_advisory_xact_lock key: "kdsuppor" as a big-endian 64-bit integer
+_LOCK_KEY = int.from_bytes(b"kdsuppor", "big", signed=True)
+_CONNECT_TIMEOUT_S = 10
+
+_SCHEMA = [
+    f"CREATE TABLE {META_TABLE} (name text PRIMARY KEY, value text NOT NULL)",
+    """
+    CREATE TABLE attempts (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        trainee_id text NOT NULL,
+        case_id text NOT NULL,
+        question_id text NOT NULL,
+        answer text NOT NULL,          -- JSON, as json.dumps wrote it (kept byte for byte)
+        correct boolean NOT NULL,
+        answered_at text NOT NULL,     -- ISO 8601, UTC, as given
+        kb_version text NOT NULL,
+        kdsupport_version text NOT NULL
+    )
+    """,
+    "CREATE INDEX attempts_trainee ON attempts (trainee_id)",
+    "CREATE INDEX attempts_question ON attempts (case_id, question_id)",
+]
+_INSERT = f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise DependencyError("psycopg", "the PostgreSQL attempt store", extra="course") from None
+    return psycopg
+
+
+class PostgreSQLAttemptStore(AttemptStore):
+    """Attempts in a PostgreSQL database (versioned schema, one transaction per batch).
+
+    Parameters
+    ----------
+    url
+        A libpq URL, ``postgresql://user:password@host:port/database?options``. Without a
+        ``connect_timeout`` in it, connecting gives up after ten seconds.
+
+    Raises
+    ------
+    AttemptStoreError
+        The server cannot be reached, or the database is not a kdsupport attempt log (refused,
+        unchanged).
+    """
+
+    def __init__(self, url: str):
+        self._url = str(url)
+        self._secrets = secrets_of(self._url)
+        self.location = display_location(self._url)
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._pg = _psycopg()
+        with self._lock:
+            self._connection()
+            try:
+                self._open_schema()
+            except self._pg.Error as exc:
+                self._close_quietly()
+                raise AttemptStoreError(
+                    self.location, f"cannot be opened as an attempt log ({self._say(exc)})"
+                ) from None
+            except BaseException:
+                self._close_quietly()
+                raise
+
+    # ---------------------------------------------------------------- connection
+    def _say(self, exc: BaseException) -> str:
+        """The driver's message on one line, without any secret of the URL."""
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        """The open connection, (re)connecting if there is none or it broke."""
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        self._close_quietly()
+        pg = self._pg
+        try:
+            params = pg.conninfo.conninfo_to_dict(self._url)
+        except pg.Error as exc:
+            raise AttemptStoreError(
+                self.location, f"is not a usable PostgreSQL URL ({self._say(exc)})"
+            ) from None
+        params.setdefault("connect_timeout", _CONNECT_TIMEOUT_S)
+        params.setdefault("application_name", "kdsupport")
+        try:
+            self._conn = pg.connect(**params, autocommit=True)
+        except pg.Error as exc:
+            raise AttemptStoreError(
+                self.location, f"cannot connect to the PostgreSQL server ({self._say(exc)})"
+            ) from None
+        return self._conn
+
+    def _close_quietly(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection may fail to close
+                pass
+        self._conn = None
+
+    def _lost(self, exc: BaseException) -> bool:
+        """Whether ``exc`` came from a connection that is gone (the server restarted)."""
+        conn = self._conn
+        return isinstance(exc, self._pg.OperationalError) and (
+            conn is None or conn.closed or conn.broken
+        )
+
+    # ---------------------------------------------------------------- schema
+    def _open_schema(self) -> None:
+        """Refuse a foreign database untouched, else create the schema if it is new.
+
+        One transaction under an advisory lock: a second server opening the same new database
+        waits until the first has committed the whole schema, then finds it made.
+        """
+        conn = self._connection()
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            row = cur.execute("SELECT current_schema()").fetchone()
+            schema = row[0] if row else None
+            if schema is None:
+                raise AttemptStoreError(
+                    self.location,
+                    "has no schema to create the attempt log in (check the search_path); refused",
+                )
+            cur.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+                "ORDER BY c.relname",
+                (schema,),
+            )
+            tables = [r[0] for r in cur.fetchall()]
+            if META_TABLE not in tables:
+                if tables:
+                    raise AttemptStoreError(
+                        self.location,
+                        f"holds tables that are not a kdsupport attempt log in schema {schema} "
+                        f"({', '.join(tables[:3])}); refused",
+                    )
+                for stmt in _SCHEMA:
+                    cur.execute(stmt)
+                cur.execute(
+                    f"INSERT INTO {META_TABLE} (name, value) VALUES (%s, %s), (%s, %s)",
+                    ("application", APPLICATION, "schema_version", str(SCHEMA_VERSION)),
+                )
+                return
+            self._refuse_unless_ours(cur, schema)
+
+    def _refuse_unless_ours(self, cur: psycopg.Cursor[Any], schema: str) -> None:
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            (schema, META_TABLE),
+        )
+        if [r[0] for r in cur.fetchall()] != ["name", "value"]:
+            raise AttemptStoreError(
+                self.location,
+                f"has a {META_TABLE} table that is not a kdsupport attempt log's; refused",
+            )
+        meta = dict(cur.execute(f"SELECT name, value FROM {META_TABLE}").fetchall())
+        if meta.get("application") != APPLICATION:
+            raise AttemptStoreError(
+                self.location,
+                f"has a {META_TABLE} table that is not a kdsupport attempt log's; refused",
+            )
+        try:
+            version = int(meta.get("schema_version", ""))
+        except ValueError:
+            raise AttemptStoreError(
+                self.location, "has no readable schema version; refused"
+            ) from None
+        if version > SCHEMA_VERSION:
+            raise AttemptStoreError(
+                self.location,
+                f"schema version {version} is newer than this kdsupport's "
+                f"({SCHEMA_VERSION}); refused",
+            )
+        if version < SCHEMA_VERSION:  # no older PostgreSQL schema was ever released
+            raise AttemptStoreError(
+                self.location, f"schema version {version} is unknown to this kdsupport; refused"
+            )
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = 'attempts' ORDER BY ordinal_position",
+            (schema,),
+        )
+        columns = [r[0] for r in cur.fetchall()]
+        if columns != ["id", *COLUMNS]:
+            raise AttemptStoreError(
+                self.location,
+                "the attempts table does not have the expected columns "
+                f"(found {', '.join(columns) or 'no attempts table'}); refused",
+            )
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        rows = self._read(f"SELECT value FROM {META_TABLE} WHERE name = 'schema_version'", [])
+        return int(rows[0][0])
+
+    def check(self) -> None:
+        """Verify that the server answers and the attempt log is readable; raise if not."""
+        self.schema_version  # noqa: B018 - reading it is the check
+
+    # ---------------------------------------------------------------- writing and reading
+    def record(self, attempt: Attempt) -> None:
+        """Store one attempt in its own transaction (committed when this returns)."""
+        self.record_many([attempt])
+
+    def record_many(self, attempts: list[Attempt]) -> None:
+        """Store several attempts in one transaction: all of them or none."""
+        rows = [encode_row(a) for a in attempts]
+        if not rows:
+            return
+        with self._lock:
+            for last_try in (False, True):
+                sent_commit = False
+                try:
+                    conn = self._connection()
+                    with conn.transaction():
+                        with conn.cursor() as cur:
+                            cur.executemany(_INSERT, rows)
+                        sent_commit = True  # leaving the block sends COMMIT
+                    return
+                except self._pg.Error as exc:
+                    if not sent_commit and not last_try and self._lost(exc):
+                        continue  # nothing was stored: reconnect and write it again
+                    self._close_if_lost(exc)
+                    raise AttemptStoreError(
+                        self.location, f"the answer could not be written ({self._say(exc)})"
+                    ) from None
+
+    def attempts(
+        self, *, trainee_id: str | None = None, case_id: str | None = None
+    ) -> list[Attempt]:
+        """Stored attempts in the order they were recorded, optionally filtered."""
+        where, args = [], []
+        if trainee_id is not None:
+            where.append("trainee_id = %s")
+            args.append(trainee_id)
+        if case_id is not None:
+            where.append("case_id = %s")
+            args.append(case_id)
+        sql = f"SELECT {', '.join(COLUMNS)} FROM attempts"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [decode_row(r) for r in self._read(sql + " ORDER BY id", args)]
+
+    def _read(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        """Rows of a query (retried once on a new connection if the old one was lost)."""
+        with self._lock:
+            for last_try in (False, True):
+                try:
+                    conn = self._connection()
+                    with conn.cursor() as cur:
+                        return list(cur.execute(sql, args).fetchall())
+                except self._pg.Error as exc:
+                    if not last_try and self._lost(exc):
+                        continue
+                    self._close_if_lost(exc)
+                    raise AttemptStoreError(
+                        self.location, f"cannot be read ({self._say(exc)})"
+                    ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _close_if_lost(self, exc: BaseException) -> None:
+        if self._lost(exc):
+            self._close_quietly()
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._close_quietly()
