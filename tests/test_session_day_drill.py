@@ -456,6 +456,28 @@ def test_form_entries_are_compared_by_their_meaning(data, field, entry, ok):
     assert all(v is ok for v in marks.values()), (marks, text(d.card.feedback_html))
 
 
+@pytest.mark.parametrize(
+    "change, field, want",
+    [
+        ({"cadss_total": None}, "dissociation", {"dissociation_cadss": NOT_RECORDED}),
+        ({"dissociation_resolved": False}, "dissociation", {"dissociation_resolved": "No"}),
+        ({"dissociation_resolved": None}, "dissociation", {"dissociation_resolved": NOT_RECORDED}),
+        ({"dose_mg": 84, "devices": 3}, "dose", {"dose": "84", "dose_other": ""}),
+        ({"adverse_events": []}, "adverse_events", {"adverse_events": frozenset()}),
+        ({"moaas": None}, "sedation", {"sedation_lowest": NOT_RECORDED}),
+        ({"vitals": None}, "bp_40_minutes", {"bp_40_minutes": NOT_RECORDED}),
+    ],
+)
+def test_the_keys_answers_are_read_in_the_form_the_trainee_enters(change, field, want):
+    from kdsupport.records.case import validate_case
+
+    rec = validate_case(record("k", [esk(1, 0, 56, **change)]))
+    form = fill_rems_form(rec, 0, assess(rec).sessions[0].checks, KB)
+    answer = next(a.answer for a in form.answers if a.id == field)
+    parts = key_parts(field, answer)
+    assert {k: parts[k] for k in want} == want, answer
+
+
 def test_an_unreadable_entry_is_refused_not_graded(data, store):
     d = drill(data, store=store)
     go_to(d, "rems_form")
