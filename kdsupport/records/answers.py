@@ -281,7 +281,7 @@ def _rems_form_incomplete(a: dict[str, Any]) -> list[str]:
 
 
 # ---------------------------------------------------------------- rules of one session
-_SESSION_RULE = re.compile(r"sessions\[(\d+)\]\.([a-z_]+)(?:\.([a-z_0-9]+))?")
+_SESSION_RULE = re.compile(r"sessions\[(?P<n>\d+)\]\.(?P<name>[a-z_]+)(?:\.(?P<check>[a-z_0-9]+))?")
 
 
 def _check_status(s: dict[str, Any], check: str | None) -> str:
@@ -337,29 +337,46 @@ def _not_applicable_checks(s: dict[str, Any], _: str | None) -> list[str]:
     return sorted(s.get("not_applicable") or {})
 
 
+def _problem_checks(s: dict[str, Any], _: str | None) -> list[str]:
+    """The checks of session N that found a problem, monitoring and session-day checks alike.
+
+    A compliance check that is not met (a step not done as required) or a finding that is met
+    (a hazard happened), as each check's kind says. Checks that are unknown or do not apply are
+    not listed: ask about those with ``sessions[N].check_status.<check>``.
+
+    Answer: a sorted list of check names (``fasting_liquid``, ``bp_rise``); empty when no check
+    found a problem. Ask it as a ``multiple`` question whose option values are check names.
+    """
+    kinds = s.get("check_kinds") or {}
+    bad = {"compliance": "not_met", "finding": "met"}
+    return sorted(n for n, st in s["checks"].items() if bad.get(kinds.get(n, "")) == st)
+
+
 #: Derived rules of one session: ``sessions[N].NAME`` or ``sessions[N].NAME.<check>``, each
 #: computed from the assessment's entry for the session (N from 0, in record order).
 SESSION_INDEX_RULES: dict[str, Callable[[dict[str, Any], str | None], Any]] = {
     "check_status": _check_status,
     "allowed_doses": _allowed_doses,
     "not_applicable_checks": _not_applicable_checks,
+    "problem_checks": _problem_checks,
 }
 # the form of each, as the vocabulary shows it
 _SESSION_INDEX_FORMS = {
     "check_status": "sessions[N].check_status.<check>",
     "allowed_doses": "sessions[N].allowed_doses",
     "not_applicable_checks": "sessions[N].not_applicable_checks",
+    "problem_checks": "sessions[N].problem_checks",
 }
 
 
 def _session_index_rule(rule: str) -> tuple[int, str, str | None] | None:
     """``(N, name, check)`` when ``rule`` names a derived rule of one session, else None."""
     m = _SESSION_RULE.fullmatch(rule)
-    if m is None or m.group(2) not in SESSION_INDEX_RULES:
+    if m is None or m["name"] not in SESSION_INDEX_RULES:
         return None
-    if (m.group(2) == "check_status") != (m.group(3) is not None):
+    if (m["name"] == "check_status") != (m["check"] is not None):
         return None
-    return int(m.group(1)), m.group(2), m.group(3)
+    return int(m["n"]), m["name"], m["check"]
 
 
 def _answer_one_session(a: dict[str, Any], n: int, name: str, check: str | None) -> Any:
@@ -480,8 +497,8 @@ DERIVED_RULES: dict[str, Callable[[dict[str, Any]], Any]] = {
         "frequency_fits_schedule",
         "not_met",
         "Esketamine sessions that are one more than their course week allows (twice weekly in "
-        "weeks 1-4, once weekly after; nothing beyond 4 weeks for the suicidal-ideation "
-        "indication).",
+        "induction, once weekly after; none once the suicidal-ideation indication's course has "
+        "ended).",
     ),
     "sessions.fasting_food_short": _sessions_where(
         "fasting_food",
@@ -603,11 +620,17 @@ def session_rule_checks(rule: str) -> tuple[str, ...]:
         _, name, check = one
         if name == "allowed_doses":
             return ("dose_fits_schedule",)
-        return (check,) if check else ()
-    m = _SESSION_RULE.fullmatch(rule) or re.fullmatch(r"sessions\[(\d+)\]\.([a-z_]+)\..*", rule)
-    if m is not None and m.group(2) == "schedule":
+        if check is None:  # a list over the session's checks: every check's reasons
+            from kdsupport.knowledge import SESSION_CHECKS
+            from kdsupport.knowledge.models.session_day import SESSION_DAY_CHECKS
+
+            return (*SESSION_CHECKS, *SESSION_DAY_CHECKS)
+        return (check,)
+    m = re.match(r"sessions\[\d+\]\.(?P<name>[a-z_]+)\.", rule)
+    part = m["name"] if m else None
+    if part == "schedule":
         return ("dose_fits_schedule", "frequency_fits_schedule")
-    if m is not None and m.group(2) == "rems_form":
+    if part == "rems_form":
         return ("rems_form_submitted",)
     return (rule.rsplit(".", 1)[-1],)
 
