@@ -89,6 +89,49 @@ def test_cases_cover_every_rule_branch(kb):
     assert not missing, f"branches no curated case covers: {missing}"
 
 
+# The session-day checks whose rule can find that they do not apply to a session
+# (kdsupport/rules/session_day.py): no nasal spray taken, one device, an inpatient (no ride home,
+# no form), no reading during the infusion above the threshold.
+_MAY_NOT_APPLY = {
+    "nasal_spray_timing",
+    "rest_between_devices",
+    "ride_home_arranged",
+    "rems_form_submitted",
+    "infusion_bp_response",
+}
+
+
+def _assessments(record):
+    """The case assessed with the default options and with each of its questions' rule options."""
+    chosen = {()} | {
+        tuple(sorted((q.rule_options or {}).items()))
+        for q in (record.teaching.questions if record.teaching else ())
+    }
+    return [assess(record, **assess_kwargs(dict(opts))) for opts in sorted(chosen)]
+
+
+def test_cases_cover_every_session_day_outcome(kb):
+    """Together the curated cases reach every outcome of every session-day check (§3.8).
+
+    Met, not met and unknown for each check, and not applicable for each check that can find
+    it does not apply; the cases are assessed as their questions are (``rule_options``).
+    """
+    covered: set[str] = set()
+    for path in CASE_FILES:
+        for a in _assessments(load_case(path)):
+            for s in a.sessions:
+                covered |= {f"{n}.{st.value}" for n, st in s.checks.items()}
+                covered |= {f"{n}.not_applicable" for n in s.not_applicable}
+    outcomes = ("met", "not_met", "unknown")
+    required = {f"{n}.{st}" for n in kb.session_day.checks for st in outcomes}
+    required |= {f"{n}.not_applicable" for n in _MAY_NOT_APPLY}
+    missing = sorted(required - covered)
+    assert not missing, f"session-day outcomes no curated case reaches: {missing}"
+    # and no check is found not applicable that the list above does not name
+    seen = {b.removesuffix(".not_applicable") for b in covered if b.endswith(".not_applicable")}
+    assert seen <= _MAY_NOT_APPLY, seen - _MAY_NOT_APPLY
+
+
 def test_loader_lists_and_loads_cases():
     cases = list_cases()
     assert [c.id for c in cases] == sorted(IDS)
