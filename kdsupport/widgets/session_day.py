@@ -11,7 +11,8 @@ more of the session as the steps go on (:mod:`kdsupport.widgets.session_day_char
 Steps 1-4 are asked by :mod:`kdsupport.widgets.session_day_steps` and graded by
 :mod:`kdsupport.widgets.session_day_grading`, step 5 is :mod:`kdsupport.widgets.session_day_form`;
 the feedback is :mod:`kdsupport.widgets.session_day_feedback`, the attempt log
-:mod:`kdsupport.widgets.session_day_log`. The expected answers are worked out only at *Check*,
+:mod:`kdsupport.widgets.session_day_log`, the controls above
+:mod:`kdsupport.widgets.session_day_pickers`. The expected answers are worked out only at *Check*,
 in the kernel, from :func:`kdsupport.rules.assess.assess` (and, for the form,
 :func:`kdsupport.rules.rems_form.fill_rems_form`); the page's widgets never hold them before.
 
@@ -31,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as W
 
 from kdsupport.render import html as H
-from kdsupport.widgets._common import LABEL
 from kdsupport.widgets.session_day_card import StepCard
 from kdsupport.widgets.session_day_chart import (
     session_day_cases,
@@ -41,6 +41,7 @@ from kdsupport.widgets.session_day_chart import (
 from kdsupport.widgets.session_day_feedback import feedback_html, summary_html, unknown_case_html
 from kdsupport.widgets.session_day_fields import FieldResult, Given, Grading, Step
 from kdsupport.widgets.session_day_log import SessionDayLog
+from kdsupport.widgets.session_day_pickers import SessionDayPickers
 
 if TYPE_CHECKING:
     from kdsupport.records.case import CaseRecord
@@ -56,14 +57,6 @@ __all__ = [
 ]
 
 CASE_PREFIX = "session-day:"
-_WIDE = W.Layout(width="auto", max_width="100%")
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 class SessionDayDrill(W.VBox):
@@ -80,51 +73,28 @@ class SessionDayDrill(W.VBox):
         data_dir: Any = None,
     ):
         from kdsupport.knowledge import load
-        from kdsupport.rules.dosing import jurisdiction as pick
         from kdsupport.training.scoring import RETAKE_RULE
 
         self.kb = load()
         self.answers_log = SessionDayLog(store)
         self.data_dir = data_dir
-        self.wanted_session = _as_int(session)
         self.record: CaseRecord | None = None
         self.steps: list[Step] = []
         self.done: list[tuple[Step, list[FieldResult]]] = []
         self.step_index = 0
         self._loading = False
         self.cases = session_day_cases(data_dir)
-        ids = [c for c, _ in self.cases]
-        known = case_id in ids
-        self.case_picker = W.Dropdown(
-            options=[(f"{c}: {t}", c) for c, t in self.cases],
-            value=case_id if known else None,
-            description="Case",
-            style=LABEL,
-            layout=_WIDE,
+        self.pickers = SessionDayPickers(
+            self.cases,
+            case_id,
+            session=session,
+            jurisdiction=jurisdiction,
+            trainee_id=trainee_id,
+            kb=self.kb,
         )
-        self.session_picker = W.Dropdown(description="Session", style=LABEL, layout=_WIDE)
-        sched = self.kb.session_day.schedule
-        try:  # a table asked for (the URL) holds for every case; else each case's own
-            self.wanted_jurisdiction: str | None = (
-                pick(self.kb, jurisdiction) if jurisdiction else None
-            )
-        except KeyError:
-            self.wanted_jurisdiction = None
-        self.jurisdiction = W.Dropdown(
-            options=[(j.label, k) for k, j in sched.jurisdictions.items()],
-            value=self.wanted_jurisdiction or sched.default_jurisdiction,
-            description="Dosing table",
-            style=LABEL,
-            layout=_WIDE,
-        )
-        self.trainee = W.Text(
-            value=trainee_id,
-            description="Your trainee ID",
-            placeholder="e.g. your initials and a number",
-            style=LABEL,
-            layout=_WIDE,
-        )
-        self.trainee.add_class("kd-trainee-id")
+        p = self.pickers
+        self.case_picker, self.session_picker = p.case, p.session
+        self.jurisdiction, self.trainee = p.jurisdiction, p.trainee
         self.rule = W.HTML(f"<p class='kd-muted'><b>Scoring.</b> {H.esc(RETAKE_RULE)}</p>")
         self.score = W.HTML()
         self.card = StepCard()
@@ -155,13 +125,9 @@ class SessionDayDrill(W.VBox):
         self.session_picker.observe(self._picked_session, names="value")
         self.jurisdiction.observe(self._picked_jurisdiction, names="value")
         self.trainee.observe(lambda _: self._update_score(), names="value")
-        pickers = W.Box(
-            [self.case_picker, self.session_picker, self.jurisdiction, self.trainee],
-            layout=W.Layout(flex_flow="row wrap", grid_gap="0.5em 1.5em"),
-        )
-        super().__init__([pickers, self.rule, self.unknown, self.body])
+        super().__init__([self.pickers, self.rule, self.unknown, self.body])
         self.add_class("kd-walkthrough")
-        if known:
+        if self.case_picker.value is not None:
             self.load(case_id)
         else:
             self.show_unknown(case_id)
@@ -174,17 +140,6 @@ class SessionDayDrill(W.VBox):
     def _picked_jurisdiction(self, change: Any) -> None:
         if not self._loading:
             self.start(focus=False)
-
-    def _case_jurisdiction(self, record: CaseRecord) -> str:
-        """The table the case's own questions are asked under, else the knowledge base's."""
-        named = {
-            (q.rule_options or {}).get("jurisdiction")
-            for q in (record.teaching.questions if record.teaching else ())
-        } - {None}
-        tables = self.kb.session_day.schedule
-        if len(named) == 1 and (one := named.pop()) in tables.jurisdictions:
-            return str(one)
-        return tables.default_jurisdiction
 
     def _picked_session(self, change: Any) -> None:
         if change["new"] is not None and not self._loading:
@@ -199,35 +154,19 @@ class SessionDayDrill(W.VBox):
 
     def load(self, case_id: str) -> None:
         """Open a case: list its sessions with session-day data and start the first step."""
-        from kdsupport.knowledge.wording import modality_label
         from kdsupport.records.bundled import load_case_by_id
-        from kdsupport.rules.session_day import session_day_recorded
 
         self.unknown.value = ""
         self.body.layout.display = None
         self.record = load_case_by_id(case_id, self.data_dir)
-        sessions = [s for s in self.record.sessions or () if session_day_recorded(s)]
-        numbers = [s.number for s in sessions]
-        if not numbers:
-            self.show_unknown(case_id)
-            return
-        self._loading = True  # setting the options and the value would start twice
+        self._loading = True  # setting the options and the values would start several times
         try:
-            self.session_picker.options = [
-                (
-                    f"session {s.number}, {s.date or 'date not recorded'}, "
-                    f"{modality_label(s.modality)}",
-                    s.number,
-                )
-                for s in sessions
-            ]
-            want = self.wanted_session
-            self.session_picker.value = want if want in numbers else numbers[0]
-            self.jurisdiction.value = self.wanted_jurisdiction or self._case_jurisdiction(
-                self.record
-            )
+            shown = self.pickers.show_case(self.record)
         finally:
             self._loading = False
+        if not shown:
+            self.show_unknown(case_id)
+            return
         self.start(focus=False)
 
     @property
