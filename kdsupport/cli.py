@@ -411,7 +411,16 @@ def _show_answers(record: CaseRecord) -> bool:
         return True
     agree = True
     for q in questions:
-        fb = grade(record, q, q.answer)
+        try:
+            fb = grade(record, q, q.answer)
+        except KeyError as exc:  # a path the case's assessment does not have
+            agree = False
+            _say(
+                f"error: {record.id}: teaching.questions[{q.id}].answer_rule: "
+                f"{one_line(str(exc.args[0]) if exc.args else exc)}; this question cannot be "
+                "graded (docs/authoring.md §5 lists the rules and paths)"
+            )
+            continue
         print(
             f"  {one_line(q.id)} ({q.kind}, rule {one_line(q.answer_rule)}): {one_line(q.prompt)}"
         )

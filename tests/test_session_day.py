@@ -451,3 +451,71 @@ def test_the_knowledge_base_refuses_a_check_without_its_threshold():
         del sd["checks"]["fasting_food"]["min_hours"]
 
     assert any("needs min_hours" in p for p in _kb_problems(drop))
+
+
+def test_show_answers_names_a_path_the_assessment_lacks(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    data = yaml.safe_load(open("data/synthetic/cases/tr-036.yaml", encoding="utf-8"))
+    q = dict(data["teaching"]["questions"][0])
+    for k in ("tolerance", "unit", "rule_options"):
+        q.pop(k, None)
+    q.update(
+        answer_rule="sessions[2].rems_form.required",  # an IV session has no REMS form
+        kind="single",
+        options=[{"value": "yes", "label": "yes"}, {"value": "no", "label": "no"}],
+        answer="yes",
+    )
+    data["teaching"]["questions"] = [q]
+    f = tmp_path / "case.yaml"
+    f.write_text(yaml.safe_dump(data), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kdsupport", "validate", str(f), "--show-answers"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "teaching.questions[q1].answer_rule" in proc.stderr
+    assert "is not in the assessment" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_iv_pause_before_the_crossing_is_no_response_to_it():
+    climb = [(0, 150, 90), (30, 186, 104), (40, 170, 96)]
+    early = {"minute": 10, "action": "slowed", "reason": "nausea"}
+    s = session(iv(climb, adjustment=early), 0)
+    assert s["checks"]["infusion_bp_response"] == "not_met"
+    assert "BEFORE" in s["details"]["infusion_bp_response"][0]["message"]
+    # a pause with no crossing is not a check passed: the check does not apply
+    calm = [(0, 128, 80), (20, 140, 88), (40, 142, 88)]
+    s = session(iv(calm, adjustment=early), 0)
+    assert "infusion_bp_response" in s["not_applicable"]
+
+
+def test_unknown_lists_only_what_is_not_recorded():
+    rec = record([esk(1, 0, 56, setting="outpatient", observation_minutes=120)])
+    s = session(rec, 0)
+    assert s["details"]["rems_form_submitted"][0]["missing"] == [
+        "sessions[0].rems_form_submitted_date"
+    ]
+    assert s["details"]["ready_before_discharge"][0]["missing"] == [
+        "sessions[0].ready_to_leave_minute"
+    ]
+
+
+def test_ride_home_and_monitoring_until_ready_are_site_defaults_for_iv():
+    rec = iv([(0, 128, 80), (20, 130, 82)])
+    data = rec.model_dump(exclude_none=True)
+    data["sessions"][0].update(
+        ride_home_arranged=False, observation_minutes=90, ready_to_leave_minute=60
+    )
+    s = session(validate_case(data), 0)
+    assert s["checks"]["ride_home_arranged"] == "not_met"
+    assert (
+        "assumption_session_monitoring_site_default"
+        in s["details"]["ride_home_arranged"][0]["sources"]
+    )
+    assert s["checks"]["ready_before_discharge"] == "met"
+    assert "fasting_food" not in s["checks"] and "prescriber_on_site" not in s["checks"]

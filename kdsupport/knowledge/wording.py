@@ -109,8 +109,8 @@ def modality_title(name: str) -> str:
 
 
 def check_title(name: str) -> str:
-    """A session monitoring check by its title."""
-    c = _kb().vitals.session_monitoring.checks.get(name)
+    """A session check (monitoring or session day) by its title."""
+    c = _kb().session_check_info().get(name)
     return c.title if c is not None else status_words(name)
 
 

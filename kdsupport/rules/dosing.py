@@ -199,7 +199,7 @@ def _frequency(
         return Status.NOT_MET, f"{phase.note}: no frequency is given this late"
     most = phase.max_sessions_per_week
     if week is None or day_one is None:
-        return Status.UNKNOWN, "the course week is not known (a session date is missing)"
+        return Status.UNKNOWN, "a session date is missing"
     known, unknown = _count_in_week(course, this, week, day_one)
     said = f"session {known} of course week {week}; {phase.note}"
     if known > most:
@@ -266,6 +266,26 @@ def _reading(
     return _Reading(phases, doses, freqs, week, missing)
 
 
+def _weeks(p: Phase) -> str:
+    if p.phase == "day_1":
+        return "day 1"
+    return f"weeks {p.first_week}-{p.last_week}" if p.last_week else f"week {p.first_week} on"
+
+
+def _across(phases: list[Phase], doses: list[tuple[Status, str]], dose: float | None) -> str:
+    """What a dose is in each phase the session could be in, in one short sentence."""
+    if dose is None:
+        return "the dose is not recorded"
+    fits = [_weeks(p) for p, d in zip(phases, doses, strict=True) if d[0] is Status.MET]
+    not_ = [_weeks(p) for p, d in zip(phases, doses, strict=True) if d[0] is Status.NOT_MET]
+    given = f"{_whole(dose)} mg"
+    if not not_:
+        return f"{given} fits every phase the session could be in ({', '.join(fits)})"
+    if not fits:
+        return f"{given} fits none of the phases the session could be in ({', '.join(not_)})"
+    return f"{given} fits {', '.join(fits)} but not {', '.join(not_)}"
+
+
 def _under(
     record: CaseRecord, index: int, indication: str, where: str, kb: KnowledgeBase
 ) -> _Verdict:
@@ -314,7 +334,7 @@ def _under(
             if len(readings) > 1
             else "the course week is not known"
         )
-        dose_msg = f"{why}: " + "; ".join(dict.fromkeys(d[1] for d in doses))
+        dose_msg = f"{why}: {_across(phases, doses, this.dose_mg)}"
         freq_msg = f"{why}: " + "; ".join(dict.fromkeys(f[1] for f in freqs))
     return _Verdict(
         place, dose_st, dose_msg, freq_st, freq_msg, srcs, tuple(dict.fromkeys(missing))

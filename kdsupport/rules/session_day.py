@@ -110,6 +110,9 @@ class _Ctx:
         refs = list(chk.source or ())
         for v in (chk.min_hours, chk.min_minutes, chk.deadline_days):
             refs += v.source if v else []
+        site = self.kb.vitals.session_monitoring.modality_sources.get(self.session.modality)
+        if site is not None and name not in _OWN_MODALITY_CHECKS:
+            refs.append(site)  # an esketamine rule applied to another modality: a site default
         return self.kb.source_ids(refs)
 
     def result(
@@ -119,8 +122,12 @@ class _Ctx:
         message: str,
         fields: tuple[str, ...],
         extra_src: tuple[str, ...] = (),
+        missing: tuple[str, ...] | None = None,
     ) -> RuleResult:
-        missing = fields if status is Status.UNKNOWN else ()
+        if status is not Status.UNKNOWN:
+            missing = ()
+        elif missing is None:
+            missing = self.unrecorded(fields)
         reason = Reason(
             f"session.{name}.{status.value}",
             message,
@@ -130,6 +137,17 @@ class _Ctx:
         )
         return RuleResult(f"session.{name}", status, status.value, reasons=(reason,))
 
+    def unrecorded(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """The fields among ``fields`` that the session does not record (what to collect)."""
+        out = []
+        for f in fields:
+            value: object = self.session
+            for part in f.removeprefix(f"{self.path}.").split("."):
+                value = getattr(value, part, None)
+            if value is None or value == []:
+                out.append(f)
+        return tuple(out)
+
     def not_applicable(self, name: str, message: str, fields: tuple[str, ...]) -> NotApplicable:
         return NotApplicable(
             Reason(f"session.{name}.not_applicable", message, fields, self.src(name))
@@ -137,6 +155,8 @@ class _Ctx:
 
 
 _Check = Callable[[_Ctx], RuleResult | NotApplicable]
+# Checks written for the modality they run on (not esketamine rules applied as site defaults).
+_OWN_MODALITY_CHECKS = ("infusion_bp_response",)
 
 
 def _g(x: float | None) -> str:
@@ -315,98 +335,64 @@ def _during(s: Session) -> list[VitalReading]:
     return [] if end is None else [r for r in s.vitals or () if 0 < r.minute <= end]
 
 
-def _tiers(c: _Ctx, readings: list[VitalReading]) -> list[tuple[VitalReading, Status]]:
-    """Each reading with whether it is above the selected infusion threshold (three-valued)."""
+def _above(c: _Ctx, r: VitalReading) -> Status:
+    """Whether a reading is above the selected infusion threshold (three-valued)."""
     uses = c.kb.session_day.infusion_bp.definitions[c.infusion].uses
-    out = []
-    for r in readings:
-        _, above, sev = bp_tier(r.systolic_mmhg, r.diastolic_mmhg, c.kb, severe=c.severe)
-        out.append((r, sev if uses == "severe_tier" else above))
-    return out
+    _, above, sev = bp_tier(r.systolic_mmhg, r.diastolic_mmhg, c.kb, severe=c.severe)
+    return sev if uses == "severe_tier" else above
 
 
 def _crossings(c: _Ctx) -> list[VitalReading]:
     """The readings during the infusion above the selected threshold."""
-    return [r for r, st in _tiers(c, _during(c.session)) if st is Status.MET]
+    return [r for r in _during(c.session) if _above(c, r) is Status.MET]
 
 
 def _infusion_bp_response(c: _Ctx) -> RuleResult | NotApplicable:
     name = "infusion_bp_response"
     s = c.session
-    defn = c.kb.session_day.infusion_bp.definitions[c.infusion]
-    extra = c.kb.source_ids(defn.source)
+    label = c.kb.session_day.infusion_bp.definitions[c.infusion].label
+    extra = c.kb.source_ids(c.kb.session_day.infusion_bp.definitions[c.infusion].source)
     adj = s.infusion_paused_or_slowed
+    noted = f"; the record shows the infusion {adj.action} at minute {adj.minute:g}" if adj else ""
     fld = (f"{c.path}.vitals", f"{c.path}.infusion_minutes", f"{c.path}.infusion_paused_or_slowed")
+
+    def unknown(why: str, missing: tuple[str, ...] | None = None) -> RuleResult:
+        msg = f"{why}: cannot tell whether BP crossed {label}{noted}"
+        return c.result(name, Status.UNKNOWN, msg, fld, extra, missing)
+
     if s.infusion_minutes is None or not s.vitals:
-        why = (
-            "the infusion length is not recorded"
-            if s.infusion_minutes is None
-            else "no vitals recorded"
-        )
-        if adj:
-            return c.result(
-                name,
-                Status.MET,
-                f"{why}; the record shows the infusion {adj.action} at minute {adj.minute:g}",
-                fld,
-                extra,
-            )
-        return c.result(
-            name, Status.UNKNOWN, f"{why}: cannot tell whether BP crossed {defn.label}", fld, extra
-        )
+        return unknown("the infusion length is not recorded" if s.vitals else "no vitals recorded")
     during = _during(s)
     crossed = _crossings(c)
-    unsure = [r for r, st in _tiers(c, during) if st is Status.UNKNOWN]
     if not crossed:
-        if adj:
-            return c.result(
-                name,
-                Status.MET,
-                f"the record shows the infusion {adj.action} at minute {adj.minute:g}",
-                fld,
-                extra,
-            )
-        if not during or unsure:
-            why = (
-                "no reading during the infusion"
-                if not during
-                else "a reading during the infusion lacks a BP value"
-            )
-            return c.result(
-                name,
-                Status.UNKNOWN,
-                f"{why}: cannot tell whether BP crossed {defn.label}",
-                fld,
-                extra,
-            )
-        return c.not_applicable(name, f"no reading during the infusion crossed {defn.label}", fld)
+        if not during:
+            return unknown("no reading during the infusion", (f"{c.path}.vitals",))
+        unsure = [
+            i for i, r in enumerate(s.vitals) if r in during and _above(c, r) is Status.UNKNOWN
+        ]
+        if unsure:
+            paths = tuple(f"{c.path}.vitals[{i}]" for i in unsure)
+            return unknown("a reading during the infusion lacks a BP value", paths)
+        return c.not_applicable(name, f"no reading during the infusion crossed {label}{noted}", fld)
     first = crossed[0]
     bp = f"{_g(first.systolic_mmhg)}/{_g(first.diastolic_mmhg)}"
-    said = f"BP {bp} at minute {first.minute:g} of the infusion crossed {defn.label}"
+    said = f"BP {bp} at minute {first.minute:g} of the infusion crossed {label}"
     if adj is None:
-        return c.result(
-            name,
-            Status.UNKNOWN,
-            f"{said}; not recorded whether the infusion was paused or slowed",
-            fld,
-            extra,
-        )
+        msg = f"{said}; not recorded whether the infusion was paused or slowed"
+        return c.result(name, Status.UNKNOWN, msg, fld, extra)
     if adj is False:
-        return c.result(
-            name,
-            Status.NOT_MET,
-            f"{said}; the record says the infusion was NOT paused or slowed",
-            fld,
-            extra,
+        msg = f"{said}; the record says the infusion was NOT paused or slowed"
+        return c.result(name, Status.NOT_MET, msg, fld, extra)
+    if adj.minute < first.minute:
+        msg = (
+            f"{said}; the only adjustment recorded ({adj.action} at minute {adj.minute:g}) came "
+            "BEFORE it, so no response to it is recorded"
         )
+        return c.result(name, Status.NOT_MET, msg, fld, extra)
     why = f" ({adj.reason})" if adj.reason else ""
-    return c.result(
-        name,
-        Status.MET,
-        f"{said}; the infusion was {adj.action} at minute {adj.minute:g}{why}",
-        fld,
-        extra,
-    )
+    later = f", {adj.minute - first.minute:g} min later" if adj.minute > first.minute else ""
+    msg = f"{said}; the infusion was {adj.action} at minute {adj.minute:g}{later}{why}"
+    return c.result(name, Status.MET, msg, fld, extra)
 
 
 _CHECKS: dict[str, _Check] = {
