@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.knowledge.wording import modality_title
+from kdsupport.records.model import SESSION_DAY_FIELDS
 from kdsupport.render.html import esc
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ _RULE_SECTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("sessions", ("sessions",)),
     ("alerts.", ("vitals", "scales")),
 ]
+# Words of the session rules that read the dosing schedule (docs/authoring.md §5).
+_SCHEDULE_WORDS = ("schedule", "too_many_in_week", "allowed_doses", "dose_off", "problem_checks")
 # Record fields by the part of the chart that shows them.
 _FIELD_SECTIONS = {
     "patient": "patient",
@@ -90,6 +93,8 @@ def anchor(section: str) -> str:
 
 def sections_for_rule(rule: str) -> tuple[str, ...]:
     """The parts of the chart a question with ``answer_rule`` ``rule`` is about."""
+    if rule.startswith("sessions") and any(w in rule for w in _SCHEDULE_WORDS):
+        return ("sessions", "patient")  # the dosing table depends on the patient's age
     for prefix, sections in _RULE_SECTIONS:
         if rule.startswith(prefix):
             return sections
@@ -403,8 +408,68 @@ def _session_block(s: Session, figure: str | None) -> str:
     )
     return (
         f"<div class='kd-session' id='kd-session-{s.number}'>"
-        f"<h4>Session {s.number}</h4>{facts}{vit}{sed}{fig}</div>"
+        f"<h4>Session {s.number}</h4>{facts}{_session_day(s)}{vit}{sed}{fig}</div>"
     )
+
+
+_CONCOMITANT_WORDS = {
+    "benzodiazepine": "Taking a benzodiazepine",
+    "non_benzodiazepine_hypnotic": "Taking a non-benzodiazepine sedative hypnotic",
+    "psychostimulant": "Taking a psychostimulant",
+    "maoi": "Taking an MAOI",
+}
+
+
+def _session_day(s: Session) -> str:
+    """What was recorded on the session day (docs/case-record.md §2.9), as recorded."""
+    if not any(getattr(s, f) is not None for f in SESSION_DAY_FIELDS):
+        return ""
+    nasal = s.nasal_steroid_or_decongestant_minutes_before
+    adj = s.infusion_paused_or_slowed
+    if adj is None:
+        adjusted = _NOT_RECORDED
+    elif adj is False:
+        adjusted = "no"
+    else:
+        why = f": {esc(adj.reason)}" if adj.reason else ""
+        adjusted = f"{esc(adj.action)} at minute {_g(adj.minute)}{why}"
+    con = s.concomitant
+    pairs = [
+        ("Date", esc(s.date) if s.date else _NOT_RECORDED),
+        ("Setting", esc(s.setting) if s.setting else _NOT_RECORDED),
+        ("Indication", esc(s.indication) if s.indication else _NOT_RECORDED),
+    ]
+    if s.modality == "esketamine_nasal":
+        pairs += [
+            ("Devices", _g(s.devices)),
+            ("Device lot", esc(s.device_lot) if s.device_lot else _NOT_RECORDED),
+            ("Rest between devices", _g(s.minutes_between_devices, "minutes")),
+        ]
+    pairs += [
+        (words, _yes_no(getattr(con, k) if con else None))
+        for k, words in _CONCOMITANT_WORDS.items()
+    ]
+    pairs += [
+        ("Last food before dosing", _g(s.fasting_food_hours, "hours")),
+        ("Last drink before dosing", _g(s.fasting_liquid_minutes, "minutes")),
+        (
+            "Nasal corticosteroid or decongestant",
+            "none taken that day"
+            if nasal == "not_used"
+            else _g(nasal if not isinstance(nasal, str) else None, "minutes before dosing"),
+        ),
+        ("Prescriber on site", _yes_no(s.prescriber_on_site)),
+        ("Monitored by", esc(s.monitored_by) if s.monitored_by else _NOT_RECORDED),
+        ("Ride home arranged", _yes_no(s.ride_home_arranged)),
+        ("Ready to leave (REMS evaluation)", _g(s.ready_to_leave_minute, "minutes")),
+        (
+            "REMS form submitted",
+            esc(s.rems_form_submitted_date) if s.rems_form_submitted_date else _NOT_RECORDED,
+        ),
+    ]
+    if s.modality == "iv_ketamine":
+        pairs.append(("Infusion paused or slowed", adjusted))
+    return _pairs(f"Session {s.number}: the session day", pairs)
 
 
 def _sessions(record: CaseRecord, figures: dict[int, str] | None = None) -> str:
