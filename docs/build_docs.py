@@ -144,8 +144,8 @@ FIELD_NOTES: dict[str, str] = {
     "sessions[].dose_mg": "Esketamine or at-home ketamine: the dose in mg. For esketamine the "
     "schedule checks read it (§3.8).",
     "sessions[].dose_mg_per_kg": "IV ketamine: the dose in mg per kg. Shown; no rule reads it.",
-    "sessions[].infusion_minutes": "IV ketamine: the length of the infusion. Shown; no rule "
-    "reads it.",
+    "sessions[].infusion_minutes": "IV ketamine: the length of the infusion. The infusion check "
+    "reads the readings up to its end (§3.8).",
     "sessions[].vitals": "Readings by minute from the start of the dose (§2.9.1). Missing: every "
     "check that needs a reading is unknown.",
     "sessions[].moaas": "MOAA/S sedation scores by minute (§2.9.2). Missing: the sedation checks "
@@ -220,7 +220,8 @@ FIELD_NOTES: dict[str, str] = {
     "teaching.questions[].answer_rule": "What the rules compute for this question: a derived rule "
     "or a path into the assessment (docs/authoring.md §5).",
     "teaching.questions[].rule_options": "Options for assessing the case for this question only: "
-    "`definition` (a TRD definition) or `madrs_remission` (a MADRS remission cut-off).",
+    "`definition` (a TRD definition), `madrs_remission` (a MADRS remission cut-off), "
+    "`jurisdiction` (`us` or `eu` dosing table) or `infusion_bp` (the IV infusion threshold).",
     "teaching.questions[].answer": "The answer the author expects: an option value (`single`), a "
     "list of option values (`multiple`) or a number (`numeric`). Trainees are graded against the "
     "rules, never against this value; the tests check that the two agree.",
