@@ -868,7 +868,7 @@ def vocabulary_markdown() -> str:
         "`N` stands for an index from 0, `<way>` for `esketamine_nasal`, `iv_ketamine` or "
         "`at_home_ketamine`, `<model>` for `thase_rush`, `mgh_s` or `msm`, and `<check>` for a "
         f"session check: a monitoring check ({checks}) or a session-day check ({day_checks}) "
-        "(docs/case-record.md §4.11, §3.8).",
+        "(docs/case-record.md §4.11; docs/case-record.md §3.8).",
         "",
         "| Path | What it is | Answers |",
         "|---|---|---|",
