@@ -40,7 +40,7 @@ def test_the_load_test_loses_no_acknowledged_answer(backend, tmp_path):
     load, killed = figures["load"], figures["kill"]
     assert load["answers"] > 0 and load["errors"] == 0 and load["rows_lost"] == 0
     assert load["rows_in_store"] == load["answers"] and load["duplicates"] == 0
-    assert killed["answers"] > 0 and killed["rows_lost"] == 0
+    assert killed["answers"] > 0 and killed["rows_lost"] == 0 and killed["duplicates"] == 0
     assert any("load-00 killed" in e for e in killed["events"])
     if backend == "postgresql":
         assert any("server crashed" in e for e in killed["events"])

@@ -432,3 +432,64 @@ def test_the_app_refuses_an_unreachable_server_in_one_line(tmp_path):
     assert "s3cret" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def _committed_elsewhere(url: str, attempts: list[Attempt], *, commit: bool) -> int:
+    """Write attempts in a transaction of another connection; its transaction id."""
+    import psycopg
+
+    from kdsupport.training.store_base import COLUMNS, encode_row
+
+    with psycopg.connect(url) as conn:
+        xid = conn.execute("SELECT txid_current()").fetchone()[0]
+        for a in attempts:
+            conn.execute(
+                f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",
+                encode_row(a),
+            )
+        conn.commit() if commit else conn.rollback()
+    return int(xid)
+
+
+def test_a_batch_whose_commit_was_cut_off_is_stored_once(postgresql_cluster):  # noqa: F811
+    url = postgresql_cluster.create_database()
+    store = open_store(url)
+    first, second, third = attempt(1), attempt(2), attempt(3)
+    # the COMMIT of [first] reached the server, its acknowledgement did not: the recorder keeps
+    # it pending and sends it again with the next answer
+    store._uncertain = (_committed_elsewhere(url, [first], commit=True), [first])
+    store.record_many([first, second])
+    assert [a.answer for a in store.attempts()] == [["a", 1], ["a", 2]]
+    # a batch whose COMMIT never arrived is written when it comes back
+    store._uncertain = (_committed_elsewhere(url, [third], commit=False), [third])
+    store.record_many([third])
+    assert [a.answer for a in store.attempts()] == [["a", 1], ["a", 2], ["a", 3]]
+    assert store._uncertain is None
+
+
+def test_a_server_crash_loses_no_acknowledged_answer(postgresql_cluster, tmp_path):  # noqa: F811
+    """The server dies (no checkpoint) and comes back: what was acknowledged is there.
+
+    A cluster of its own: crash recovery syncs every database of a cluster, and the shared one
+    holds many.
+    """
+    from postgres_cluster import PostgresCluster
+
+    cluster = PostgresCluster(postgresql_cluster.bindir).start()
+    try:
+        url = cluster.create_database()
+        store = open_store(url)
+        rec = AttemptRecorder(store)
+        for i in range(5):
+            assert rec.save(attempt(i)) is None
+        cluster.crash()
+        try:
+            error = rec.save(attempt(5))
+            assert error and "cannot connect" in error and "\n" not in error
+            assert len(rec.pending) == 1
+        finally:
+            cluster.start_server(attempts=1)
+        assert rec.save(attempt(6)) is None and not rec.pending
+        assert [a.answer[1] for a in open_store(url).attempts()] == [0, 1, 2, 3, 4, 5, 6]
+    finally:
+        cluster.stop()

@@ -24,10 +24,12 @@ promises of the SQLite store:
 A URL is only ever shown through :func:`~kdsupport.training.store_base.display_location` (no
 password), and driver messages are reduced to one line with any secret of the URL scrubbed.
 A connection that dropped (a restarted server) is reopened on the next call; a write that
-failed before its commit was sent is retried once on the new connection, since it cannot
-have been stored. A write whose commit was sent but not acknowledged raises, and a retry by
-:class:`~kdsupport.training.attempts.AttemptRecorder` may then store that answer twice: an
-answer is never lost, at worst duplicated.
+failed before its COMMIT was sent is retried once on the new connection, since it cannot have
+been stored. When the connection is lost during the COMMIT itself, the transaction's id tells
+on a new connection whether it was stored (``txid_status``), now or, if the server is still
+away, before the next write: a batch found committed is not written again when
+:class:`~kdsupport.training.attempts.AttemptRecorder` sends it back. An acknowledged answer is
+never lost, and an answer is stored once.
 
 For training with synthetic patients; not a medical device.
 """
@@ -111,6 +113,8 @@ class PostgreSQLAttemptStore(AttemptStore):
         self.location = display_location(self._url)
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
+        # a batch whose COMMIT was cut off by a lost connection: (transaction id, attempts)
+        self._uncertain: tuple[int, list[Attempt]] | None = None
         self._pg = _psycopg()
         with self._lock:
             self._connection()
@@ -273,27 +277,72 @@ class PostgreSQLAttemptStore(AttemptStore):
         self.record_many([attempt])
 
     def record_many(self, attempts: list[Attempt]) -> None:
-        """Store several attempts in one transaction: all of them or none."""
+        """Store several attempts in one transaction: all of them or none, and only once.
+
+        A connection lost while the COMMIT was under way leaves it unknown whether the batch was
+        stored; the transaction's id then tells (``txid_status``), on a new connection, now or
+        before the next write if the server is still away. A batch found committed is not
+        written again when it comes back (as :class:`AttemptRecorder` sends it, at the head of
+        its pending attempts).
+        """
         rows = [encode_row(a) for a in attempts]
-        if not rows:
-            return
         with self._lock:
+            if self._uncertain is not None:
+                earlier, batch = self._uncertain
+                if self._status(earlier) == "committed" and attempts[: len(batch)] == batch:
+                    attempts, rows = attempts[len(batch) :], rows[len(batch) :]
+                self._uncertain = None
+            if not rows:
+                return
             for last_try in (False, True):
+                xid: int | None = None
                 sent_commit = False
                 try:
                     conn = self._connection()
-                    with conn.transaction():
-                        with conn.cursor() as cur:
-                            cur.executemany(_INSERT, rows)
+                    with conn.transaction(), conn.cursor() as cur:
+                        row = cur.execute("SELECT txid_current()").fetchone()
+                        xid = int(row[0]) if row else None
+                        cur.executemany(_INSERT, rows)
                         sent_commit = True  # leaving the block sends COMMIT
                     return
                 except self._pg.Error as exc:
-                    if not sent_commit and not last_try and self._lost(exc):
-                        continue  # nothing was stored: reconnect and write it again
+                    lost = self._lost(exc)
                     self._close_if_lost(exc)
+                    if lost and not sent_commit and not last_try:
+                        continue  # nothing was stored: reconnect and write it again
+                    if lost and sent_commit and xid is not None:
+                        self._uncertain = (xid, list(attempts))
+                        status = self._status(xid)
+                        self._uncertain = None
+                        if status == "committed":
+                            return  # stored: the acknowledgement was what got lost
+                        if status == "aborted" and not last_try:
+                            continue
                     raise AttemptStoreError(
                         self.location, f"the answer could not be written ({self._say(exc)})"
                     ) from None
+
+    def _status(self, xid: int) -> str:
+        """``committed``, ``aborted`` or ``in progress``: what became of a transaction.
+
+        Raises :class:`AttemptStoreError` if the server cannot be asked (the question stays in
+        ``_uncertain`` for the next write).
+        """
+        try:
+            with self._connection().cursor() as cur:
+                row = cur.execute("SELECT txid_status(%s)", (xid,)).fetchone()
+        except self._pg.Error as exc:
+            self._close_if_lost(exc)
+            raise AttemptStoreError(
+                self.location,
+                f"the answer could not be written; the server was lost ({self._say(exc)})",
+            ) from None
+        status = row[0] if row else None
+        if status == "in progress":
+            raise AttemptStoreError(
+                self.location, "an earlier answer is still being committed; try again"
+            )
+        return str(status or "aborted")
 
     def attempts(
         self, *, trainee_id: str | None = None, case_id: str | None = None
