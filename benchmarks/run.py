@@ -536,7 +536,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<{width}}  {value}")
     print("\ntargets")
     print_targets(targets)
-    Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+    out = Path(args.out)
+    if out.exists():  # figures other scripts measure (e.g. attempt_store_load) stay
+        kept = json.loads(out.read_text())
+        results = {**{k: v for k, v in kept.items() if k not in results}, **results}
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n")
+    tmp.replace(out)
     print(f"\nwrote {args.out}")
     return 0
 
