@@ -25,17 +25,72 @@ from kdsupport.training.attempts import (
     Attempt,
     AttemptRecorder,
     PostgreSQLAttemptStore,
+    SignOff,
     SQLiteAttemptStore,
     default_store_location,
     display_location,
     open_store,
 )
+from kdsupport.training.store_base import COLUMNS, encode_row
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def attempt(i: int = 0, trainee: str = "t1", correct: bool = True) -> Attempt:
     return Attempt(trainee, "tr-001", f"q{i % 5 + 1}", ["a", i], correct, Attempt.now(), "kb", "0")
+
+
+# The schemas of version 1 as released (kdsupport 0.x before sign-offs), to test the upgrade.
+SQLITE_V1 = [
+    """
+    CREATE TABLE IF NOT EXISTS attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        trainee_id TEXT NOT NULL,
+        case_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        answer TEXT NOT NULL,          -- JSON
+        correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+        answered_at TEXT NOT NULL,     -- ISO 8601, UTC
+        kb_version TEXT NOT NULL,
+        kdsupport_version TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS attempts_trainee ON attempts (trainee_id)",
+    "CREATE INDEX IF NOT EXISTS attempts_question ON attempts (case_id, question_id)",
+]
+POSTGRES_V1 = [
+    "CREATE TABLE kdsupport_meta (name text PRIMARY KEY, value text NOT NULL)",
+    """
+    CREATE TABLE attempts (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        trainee_id text NOT NULL,
+        case_id text NOT NULL,
+        question_id text NOT NULL,
+        answer text NOT NULL,
+        correct boolean NOT NULL,
+        answered_at text NOT NULL,
+        kb_version text NOT NULL,
+        kdsupport_version text NOT NULL
+    )
+    """,
+    "CREATE INDEX attempts_trainee ON attempts (trainee_id)",
+    "CREATE INDEX attempts_question ON attempts (case_id, question_id)",
+    "INSERT INTO kdsupport_meta VALUES ('application', 'kdsupport attempt log'), "
+    "('schema_version', '1')",
+]
+#: Text that must be kept as it was typed and never act on any output.
+HOSTILE = [
+    "<script>alert('x')</script>",
+    '=HYPERLINK("http://evil.example","x")',
+    "+1+1",
+    "-2",
+    "@SUM(A1)",
+    "line one\r\nline two, \"quoted\" & 'single'",
+    "\u202eevil\u202c \u2028 日本語 🙂",
+    "\x1b[31mred\x1b[0m \x07bell",
+    "' OR 1=1; DROP TABLE sign_offs; --",
+    "<img src=x onerror=alert(1)>",
+]
 
 
 class SQLiteBackend:
@@ -60,6 +115,26 @@ class SQLiteBackend:
 
     def set_version(self, version: int) -> None:
         self.execute(f"PRAGMA user_version={version}")
+
+    def version(self) -> int:
+        conn = sqlite3.connect(self.path)
+        (v,) = conn.execute("PRAGMA user_version").fetchone()
+        conn.close()
+        return int(v)
+
+    def make_version_1(self, attempts: list[Attempt]) -> None:
+        """An attempt log as kdsupport wrote it at schema version 1, holding ``attempts``."""
+        conn = sqlite3.connect(self.path)
+        conn.execute("PRAGMA journal_mode=WAL")
+        for stmt in SQLITE_V1:
+            conn.execute(stmt)
+        conn.executemany(
+            f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            [encode_row(a) for a in attempts],
+        )
+        conn.execute("PRAGMA user_version=1")
+        conn.commit()
+        conn.close()
 
 
 class PostgresBackend:
@@ -87,6 +162,29 @@ class PostgresBackend:
     def set_version(self, version: int) -> None:
         self.execute(f"UPDATE kdsupport_meta SET value = '{version}' WHERE name = 'schema_version'")
 
+    def version(self) -> int:
+        import psycopg
+
+        with psycopg.connect(self.location) as conn:
+            row = conn.execute(
+                "SELECT value FROM kdsupport_meta WHERE name = 'schema_version'"
+            ).fetchone()
+        return int(row[0])
+
+    def make_version_1(self, attempts: list[Attempt]) -> None:
+        """An attempt log as kdsupport wrote it at schema version 1, holding ``attempts``."""
+        import psycopg
+
+        with psycopg.connect(self.location) as conn:
+            for stmt in POSTGRES_V1:
+                conn.execute(stmt)
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO attempts ({', '.join(COLUMNS)}) "
+                    f"VALUES ({', '.join(['%s'] * len(COLUMNS))})",
+                    [encode_row(a) for a in attempts],
+                )
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request, tmp_path):
@@ -113,7 +211,7 @@ def test_schema_version(backend, store):
         assert isinstance(store, SQLiteAttemptStore)
     else:
         assert isinstance(store, PostgreSQLAttemptStore)
-        assert backend.tables() == ["attempts", "kdsupport_meta"]
+        assert backend.tables() == ["attempts", "kdsupport_meta", "sign_offs"]
     store.check()
 
 
@@ -258,7 +356,7 @@ def test_servers_opening_one_new_log_at_once_all_succeed(backend):
     store = open_store(backend.location)
     assert store.schema_version == SCHEMA_VERSION and store.attempts() == []
     if backend.name == "postgresql":
-        assert backend.tables() == ["attempts", "kdsupport_meta"]
+        assert backend.tables() == ["attempts", "kdsupport_meta", "sign_offs"]
 
 
 def test_the_recorder_keeps_what_the_store_refused_and_writes_it_later(backend):
@@ -271,6 +369,148 @@ def test_the_recorder_keeps_what_the_store_refused_and_writes_it_later(backend):
     rec.pending[0] = attempt(2)  # the app fixed it (in real life: the disk or server came back)
     assert rec.save(attempt(3)) is None and not rec.pending
     assert [a.answer for a in store.attempts()] == [["a", 1], ["a", 2], ["a", 3]]
+
+
+# ------------------------------------------------------------------------------ schema 2: sign-offs
+def _history(n: int = 12) -> list[Attempt]:
+    """Attempts of several trainees with tricky answers and times, in log order."""
+    return [
+        Attempt(
+            f"t{i % 3}",
+            f"tr-00{i % 4 + 1}",
+            f"q{i % 5 + 1}",
+            [i, {"x": "é\n"}] if i % 2 else f"=answer {i}",
+            bool(i % 3),
+            f"2026-03-0{i % 9 + 1}T10:{i:02d}:00+00:00",
+            "2026.11.5" if i < 6 else "2026.12.1",
+            "0.9",
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_version_1_log_is_upgraded_in_place_keeping_every_attempt(backend, tmp_path):
+    history = _history()
+    backend.make_version_1(history)
+    assert backend.version() == 1
+    store = open_store(backend.location)
+    try:
+        assert store.schema_version == SCHEMA_VERSION == 2 and backend.version() == 2
+        assert store.attempts() == history  # every attempt, in its order, byte for byte
+        assert store.sign_offs() == []
+        expected = ["attempts", "sign_offs"]
+        if backend.name == "postgresql":
+            expected = ["attempts", "kdsupport_meta", "sign_offs"]
+        assert backend.tables() == expected
+        store.record(attempt(99))  # the log goes on: new ids after the old ones
+        store.sign_off("t1", "whole course", "Dr Instructor", note="after the upgrade")
+        assert store.attempts()[:-1] == history and len(store.attempts()) == len(history) + 1
+    finally:
+        store.close()
+    again = open_store(backend.location)  # opening an upgraded log changes nothing
+    assert again.schema_version == 2 and len(again.attempts()) == len(history) + 1
+    assert [s.note for s in again.sign_offs()] == ["after the upgrade"]
+    again.close()
+
+
+def test_a_failed_upgrade_changes_nothing(backend, monkeypatch):
+    from kdsupport.training import store_postgres, store_sqlite
+
+    history = _history(5)
+    backend.make_version_1(history)
+    module = store_sqlite if backend.name == "sqlite" else store_postgres
+    broken = [*module._MIGRATIONS[2], "CREATE TABLE attempts (x INTEGER)"]  # fails last
+    monkeypatch.setitem(module._MIGRATIONS, 2, broken)
+    with pytest.raises(AttemptStoreError, match="could not be upgraded from schema version 1 to 2"):
+        open_store(backend.location)
+    assert backend.version() == 1  # one transaction: the table made before the error is gone
+    assert "sign_offs" not in backend.tables()
+    monkeypatch.undo()
+    store = open_store(backend.location)
+    assert store.schema_version == 2 and store.attempts() == history
+    store.close()
+
+
+def test_servers_upgrading_one_log_at_once_all_succeed(backend):
+    history = _history(4)
+    backend.make_version_1(history)
+    start = time.time() + 2.5
+    code = (
+        "import time,sys\n"
+        f"while time.time() < {start}: pass\n"
+        "from kdsupport.training.attempts import open_store\n"
+        f"s = open_store({backend.location!r}); s.check(); print(len(s.attempts()))\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(5)
+    ]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [o.strip() for o, _ in outs] == ["4"] * 5, [e for _, e in outs]
+    assert backend.version() == 2
+
+
+def test_a_version_1_log_with_a_sign_offs_table_of_its_own_is_refused(backend):
+    backend.make_version_1(_history(2))
+    backend.execute("CREATE TABLE sign_offs (who TEXT)")
+    with pytest.raises(AttemptStoreError, match="sign_offs table that schema version 1"):
+        open_store(backend.location)
+    assert backend.version() == 1
+
+
+def test_a_sign_offs_table_with_other_columns_is_refused(backend):
+    open_store(backend.location).close()
+    backend.execute("ALTER TABLE sign_offs ADD COLUMN extra TEXT")
+    with pytest.raises(AttemptStoreError, match="sign_offs table does not have the expected"):
+        open_store(backend.location)
+
+
+def test_sign_offs_round_trip(store):
+    assert store.sign_offs() == [] and store.trainee_ids() == []
+    store.record(attempt(1, "nurse-b"))
+    a = store.sign_off("nurse-a", "05_case_walkthrough", "  Dr Lee  ", note="all cases\nseen")
+    b = store.sign_off(
+        "nurse-b", "tr-001", "Dr Lee", note="", signed_at="2026-04-01T09:00:00+02:00"
+    )
+    c = store.sign_off("nurse-a", "whole course", "Dr Kim")
+    assert a == SignOff("nurse-a", "05_case_walkthrough", "Dr Lee", a.signed_at, "all cases\nseen")
+    assert b.signed_at == "2026-04-01T09:00:00+02:00"
+    assert store.sign_offs() == [a, b, c]
+    assert store.sign_offs(trainee_id="nurse-a") == [a, c]
+    assert store.sign_offs(trainee_id="nobody") == []
+    assert store.trainee_ids() == ["nurse-a", "nurse-b"]  # attempts or sign-offs
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"trainee_id": " "}, "trainee_id"),
+        ({"scope": ""}, "scope"),
+        ({"signed_by": "   "}, "signed_by"),
+        ({"signed_by": "Dr\nLee"}, "signed_by"),
+        ({"scope": "x" * 201}, "scope"),
+        ({"note": "a\x00b"}, "note"),
+        ({"note": "n" * 4001}, "note"),
+        ({"signed_at": "yesterday"}, "signed_at"),
+        ({"signed_at": "2026-04-01T09:00:00"}, "signed_at"),
+    ],
+)
+def test_a_malformed_sign_off_is_refused_and_nothing_is_stored(store, kwargs, field):
+    args = {"trainee_id": "t1", "scope": "tr-001", "signed_by": "Dr Lee", **kwargs}
+    with pytest.raises(InvalidInputError) as info:
+        store.sign_off(args.pop("trainee_id"), args.pop("scope"), args.pop("signed_by"), **args)
+    assert [p.path for p in info.value.problems] == [field]
+    assert store.sign_offs() == []
+
+
+def test_hostile_sign_off_text_is_stored_verbatim(store):
+    for i, text in enumerate(HOSTILE):
+        store.sign_off(f"t-{i}", "whole course", "Dr O'Brien <b>", note=text)
+    assert [s.note for s in store.sign_offs()] == HOSTILE
+    assert {s.signed_by for s in store.sign_offs()} == {"Dr O'Brien <b>"}
+    assert store.attempts() == []  # a note never reaches another table
 
 
 # ------------------------------------------------------------------------------ PostgreSQL only

@@ -1,7 +1,8 @@
 """The attempt log: every answer a trainee gives, for the instructor.
 
 :class:`AttemptStore` is the small interface the app uses (``record``, ``record_many``,
-``attempts``, ``to_dataframe``, ``export_csv``), with two implementations behind
+``attempts``, ``to_dataframe``, ``export_csv``; ``sign_off``, ``sign_offs`` and ``trainee_ids``
+for the training records of :mod:`kdsupport.training.records`), with two implementations behind
 :func:`open_store`:
 
 * :class:`SQLiteAttemptStore` (:mod:`kdsupport.training.store_sqlite`), an embedded SQLite
@@ -9,9 +10,10 @@
 * :class:`PostgreSQLAttemptStore` (:mod:`kdsupport.training.store_postgres`), a PostgreSQL
   database through psycopg 3, for a course server where many trainees' servers write at once.
 
-Both keep a versioned schema and refuse on open a database that is not a kdsupport attempt
-log; both write each answer, and each batch, in one transaction; both export the same CSV byte
-for byte for the same attempts. Every failure to open or write raises
+Both keep a versioned schema (an older one is upgraded in place, in one transaction, when it is
+opened) and refuse on open a database that is not a kdsupport attempt log or is newer; both
+write each answer, and each batch, in one transaction; both export the same CSV byte for byte
+for the same attempts. Every failure to open or write raises
 :class:`~kdsupport.errors.AttemptStoreError`, which the app shows to the trainee (the answer is
 kept for a retry by :class:`AttemptRecorder`). A server URL is only ever shown without its
 password (:func:`display_location`).
@@ -30,6 +32,7 @@ from kdsupport.training.store_base import (
     SCHEMA_VERSION,
     Attempt,
     AttemptStore,
+    SignOff,
     display_location,
 )
 from kdsupport.training.store_postgres import PostgreSQLAttemptStore
@@ -43,6 +46,7 @@ __all__ = [
     "COLUMNS",
     "PostgreSQLAttemptStore",
     "SCHEMA_VERSION",
+    "SignOff",
     "SQLiteAttemptStore",
     "open_store",
     "default_store_location",

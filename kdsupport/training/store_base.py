@@ -1,12 +1,20 @@
-"""What every attempt store shares: the attempt, the interface, the export, the row format.
+"""What every attempt store shares: the attempt, the sign-off, the interface, the export, the rows.
 
 :class:`AttemptStore` is the small interface the app uses (``record``, ``record_many``,
-``attempts``, ``to_dataframe``, ``export_csv``). Its implementations,
+``attempts``, ``to_dataframe``, ``export_csv``; ``sign_off`` and ``sign_offs`` for an
+instructor's sign-off of a trainee's module, case or whole course). Its implementations,
 :class:`~kdsupport.training.store_sqlite.SQLiteAttemptStore` and
 :class:`~kdsupport.training.store_postgres.PostgreSQLAttemptStore`, store the same columns in
 the same encoding (:func:`encode_row`, :func:`decode_row`), so the same attempts give the same
 export byte for byte whichever database holds them. :func:`display_location` is how a store
 names itself in messages: a URL never shows its password.
+
+Schema versions (the same number on every backend; a store of an older version is upgraded in
+place, in one transaction, when it is opened; a newer one is refused):
+
+1. the ``attempts`` table;
+2. adds the ``sign_offs`` table (:class:`SignOff`): who signed off which part of a trainee's
+   training, when, with a note. A sign-off is only ever added, never changed or deleted.
 
 For training with synthetic patients; not a medical device.
 """
@@ -24,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
+from kdsupport.errors import InvalidInputError, Problem
 from kdsupport.files.safe_write import write_atomically
 
 if TYPE_CHECKING:
@@ -34,14 +43,17 @@ __all__ = [
     "AttemptStore",
     "COLUMNS",
     "SCHEMA_VERSION",
+    "SIGN_OFF_COLUMNS",
+    "SignOff",
+    "make_sign_off",
     "decode_row",
     "display_location",
     "encode_row",
     "secrets_of",
 ]
 
-#: The version of the attempt log's schema, the same for every backend.
-SCHEMA_VERSION = 1
+#: The version of the attempt log's schema, the same for every backend (see the module's text).
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,76 @@ class Attempt:
 
 
 COLUMNS = [f.name for f in fields(Attempt)]
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """An instructor's sign-off of part of a trainee's training (schema version 2).
+
+    ``scope`` is a course module (its notebook name, ``05_case_walkthrough``), a case as the
+    attempt log names it (``tr-001``, ``claims``, ``session-day:tr-033``) or ``whole course``.
+    ``signed_at`` is ISO 8601 with its time zone; ``note`` is free text, kept as it was typed.
+    """
+
+    trainee_id: str
+    scope: str
+    signed_by: str
+    signed_at: str
+    note: str = ""
+
+
+SIGN_OFF_COLUMNS = [f.name for f in fields(SignOff)]
+
+#: Longest trainee id, scope or name a sign-off keeps, and its longest note (characters).
+MAX_NAME_CHARS = 200
+MAX_NOTE_CHARS = 4000
+# a name is one line: no control character (C0, DEL, C1) and no line or paragraph separator
+_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def make_sign_off(
+    trainee_id: str, scope: str, signed_by: str, *, note: str = "", signed_at: str | None = None
+) -> SignOff:
+    """A checked sign-off (names trimmed; ``signed_at`` now when not given).
+
+    The note is kept verbatim (it is escaped wherever it is shown), except that it may not hold
+    a NUL character, which PostgreSQL cannot store.
+
+    Raises
+    ------
+    InvalidInputError
+        Every problem at once: an empty or over-long trainee id, scope or name, a name with a
+        line break or control character, an over-long note or one with a NUL, a time that is not
+        ISO 8601 with a time zone.
+    """
+    problems: list[Problem] = []
+    names = {}
+    for field, value in (("trainee_id", trainee_id), ("scope", scope), ("signed_by", signed_by)):
+        text = value.strip() if isinstance(value, str) else ""
+        if not text:
+            problems.append(Problem(field, "is required"))
+        elif len(text) > MAX_NAME_CHARS:
+            problems.append(Problem(field, f"is longer than {MAX_NAME_CHARS} characters"))
+        elif _NAME_CONTROL.search(text):
+            problems.append(Problem(field, "may not hold a line break or a control character"))
+        names[field] = text
+    if not isinstance(note, str):
+        problems.append(Problem("note", "must be text"))
+        note = ""
+    elif len(note) > MAX_NOTE_CHARS:
+        problems.append(Problem("note", f"is longer than {MAX_NOTE_CHARS} characters"))
+    elif "\x00" in note:
+        problems.append(Problem("note", "may not hold a NUL character"))
+    when = Attempt.now() if signed_at is None else signed_at
+    try:
+        parsed = dt.datetime.fromisoformat(when)
+        if parsed.tzinfo is None:
+            problems.append(Problem("signed_at", "needs a time zone (e.g. +00:00)"))
+    except (TypeError, ValueError):
+        problems.append(Problem("signed_at", "is not an ISO 8601 date and time"))
+    if problems:
+        raise InvalidInputError(problems, source="sign-off")
+    return SignOff(names["trainee_id"], names["scope"], names["signed_by"], when, note)
 
 
 def encode_row(attempt: Attempt) -> list[Any]:
@@ -170,6 +252,41 @@ class AttemptStore(abc.ABC):
         self, *, trainee_id: str | None = None, case_id: str | None = None
     ) -> list[Attempt]:
         """Stored attempts in the order they were recorded, optionally filtered."""
+
+    def trainee_ids(self) -> list[str]:
+        """Every trainee id with an attempt or a sign-off in the store, sorted."""
+        ids = {a.trainee_id for a in self.attempts()} | {s.trainee_id for s in self.sign_offs()}
+        return sorted(ids)
+
+    def sign_off(
+        self,
+        trainee_id: str,
+        scope: str,
+        signed_by: str,
+        *,
+        note: str = "",
+        signed_at: str | None = None,
+    ) -> SignOff:
+        """Record an instructor's sign-off durably (one transaction); return it as stored.
+
+        Raises
+        ------
+        InvalidInputError
+            The sign-off is incomplete or malformed (see :func:`make_sign_off`); nothing stored.
+        AttemptStoreError
+            The store could not write it.
+        """
+        s = make_sign_off(trainee_id, scope, signed_by, note=note, signed_at=signed_at)
+        self._write_sign_off(s)
+        return s
+
+    @abc.abstractmethod
+    def _write_sign_off(self, sign_off: SignOff) -> None:
+        """Store one checked sign-off in its own transaction."""
+
+    @abc.abstractmethod
+    def sign_offs(self, *, trainee_id: str | None = None) -> list[SignOff]:
+        """Stored sign-offs in the order they were made, optionally of one trainee."""
 
     def check(self) -> None:
         """Raise :class:`~kdsupport.errors.AttemptStoreError` if the store cannot be used."""

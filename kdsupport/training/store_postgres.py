@@ -4,11 +4,12 @@ Selected by ``KDSUPPORT_ATTEMPTS=postgresql://user:password@host:port/database``
 :func:`~kdsupport.training.attempts.open_store` is given), through psycopg 3. It keeps the
 promises of the SQLite store:
 
-* **the same schema and versioning**: an ``attempts`` table with the same columns, and a
-  ``kdsupport_meta`` table naming the application and the schema version. The schema is made
-  in one transaction under an advisory lock, so two servers opening a new database at once
-  never see it half-made (PostgreSQL's DDL is transactional; the lock makes the second wait
-  for the first instead of failing on a duplicate table);
+* **the same schema and versioning**: an ``attempts`` table with the same columns, a
+  ``sign_offs`` table (schema version 2), and a ``kdsupport_meta`` table naming the application
+  and the schema version. The schema is made, or upgraded from version 1, in one transaction
+  under an advisory lock, so two servers opening a new or older database at once never see it
+  half-made (PostgreSQL's DDL is transactional; the lock makes the second wait for the first
+  instead of failing on a duplicate table); an upgrade that fails changes nothing;
 * **refusal of a foreign database**: a schema (``current_schema()``, normally ``public``) that
   holds other tables and no ``kdsupport_meta``, a meta table of another kind, a newer schema
   version or an ``attempts`` table with other columns is refused on open with
@@ -43,8 +44,10 @@ from kdsupport.errors import AttemptStoreError, DependencyError
 from kdsupport.training.store_base import (
     COLUMNS,
     SCHEMA_VERSION,
+    SIGN_OFF_COLUMNS,
     Attempt,
     AttemptStore,
+    SignOff,
     decode_row,
     display_location,
     encode_row,
@@ -80,6 +83,23 @@ _SCHEMA = [
     "CREATE INDEX attempts_trainee ON attempts (trainee_id)",
     "CREATE INDEX attempts_question ON attempts (case_id, question_id)",
 ]
+#: The statements that bring a database from schema version n - 1 to n (version 1 is _SCHEMA).
+_MIGRATIONS: dict[int, list[str]] = {
+    2: [
+        """
+        CREATE TABLE sign_offs (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            trainee_id text NOT NULL,
+            scope text NOT NULL,           -- a module, a case id or 'whole course'
+            signed_by text NOT NULL,
+            signed_at text NOT NULL,       -- ISO 8601 with its time zone, as given
+            note text NOT NULL
+        )
+        """,
+        "CREATE INDEX sign_offs_trainee ON sign_offs (trainee_id)",
+    ],
+}
+assert sorted(_MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
 _INSERT = f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
 
 
@@ -206,22 +226,42 @@ class PostgreSQLAttemptStore(AttemptStore):
                         f"holds tables that are not a kdsupport attempt log in schema {schema} "
                         f"({', '.join(tables[:3])}); refused",
                     )
-                for stmt in _SCHEMA:
+                for stmt in [*_SCHEMA, *(s for v in sorted(_MIGRATIONS) for s in _MIGRATIONS[v])]:
                     cur.execute(stmt)
                 cur.execute(
                     f"INSERT INTO {META_TABLE} (name, value) VALUES (%s, %s), (%s, %s)",
                     ("application", APPLICATION, "schema_version", str(SCHEMA_VERSION)),
                 )
                 return
-            self._refuse_unless_ours(cur, schema)
+            version = self._refuse_unless_ours(cur, schema, tables)
+            if version < SCHEMA_VERSION:
+                self._upgrade(cur, version)
 
-    def _refuse_unless_ours(self, cur: psycopg.Cursor[Any], schema: str) -> None:
-        cur.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-            (schema, META_TABLE),
-        )
-        if [r[0] for r in cur.fetchall()] != ["name", "value"]:
+    def _upgrade(self, cur: psycopg.Cursor[Any], version: int) -> None:
+        """Bring a checked older schema to this version, inside the open transaction.
+
+        A failure rolls the whole transaction back: the database stays at its old version.
+        """
+        try:
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for stmt in _MIGRATIONS[step]:
+                    cur.execute(stmt)
+            cur.execute(
+                f"UPDATE {META_TABLE} SET value = %s WHERE name = 'schema_version'",
+                (str(SCHEMA_VERSION),),
+            )
+        except self._pg.Error as exc:
+            if self._lost(exc):
+                raise
+            raise AttemptStoreError(
+                self.location,
+                f"could not be upgraded from schema version {version} to {SCHEMA_VERSION} "
+                f"({self._say(exc)}); nothing was changed; refused",
+            ) from None
+
+    def _refuse_unless_ours(self, cur: psycopg.Cursor[Any], schema: str, tables: list[str]) -> int:
+        """The schema version of a kdsupport attempt log; raise for anything else."""
+        if self._columns(cur, schema, META_TABLE) != ["name", "value"]:
             raise AttemptStoreError(
                 self.location,
                 f"has a {META_TABLE} table that is not a kdsupport attempt log's; refused",
@@ -244,21 +284,38 @@ class PostgreSQLAttemptStore(AttemptStore):
                 f"schema version {version} is newer than this kdsupport's "
                 f"({SCHEMA_VERSION}); refused",
             )
-        if version < SCHEMA_VERSION:  # no older PostgreSQL schema was ever released
+        if version < 1:  # version 1 is the first PostgreSQL schema released
             raise AttemptStoreError(
                 self.location, f"schema version {version} is unknown to this kdsupport; refused"
             )
-        cur.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = 'attempts' ORDER BY ordinal_position",
-            (schema,),
-        )
-        columns = [r[0] for r in cur.fetchall()]
-        if columns != ["id", *COLUMNS]:
+        self._refuse_columns(cur, schema, "attempts", ["id", *COLUMNS])
+        if version >= 2:
+            self._refuse_columns(cur, schema, "sign_offs", ["id", *SIGN_OFF_COLUMNS])
+        elif "sign_offs" in tables:
             raise AttemptStoreError(
                 self.location,
-                "the attempts table does not have the expected columns "
-                f"(found {', '.join(columns) or 'no attempts table'}); refused",
+                f"holds a sign_offs table that schema version {version} does not have; refused",
+            )
+        return version
+
+    @staticmethod
+    def _columns(cur: psycopg.Cursor[Any], schema: str, table: str) -> list[str]:
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            (schema, table),
+        )
+        return [r[0] for r in cur.fetchall()]
+
+    def _refuse_columns(
+        self, cur: psycopg.Cursor[Any], schema: str, table: str, expected: list[str]
+    ) -> None:
+        columns = self._columns(cur, schema, table)
+        if columns != expected:
+            raise AttemptStoreError(
+                self.location,
+                f"the {table} table does not have the expected columns "
+                f"(found {', '.join(columns) or f'no {table} table'}); refused",
             )
 
     @property
@@ -359,6 +416,61 @@ class PostgreSQLAttemptStore(AttemptStore):
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [decode_row(r) for r in self._read(sql + " ORDER BY id", args)]
+
+    def _write_sign_off(self, sign_off: SignOff) -> None:
+        """Store one checked sign-off in its own transaction, once.
+
+        A connection lost before the COMMIT was sent is reopened and the sign-off written on it;
+        one lost during the COMMIT is settled by the transaction's id (``txid_status``), so a
+        sign-off is never stored twice.
+        """
+        values = [getattr(sign_off, c) for c in SIGN_OFF_COLUMNS]
+        sql = (
+            f"INSERT INTO sign_offs ({', '.join(SIGN_OFF_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(SIGN_OFF_COLUMNS))})"
+        )
+        with self._lock:
+            for last_try in (False, True):
+                xid: int | None = None
+                sent_commit = False
+                try:
+                    conn = self._connection()
+                    with conn.transaction(), conn.cursor() as cur:
+                        row = cur.execute("SELECT txid_current()").fetchone()
+                        xid = int(row[0]) if row else None
+                        cur.execute(sql, values)
+                        sent_commit = True  # leaving the block sends COMMIT
+                    return
+                except self._pg.Error as exc:
+                    lost = self._lost(exc)
+                    self._close_if_lost(exc)
+                    if lost and not sent_commit and not last_try:
+                        continue
+                    if lost and sent_commit and xid is not None:
+                        status = self._status(xid)
+                        if status == "committed":
+                            return
+                        if status == "aborted" and not last_try:
+                            continue
+                    raise AttemptStoreError(
+                        self.location, f"the sign-off could not be written ({self._say(exc)})"
+                    ) from None
+
+    def sign_offs(self, *, trainee_id: str | None = None) -> list[SignOff]:
+        """Stored sign-offs in the order they were made, optionally of one trainee."""
+        sql = f"SELECT {', '.join(SIGN_OFF_COLUMNS)} FROM sign_offs"
+        args: list[Any] = []
+        if trainee_id is not None:
+            sql += " WHERE trainee_id = %s"
+            args.append(trainee_id)
+        return [SignOff(*r) for r in self._read(sql + " ORDER BY id", args)]
+
+    def trainee_ids(self) -> list[str]:
+        """Every trainee id with an attempt or a sign-off in the store, sorted."""
+        rows = self._read(
+            "SELECT trainee_id FROM attempts UNION SELECT trainee_id FROM sign_offs", []
+        )
+        return sorted(r[0] for r in rows)
 
     def _read(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
         """Rows of a query (retried once on a new connection if the old one was lost)."""

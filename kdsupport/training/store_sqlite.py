@@ -4,9 +4,13 @@
   never block the writer, and a committed answer survives the app being stopped;
 * each answer is one ``BEGIN IMMEDIATE`` transaction with a busy timeout, so concurrent writers
   queue instead of failing, and a half-written answer is never visible;
-* a versioned schema (``PRAGMA user_version``) migrated on open; a file that is not an SQLite
-  database, a database that holds other tables, or an attempt table whose columns differ is
-  **refused on open** with :class:`~kdsupport.errors.AttemptStoreError`, never used half-way;
+* a versioned schema (``PRAGMA user_version``) migrated on open: a log of an older version is
+  upgraded in place in one ``BEGIN IMMEDIATE`` transaction (every attempt kept; on any error
+  nothing is changed); a file that is not an SQLite database, a database that holds other
+  tables, a newer schema, or an attempt or sign-off table whose columns differ is **refused on
+  open** with :class:`~kdsupport.errors.AttemptStoreError`, never used half-way;
+* instructors' sign-offs (:class:`~kdsupport.training.store_base.SignOff`) in a ``sign_offs``
+  table (schema version 2), each written in its own transaction;
 * every failure to write raises :class:`~kdsupport.errors.AttemptStoreError`, which the app
   shows to the trainee (the answer is kept for a retry by
   :class:`~kdsupport.training.attempts.AttemptRecorder`).
@@ -26,8 +30,10 @@ from kdsupport.errors import AttemptStoreError
 from kdsupport.training.store_base import (
     COLUMNS,
     SCHEMA_VERSION,
+    SIGN_OFF_COLUMNS,
     Attempt,
     AttemptStore,
+    SignOff,
     decode_row,
     display_location,
     encode_row,
@@ -35,23 +41,40 @@ from kdsupport.training.store_base import (
 
 __all__ = ["SQLiteAttemptStore"]
 
-_SCHEMA = [
-    """
-    CREATE TABLE IF NOT EXISTS attempts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        trainee_id TEXT NOT NULL,
-        case_id TEXT NOT NULL,
-        question_id TEXT NOT NULL,
-        answer TEXT NOT NULL,          -- JSON
-        correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
-        answered_at TEXT NOT NULL,     -- ISO 8601, UTC
-        kb_version TEXT NOT NULL,
-        kdsupport_version TEXT NOT NULL
-    )
-    """,
-    "CREATE INDEX IF NOT EXISTS attempts_trainee ON attempts (trainee_id)",
-    "CREATE INDEX IF NOT EXISTS attempts_question ON attempts (case_id, question_id)",
-]
+#: The statements that bring a database from schema version n - 1 to n, run in one transaction.
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """
+        CREATE TABLE IF NOT EXISTS attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            trainee_id TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            answer TEXT NOT NULL,          -- JSON
+            correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+            answered_at TEXT NOT NULL,     -- ISO 8601, UTC
+            kb_version TEXT NOT NULL,
+            kdsupport_version TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS attempts_trainee ON attempts (trainee_id)",
+        "CREATE INDEX IF NOT EXISTS attempts_question ON attempts (case_id, question_id)",
+    ],
+    2: [
+        """
+        CREATE TABLE sign_offs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            trainee_id TEXT NOT NULL,
+            scope TEXT NOT NULL,           -- a module, a case id or 'whole course'
+            signed_by TEXT NOT NULL,
+            signed_at TEXT NOT NULL,       -- ISO 8601 with its time zone
+            note TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX sign_offs_trainee ON sign_offs (trainee_id)",
+    ],
+}
+assert sorted(_MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))
 
 
 # "postgresql://...", or the "postgresql:/..." a Path makes of it; not "C:/..." on Windows
@@ -101,7 +124,7 @@ class SQLiteAttemptStore(AttemptStore):
                     self._refuse_foreign()
                     self._conn.execute("PRAGMA journal_mode=WAL")
                     self._conn.execute("PRAGMA synchronous=FULL")
-                    self._create_schema_if_new()
+                    self._migrate()
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -134,29 +157,56 @@ class SQLiteAttemptStore(AttemptStore):
                 "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
             )
         }
-        if version < SCHEMA_VERSION and tables:
-            raise AttemptStoreError(
-                str(self.path),
-                "holds tables that are not a kdsupport attempt log "
-                f"({', '.join(sorted(tables)[:3])}); refused",
-            )
-        if version == SCHEMA_VERSION:
-            columns = [r[1] for r in self._conn.execute("PRAGMA table_info(attempts)")]
-            if columns != ["id", *COLUMNS]:
+        if version == 0:
+            if tables:
                 raise AttemptStoreError(
                     str(self.path),
-                    "the attempts table does not have the expected columns "
-                    f"(found {', '.join(columns) or 'no attempts table'}); refused",
+                    "holds tables that are not a kdsupport attempt log "
+                    f"({', '.join(sorted(tables)[:3])}); refused",
                 )
+            return
+        self._refuse_columns("attempts", ["id", *COLUMNS])
+        if version >= 2:
+            self._refuse_columns("sign_offs", ["id", *SIGN_OFF_COLUMNS])
+        elif "sign_offs" in tables:
+            raise AttemptStoreError(
+                str(self.path),
+                f"holds a sign_offs table that schema version {version} does not have; refused",
+            )
 
-    def _create_schema_if_new(self) -> None:
+    def _refuse_columns(self, table: str, expected: list[str]) -> None:
+        columns = [r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")]
+        if columns != expected:
+            raise AttemptStoreError(
+                str(self.path),
+                f"the {table} table does not have the expected columns "
+                f"(found {', '.join(columns) or f'no {table} table'}); refused",
+            )
+
+    def _migrate(self) -> None:
+        """Create the schema of a new log, or upgrade an older one, in one transaction.
+
+        The version is read again under the write lock: another server may have made or
+        upgraded the schema since it was checked. Any error rolls everything back, so the log
+        stays as it was, at its old version.
+        """
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            # another process may have created it since we looked
-            if self._conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                for stmt in _SCHEMA:
-                    self._conn.execute(stmt)
-                self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            try:
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for stmt in _MIGRATIONS[step]:
+                        self._conn.execute(stmt)
+                if version < SCHEMA_VERSION:
+                    self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            except sqlite3.Error as exc:
+                if version == 0 or "locked" in str(exc):
+                    raise
+                raise AttemptStoreError(
+                    str(self.path),
+                    f"could not be upgraded from schema version {version} to {SCHEMA_VERSION} "
+                    f"({exc}); nothing was changed; refused",
+                ) from None
             self._conn.execute("COMMIT")
         except BaseException:
             self._conn.execute("ROLLBACK")
@@ -228,6 +278,52 @@ class SQLiteAttemptStore(AttemptStore):
             except sqlite3.Error as exc:
                 raise AttemptStoreError(str(self.path), f"cannot be read ({exc})") from None
         return [decode_row(r) for r in rows]
+
+    def _write_sign_off(self, sign_off: SignOff) -> None:
+        """Store one checked sign-off in its own transaction (on disk when this returns)."""
+        values = [getattr(sign_off, c) for c in SIGN_OFF_COLUMNS]
+        sql = (
+            f"INSERT INTO sign_offs ({', '.join(SIGN_OFF_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(SIGN_OFF_COLUMNS))})"
+        )
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._conn.execute(sql, values)
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise AttemptStoreError(
+                    str(self.path), f"the sign-off could not be written ({exc})"
+                ) from None
+
+    def sign_offs(self, *, trainee_id: str | None = None) -> list[SignOff]:
+        """Stored sign-offs in the order they were made, optionally of one trainee."""
+        sql = f"SELECT {', '.join(SIGN_OFF_COLUMNS)} FROM sign_offs"
+        args: list[str] = []
+        if trainee_id is not None:
+            sql += " WHERE trainee_id = ?"
+            args.append(trainee_id)
+        with self._lock:
+            try:
+                rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+            except sqlite3.Error as exc:
+                raise AttemptStoreError(str(self.path), f"cannot be read ({exc})") from None
+        return [SignOff(*r) for r in rows]
+
+    def trainee_ids(self) -> list[str]:
+        """Every trainee id with an attempt or a sign-off in the store, sorted."""
+        sql = "SELECT trainee_id FROM attempts UNION SELECT trainee_id FROM sign_offs"
+        with self._lock:
+            try:
+                rows = self._conn.execute(sql).fetchall()
+            except sqlite3.Error as exc:
+                raise AttemptStoreError(str(self.path), f"cannot be read ({exc})") from None
+        return sorted(r[0] for r in rows)
 
     def close(self) -> None:
         """Close the connection."""
