@@ -44,6 +44,7 @@ __all__ = [
     "COLUMNS",
     "SCHEMA_VERSION",
     "SIGN_OFF_COLUMNS",
+    "SIGN_OFFS_SINCE",
     "SignOff",
     "make_sign_off",
     "decode_row",
@@ -54,6 +55,8 @@ __all__ = [
 
 #: The version of the attempt log's schema, the same for every backend (see the module's text).
 SCHEMA_VERSION = 2
+#: The schema version that added the ``sign_offs`` table.
+SIGN_OFFS_SINCE = 2
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from kdsupport.training.store_base import (
     COLUMNS,
     SCHEMA_VERSION,
     SIGN_OFF_COLUMNS,
+    SIGN_OFFS_SINCE,
     Attempt,
     AttemptStore,
     SignOff,
@@ -99,7 +100,7 @@ _MIGRATIONS: dict[int, list[str]] = {
         "CREATE INDEX sign_offs_trainee ON sign_offs (trainee_id)",
     ],
 }
-assert sorted(_MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
+assert sorted(_MIGRATIONS) == list(range(SIGN_OFFS_SINCE, SCHEMA_VERSION + 1))  # 1 is _SCHEMA
 _INSERT = f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
 
 
@@ -289,7 +290,7 @@ class PostgreSQLAttemptStore(AttemptStore):
                 self.location, f"schema version {version} is unknown to this kdsupport; refused"
             )
         self._refuse_columns(cur, schema, "attempts", ["id", *COLUMNS])
-        if version >= 2:
+        if version >= SIGN_OFFS_SINCE:
             self._refuse_columns(cur, schema, "sign_offs", ["id", *SIGN_OFF_COLUMNS])
         elif "sign_offs" in tables:
             raise AttemptStoreError(

@@ -31,6 +31,7 @@ from kdsupport.training.store_base import (
     COLUMNS,
     SCHEMA_VERSION,
     SIGN_OFF_COLUMNS,
+    SIGN_OFFS_SINCE,
     Attempt,
     AttemptStore,
     SignOff,
@@ -166,7 +167,7 @@ class SQLiteAttemptStore(AttemptStore):
                 )
             return
         self._refuse_columns("attempts", ["id", *COLUMNS])
-        if version >= 2:
+        if version >= SIGN_OFFS_SINCE:
             self._refuse_columns("sign_offs", ["id", *SIGN_OFF_COLUMNS])
         elif "sign_offs" in tables:
             raise AttemptStoreError(
