@@ -11,6 +11,7 @@ Commands::
     kdsupport generate --n N --seed S --out DIR [--format csv|parquet]
     kdsupport schema
     kdsupport kb [--check] [--sources]
+    kdsupport records (--trainee ID | --all) [--format csv|html] [--out FILE] [--attempts LOG]
 
 One grammar: every CASE is a curated case id (``tr-001``, looked up in ``--data-dir``, by
 default the bundled cases) or the path of a case-record file (YAML or JSON). RULE OPTIONS are
@@ -323,6 +324,39 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument(
         "--sources", action="store_true", help="list every source with its verification status"
     )
+
+    rec = sub.add_parser(
+        "records",
+        help="write a trainee's training record (printable HTML or CSV), or everyone's as CSV",
+        description="Write a trainee's training record from the attempt log: each module and "
+        "case with the first-attempt score, the date completed and the knowledge-base version, "
+        "and the instructors' sign-offs; as a printable, self-contained HTML page or as CSV. "
+        "--all writes every trainee's record as one CSV. A training record is the evidence a "
+        "clinic keeps that staff were trained on its procedures; it is not a REMS certification.",
+    )
+    who = rec.add_mutually_exclusive_group(required=True)
+    who.add_argument("--trainee", metavar="ID", help="the trainee id, as the attempt log has it")
+    who.add_argument("--all", action="store_true", help="every trainee's record, as one CSV")
+    rec.add_argument(
+        "--format",
+        dest="records_format",
+        choices=("csv", "html"),
+        default=None,
+        help="html or csv (default: from the --out extension, else html for one trainee and "
+        "csv for --all)",
+    )
+    rec.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
+    rec.add_argument(
+        "--attempts",
+        metavar="LOG",
+        help="the attempt log: a file, sqlite:///path or postgresql://... (default: "
+        "$KDSUPPORT_ATTEMPTS, else the app's var/attempts.sqlite); never created",
+    )
+    rec.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the curated cases are (default: the bundled synthetic data)",
+    )
     return p
 
 
@@ -632,6 +666,61 @@ def _cmd_kb(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_records(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kdsupport.errors import Problem
+    from kdsupport.files.safe_write import check_writable_target, write_atomically
+    from kdsupport.render.training_record import NOT_REMS_SHORT, training_record_html
+    from kdsupport.training.attempts import default_store_location, open_store
+    from kdsupport.training.records import record_from_store, records_csv_text, records_from_store
+    from kdsupport.widgets.course_syllabus import course_syllabus
+
+    fmt = args.records_format
+    if fmt is None and args.out:
+        suffix = Path(args.out).suffix.lower()
+        fmt = "html" if suffix in (".html", ".htm") else "csv" if suffix == ".csv" else None
+    fmt = fmt or ("csv" if args.all else "html")
+    if args.all and fmt == "html":
+        raise InvalidInputError(
+            [Problem("--format", "--all writes one CSV of every trainee; use --format csv")]
+        )
+    if args.out:
+        check_writable_target(args.out)
+    location = args.attempts or default_store_location()
+    path = location.removeprefix("sqlite:///")
+    if "://" not in path and not Path(path).is_file():  # opening a log that is not there makes one
+        raise InvalidInputError([Problem("--attempts", f"no attempt log at {path}")])
+    store = open_store(location)
+    try:
+        syllabus = course_syllabus(args.data_dir)
+        if args.all:
+            records = records_from_store(store, syllabus)
+            text, what = records_csv_text(records), f"{len(records)} trainees' records"
+        else:
+            if args.trainee not in store.trainee_ids():
+                raise InvalidInputError(
+                    [
+                        Problem(
+                            "--trainee",
+                            f"no answers or sign-offs recorded for trainee {args.trainee!r} in "
+                            f"attempt log {store.location}",
+                        )
+                    ]
+                )
+            record = record_from_store(store, args.trainee, syllabus)
+            text = training_record_html(record) if fmt == "html" else records_csv_text([record])
+            what = "the training record"
+    finally:
+        store.close()
+    if args.out:
+        out = write_atomically(args.out, text)
+        print(f"wrote {out}: {what}, {fmt.upper()} ({NOT_REMS_SHORT})")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 _COMMANDS = {
     "assess": _cmd_assess,
     "validate": _cmd_validate,
@@ -642,6 +731,7 @@ _COMMANDS = {
     "rems-form": _cmd_rems_form,
     "screen": _cmd_screen,
     "kb": _cmd_kb,
+    "records": _cmd_records,
 }
 
 
