@@ -513,6 +513,44 @@ def test_hostile_sign_off_text_is_stored_verbatim(store):
     assert store.attempts() == []  # a note never reaches another table
 
 
+def test_hostile_sign_off_text_is_escaped_on_every_output(store):
+    """Read back from each database, a hostile note is text in the HTML record and the CSV."""
+    import io
+
+    from kdsupport.render.escaping import find_active_markup
+    from kdsupport.render.training_record import training_record_html
+    from kdsupport.training.records import (
+        CaseSpec,
+        ModuleSpec,
+        Part,
+        Syllabus,
+        record_from_store,
+        records_csv_text,
+    )
+
+    syllabus = Syllabus(
+        (ModuleSpec("m", "Module", (CaseSpec("tr-001", "Case", (Part("", (("q1",),)),)),), ""),),
+        "kb",
+    )
+    who = "<script>t</script>"
+    store.record(Attempt(who, "tr-001", "q1", "a", True, Attempt.now(), "kb", "0"))
+    for text in HOSTILE:
+        store.sign_off(who, "tr-001", "=Dr <b>X</b>", note=text)
+    record = record_from_store(store, who, syllabus)
+    assert [s.note for s in record.sign_offs] == HOSTILE
+    page = training_record_html(record)
+    assert find_active_markup(page) == []
+    body = page.split("<body>", 1)[1]
+    for raw in ("<script>", "<img", "<b>X", "\x1b", "\x07"):
+        assert raw not in body, raw
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in body
+    assert "\\x1b[31mred" in body  # shown as an escape
+    rows = list(csv.DictReader(io.StringIO(records_csv_text([record]))))
+    cell = next(r["case_sign_offs"] for r in rows if r["case_id"] == "tr-001")
+    assert cell.startswith("'=Dr <b>X</b> at ")  # never a formula
+    assert all(text.replace("\r\n", "\n") in cell.replace("\r\n", "\n") for text in HOSTILE)
+
+
 # ------------------------------------------------------------------------------ PostgreSQL only
 def test_the_same_attempts_export_the_same_csv_bytes_from_both(postgresql_cluster, tmp_path):  # noqa: F811
     tricky = [
