@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "app_parameter",
+    "trainee_parameter",
     "build_case_walkthrough",
     "build_course_home",
     "build_course_nav",
@@ -49,6 +50,20 @@ def app_parameter(name: str, default: Any) -> Any:
 
     values = parse_qs(os.environ.get("QUERY_STRING", "")).get(name)
     return values[0] if values else default
+
+
+def trainee_parameter(default: str = "") -> str:
+    """The trainee id of a course page, as every course notebook asks for it.
+
+    Under JupyterHub, the hub user's name (a ``?trainee=`` parameter is ignored); else the URL's
+    ``?trainee=`` parameter, else ``default`` (the notebook's ``trainee_id`` parameter). See
+    :func:`kdsupport.server.identity.trainee_id`, the one place that decides.
+    """
+    from kdsupport.server.identity import hub_user, trainee_id
+
+    if hub_user() is not None:
+        return trainee_id()
+    return str(app_parameter("trainee", default))
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Shared widget helpers: labels, tri-state choices, case pickers. Wiring only.
+"""Shared widget helpers: labels, tri-state choices, case pickers, the trainee id. Wiring only.
 
 For training with synthetic patients; not a medical device.
 """
@@ -8,6 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as W
+
+from kdsupport.render import html as H
+from kdsupport.server.identity import hub_user
 
 LABEL = {"description_width": "initial"}
 WIDE = W.Layout(width="auto", max_width="60em")
@@ -55,3 +58,45 @@ def definition_picker(value: str | None = None) -> W.Dropdown:
         style=LABEL,
         layout=WIDE,
     )
+
+
+class SignedInTrainee(W.HBox):
+    """The trainee id under JupyterHub: the hub user's name, shown and never editable.
+
+    ``value`` is a plain read-only attribute, not a widget state: nothing a browser sends can
+    change it, so every page that reads ``.value`` records and reads the signed-in trainee's
+    attempts only.
+    """
+
+    def __init__(self, user: str, **kwargs: Any):
+        self._owner = user
+        super().__init__([W.HTML(f"Signed in as <b>{H.esc(user)}</b>")], **kwargs)
+
+    @property
+    def value(self) -> str:
+        """The hub user's name (the trainee id)."""
+        return self._owner
+
+
+def trainee_box(trainee_id: str = "", *, layout: Any = None) -> W.Widget:
+    """The trainee id control of a page, with ``.value`` the id (class ``kd-trainee-id``).
+
+    Without a hub: a text box pre-filled with ``trainee_id``, for the trainee to type in.
+    Under JupyterHub: no box, the hub user's name (``Signed in as``), which no request changes;
+    ``trainee_id`` is then ignored (:func:`kdsupport.server.identity.trainee_id`).
+    """
+    layout = layout or W.Layout(width="auto", max_width="100%")
+    user = hub_user()
+    box: W.Widget
+    if user is not None:
+        box = SignedInTrainee(user, layout=layout)
+    else:
+        box = W.Text(
+            value=trainee_id,
+            description="Your trainee ID",
+            placeholder="e.g. your initials and a number",
+            style=LABEL,
+            layout=layout,
+        )
+    box.add_class("kd-trainee-id")
+    return box

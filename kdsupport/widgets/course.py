@@ -10,7 +10,9 @@ from typing import Any
 import ipywidgets as W
 
 from kdsupport.render import html as H
-from kdsupport.widgets._common import LABEL
+from kdsupport.server.identity import hub_user
+from kdsupport.server.identity import trainee_id as decide_trainee
+from kdsupport.widgets._common import trainee_box
 
 __all__ = ["COURSE", "build_course_home", "build_course_nav", "course_nav_html", "page_href"]
 
@@ -70,12 +72,14 @@ COURSE = [
 def page_href(page: str, trainee_id: str = "", **params: str) -> str:
     """A link to a course page that carries the trainee id (URL-encoded) and other parameters.
 
-    The result is a relative URL for an ``href`` attribute; escape it with ``H.esc`` there.
+    Under JupyterHub the link carries no trainee id: every page knows the hub user, and a
+    ``trainee`` parameter would be ignored anyway. The result is a relative URL for an ``href``
+    attribute; escape it with ``H.esc`` there.
     """
     from urllib.parse import urlencode
 
     query = {k: v for k, v in params.items() if v}
-    if trainee_id.strip():
+    if hub_user() is None and trainee_id.strip():
         query["trainee"] = trainee_id.strip()
     return f"{page}.ipynb" + (f"?{urlencode(query)}" if query else "")
 
@@ -93,7 +97,21 @@ def course_nav_html(current: str, trainee_id: str = "") -> str:
     return (
         "<nav class='kd-course-nav' aria-label='Course pages'><ul style='list-style:none;"
         "padding:0;margin:0 0 0.5em;display:flex;flex-wrap:wrap;gap:0.2em 1.2em'>"
-        f"{''.join(items)}</ul></nav>"
+        f"{''.join(items)}{_hub_items()}</ul></nav>"
+    )
+
+
+def _hub_items() -> str:
+    """Under JupyterHub, who is signed in and a link to sign out (else nothing)."""
+    import os
+
+    user = hub_user()
+    if user is None:
+        return ""
+    hub = os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/") + "/hub/"
+    return (
+        f"<li class='kd-muted'>Signed in as <b>{H.esc(user)}</b></li>"
+        f"<li><a href='{H.esc(hub + 'logout')}'>Sign out</a></li>"
     )
 
 
@@ -115,7 +133,7 @@ def _progress_html(store: Any, trainee_id: str, data_dir: Any) -> str:
     from kdsupport.records.bundled import list_cases
     from kdsupport.training.scoring import RETAKE_RULE, case_progress
 
-    trainee = trainee_id.strip()
+    trainee = decide_trainee(trainee_id)
     if not trainee:
         return "<p><i>Enter your trainee ID to see your progress.</i></p>"
     attempts = store.attempts(trainee_id=trainee) if store is not None else []
@@ -139,6 +157,16 @@ def _progress_html(store: Any, trainee_id: str, data_dir: Any) -> str:
     )
 
 
+_IDENTITY_HOWTO = (
+    "Enter your trainee ID so that your answers are recorded for your instructor; the links on "
+    "this page carry it to the other pages."
+)
+_HUB_IDENTITY_HOWTO = (
+    "You are signed in: your answers are recorded under your account for your instructor, and "
+    "this page shows your own progress only."
+)
+
+
 def build_course_home(
     *, trainee_id: str = "", store: Any = "default", data_dir: Any = None
 ) -> W.VBox:
@@ -157,16 +185,9 @@ def build_course_home(
         "threshold and its source, and says whether that source is verified.</li>"
         "<li>'Unknown' and 'not recorded' are real answers: missing information is never read as "
         "'no' or 'normal'.</li>"
-        "<li>Enter your trainee ID so that your answers are recorded for your instructor; the "
-        "links on this page carry it to the other pages.</li></ul>"
+        f"<li>{H.esc(_IDENTITY_HOWTO if hub_user() is None else _HUB_IDENTITY_HOWTO)}</li></ul>"
     )
-    trainee = W.Text(
-        value=trainee_id,
-        description="Your trainee ID",
-        style=LABEL,
-        layout=W.Layout(width="auto", max_width="100%"),
-    )
-    trainee.add_class("kd-trainee-id")
+    trainee = trainee_box(trainee_id)
     show = W.Button(description="Show my progress", tooltip="List the cases and how far you got")
     progress = W.HTML(_progress_html(store, trainee_id, data_dir))
 

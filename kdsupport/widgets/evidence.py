@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as W
 
 from kdsupport.render import html as H
-from kdsupport.widgets._common import LABEL
+from kdsupport.widgets._common import trainee_box
 from kdsupport.widgets.question_card import QuestionCard
 
 __all__ = ["build_claim_quiz", "ClaimQuiz", "VERDICTS"]
@@ -36,14 +36,7 @@ class ClaimQuiz(W.VBox):
         self.kb = load()
         self.store = store
         self.recorder = AttemptRecorder(store)
-        self.trainee = W.Text(
-            value=trainee_id,
-            description="Your trainee ID",
-            placeholder="e.g. your initials and a number",
-            style=LABEL,
-            layout=W.Layout(width="auto", max_width="100%"),
-        )
-        self.trainee.add_class("kd-trainee-id")
+        self.trainee = trainee_box(trainee_id)
         self.save_status = W.HTML()
         self.retry_button = W.Button(
             description="Retry saving",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
-from kdsupport.widgets._common import LABEL
+from kdsupport.widgets._common import LABEL, trainee_box
 
 if TYPE_CHECKING:
     from kdsupport.knowledge import KnowledgeBase
@@ -70,14 +70,7 @@ class SessionDayPickers(W.Box):
             style=LABEL,
             layout=_WIDE,
         )
-        self.trainee = W.Text(
-            value=trainee_id,
-            description="Your trainee ID",
-            placeholder="e.g. your initials and a number",
-            style=LABEL,
-            layout=_WIDE,
-        )
-        self.trainee.add_class("kd-trainee-id")
+        self.trainee = trainee_box(trainee_id, layout=_WIDE)
         super().__init__(
             [self.case, self.session, self.jurisdiction, self.trainee],
             layout=W.Layout(flex_flow="row wrap", grid_gap="0.5em 1.5em"),

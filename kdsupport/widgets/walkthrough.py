@@ -25,6 +25,7 @@ import ipywidgets as W
 
 from kdsupport.render import html as H
 from kdsupport.render.case_chart import SECTIONS, anchor, section_html, sections_for_rule
+from kdsupport.widgets._common import trainee_box
 from kdsupport.widgets.feedback import feedback_html, summary_html
 from kdsupport.widgets.question_card import QuestionCard
 
@@ -91,14 +92,7 @@ class CaseWalkthrough(W.VBox):
             style=_LABEL,
             layout=W.Layout(width="auto", max_width="100%"),
         )
-        self.trainee = W.Text(
-            value=trainee_id,
-            description="Your trainee ID",
-            placeholder="e.g. your initials and a number",
-            style=_LABEL,
-            layout=W.Layout(width="auto", max_width="100%"),
-        )
-        self.trainee.add_class("kd-trainee-id")
+        self.trainee = trainee_box(trainee_id)
         self.rule = W.HTML(f"<p class='kd-muted'><b>Scoring.</b> {H.esc(RETAKE_RULE)}</p>")
         self.score = W.HTML()
         self.card = QuestionCard()
