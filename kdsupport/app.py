@@ -19,6 +19,11 @@ Both apps:
 * refuse to start when the attempt log cannot be used (a damaged file, another program's
   database, a different schema), with one line saying why.
 
+``--hub`` runs either app behind JupyterHub (``make course``; :mod:`kdsupport.server.hub`): the
+hub starts a trainee's course server at ``/user/<name>/``, where the trainee id is the hub user,
+and the instructor pages as the hub service ``kdsupport-instructor``, which only the hub group
+``instructors`` can reach. Address, port and sign-in then come from the hub; there is no token.
+
 For training with synthetic patients; not a medical device.
 """
 
@@ -28,6 +33,7 @@ import argparse
 import ipaddress
 import os
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -88,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
         default=60,
         help="shut down a kernel no browser connected to after this long (60)",
     )
+    p.add_argument(
+        "--hub",
+        action="store_true",
+        help="run behind JupyterHub (the hub starts it: make course); sign-in through the hub",
+    )
     p.add_argument("--notebooks", default=None, help=argparse.SUPPRESS)  # tests only
     return p
 
@@ -95,10 +106,10 @@ def _parser() -> argparse.ArgumentParser:
 def _check_store(location: str) -> str | None:
     """None when the attempt log can be used, else a one-line reason."""
     from kdsupport.errors import KdsupportError
-    from kdsupport.training.attempts import SQLiteAttemptStore
+    from kdsupport.training.attempts import open_store
 
     try:
-        store = SQLiteAttemptStore(location)
+        store = open_store(location)
         try:
             store.check()
         finally:
@@ -112,21 +123,30 @@ def main(argv: list[str] | None = None) -> int:
     """Start the app (blocks until stopped with Ctrl-C); returns the exit status."""
     from kdsupport.render.escaping import one_line
     from kdsupport.server.guard import RequestGuard
+    from kdsupport.server.hub import HubSettings, hub_settings
     from kdsupport.server.voila import voila_class
-    from kdsupport.training.attempts import default_store_path
+    from kdsupport.training.attempts import default_store_location, display_location
 
     args = _parser().parse_args(argv)
     folder_name, start, default_port = ROLES[args.role]
     port = args.port or default_port
     notebooks = Path(args.notebooks) if args.notebooks else ROOT / "notebooks" / folder_name
     problems = []
+    hub: HubSettings | None = None
+    if args.hub:
+        try:
+            hub = hub_settings(args.role)
+        except ValueError as exc:
+            problems.append(str(exc))
+        else:
+            args.host, port = hub.host, hub.port
     if args.max_kernels < 1:
         problems.append(f"--max-kernels must be >= 1, got {args.max_kernels}")
     if not args.idle_minutes > 0 or not args.unconnected_seconds > 0:
         problems.append("--idle-minutes and --unconnected-seconds must be > 0")
     if not (notebooks / f"{start}.ipynb").is_file():
         problems.append(f"no start page {start}.ipynb in {notebooks}")
-    attempts = args.attempts or str(default_store_path())
+    attempts = args.attempts or default_store_location()
     why = _check_store(attempts)
     if why is not None:
         problems.append(f"{why}. Move the file away or choose another with --attempts.")
@@ -140,19 +160,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     os.environ["KDSUPPORT_EXPORT_DIR"] = str(export_dir)
 
-    guard = RequestGuard.for_pages(pages_of(notebooks), args.allow_host)
-    base = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}/"
+    prefix = hub.prefix if hub is not None else "/"
+    guard = RequestGuard.for_pages(
+        pages_of(notebooks), args.allow_host, base_url=prefix, hub=hub is not None
+    )
+    base = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}{prefix}"
     token = ""
-    if args.role == "instructor":
-        # read once and removed, so that no kernel inherits it
-        token = os.environ.pop("KDSUPPORT_INSTRUCTOR_TOKEN", "") or secrets.token_urlsafe(24)
+    # read once and removed, so that no kernel inherits it
+    given_token = os.environ.pop("KDSUPPORT_INSTRUCTOR_TOKEN", "")
+    if args.role == "instructor" and hub is None:
+        token = given_token or secrets.token_urlsafe(24)
     url = f"{base}voila/render/{start}.ipynb?token={token}" if token else base
     print(f"kdsupport {args.role} app: {url}", flush=True)
-    print(f"  attempts are logged to {attempts}", flush=True)
+    if hub is not None:
+        who = f"the course server of {hub.owner}" if hub.owner else f"the service {hub.service}"
+        print(f"  behind JupyterHub as {who}: sign-in through the hub", flush=True)
+    print(f"  attempts are logged to {display_location(attempts)}", flush=True)
     if args.role == "instructor":
         print(f"  exports are written to {export_dir}", flush=True)
-        print("  keep the token to yourself: it opens every trainee's answers", flush=True)
-    if not _loopback(args.host):
+        if hub is None:
+            print("  keep the token to yourself: it opens every trainee's answers", flush=True)
+    if not _loopback(args.host) and hub is None:  # behind the hub, sign-in guards it
         print(
             f"  WARNING: listening on {args.host} exposes the app to that network. Trainee "
             "identity is only what a trainee types; use a course server with sign-in for real "
@@ -166,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     voila_argv = [
         str(notebooks),
+        f"--Voila.base_url={prefix}",
         "--template=kdsupport",
         f"--port={port}",
         "--Voila.port_retries=0",
@@ -180,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         f"--CappedKernelManager.cull_interval={max(5, min(30, int(args.unconnected_seconds / 2)))}",
         "--CappedKernelManager.cull_connected=True",
     ]
-    app_class = voila_class(guard, f"{start}.ipynb")
+    app_class = voila_class(guard, f"{start}.ipynb", hub)
+    if hub is not None:
+        # the hub stops a server with SIGINT; a process started in the background inherits
+        # SIGINT ignored, and would then wait for the hub's SIGTERM seconds later
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     app_class.launch_instance(argv=voila_argv)
     return 0
 

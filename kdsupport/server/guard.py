@@ -14,6 +14,9 @@ A request is answered only when all of these hold (else 403 or 404, with a one-l
 * **Route**: only the pages of the app's role and the assets Voilà needs are served. The trainee
   app serves the course pages; the dashboard, conference and cohort pages exist only in the
   instructor app. File listings, the contents API and arbitrary files are never served.
+  Behind JupyterHub every path lies under the app's prefix (``/user/<name>/``,
+  ``/services/<name>/``), and the hub's sign-in routes (``oauth_callback``, ``logout``) are
+  served too.
 
 The guard is pure (no Tornado objects), so its policy is tested directly; :mod:`.voila`
 applies it to every request before Tornado picks a handler.
@@ -46,6 +49,8 @@ _ASSETS = (
     r"/login",
     r"/favicon\.ico",
 )
+# What an app behind JupyterHub serves besides: the end of the hub's sign-in, and sign-out.
+_HUB_ROUTES = (r"/oauth_callback", r"/logout")
 _NAVIGATIONS = {"navigate", "nested-navigate"}
 
 
@@ -67,15 +72,40 @@ class RequestGuard:
         The notebook names (without ``.ipynb``) this app may render.
     hosts
         Extra host names the operator allows besides localhost and loopback addresses.
+    base_url
+        The prefix every path lies under (``/`` alone; ``/user/<name>/`` behind JupyterHub).
+    hub
+        Whether the app runs behind JupyterHub (its sign-in routes are then served).
     """
 
     pages: frozenset[str]
     hosts: frozenset[str] = field(default_factory=frozenset)
+    base_url: str = "/"
+    hub: bool = False
 
     @classmethod
-    def for_pages(cls, pages: Iterable[str], hosts: Iterable[str] = ()) -> RequestGuard:
+    def for_pages(
+        cls,
+        pages: Iterable[str],
+        hosts: Iterable[str] = (),
+        *,
+        base_url: str = "/",
+        hub: bool = False,
+    ) -> RequestGuard:
         """A guard for these page names and extra host names (case-insensitive)."""
-        return cls(frozenset(pages), frozenset(h.strip().lower() for h in hosts if h.strip()))
+        base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+        hosts = frozenset(h.strip().lower() for h in hosts if h.strip())
+        return cls(frozenset(pages), hosts, base, hub)
+
+    def app_path(self, path: str) -> str | None:
+        """The path inside the app (``/voila/...``); None when it lies outside the prefix."""
+        if self.base_url == "/":
+            return path
+        if path == self.base_url.rstrip("/"):
+            return "/"
+        if path.startswith(self.base_url):
+            return "/" + path[len(self.base_url) :]
+        return None
 
     # ---------------------------------------------------------------- the parts
     def host_allowed(self, host: str) -> bool:
@@ -103,7 +133,8 @@ class RequestGuard:
         m = re.fullmatch(r"/voila/render/([A-Za-z0-9_\-]+)\.ipynb", path)
         if m:
             return m.group(1) in self.pages
-        return any(re.fullmatch(p, path) for p in _ASSETS) and ".." not in path
+        routes = (*_ASSETS, *_HUB_ROUTES) if self.hub else _ASSETS
+        return any(re.fullmatch(p, path) for p in routes) and ".." not in path
 
     # ---------------------------------------------------------------- the decision
     def check(self, method: str, path: str, headers: Mapping[str, str]) -> Refusal | None:
@@ -128,6 +159,7 @@ class RequestGuard:
                 return Refusal(403, "request from another site refused")
         if method not in ("GET", "HEAD", "POST", "DELETE", "OPTIONS"):
             return Refusal(405, "method not allowed")
-        if not self.route_allowed(path):
+        inside = self.app_path(path)
+        if inside is None or not self.route_allowed(inside):
             return Refusal(404, "not found")
         return None

@@ -16,6 +16,12 @@ from typing import Any
 import tornado.web
 
 from kdsupport.server.guard import Refusal, RequestGuard
+from kdsupport.server.hub import (
+    SECRET_VARIABLES,
+    HubSettings,
+    authorizer_class,
+    identity_provider_class,
+)
 
 __all__ = ["voila_class", "GuardedApplication", "SECURITY_HEADERS", "CSP"]
 
@@ -73,8 +79,15 @@ class GuardedApplication(tornado.web.Application):
         return super().find_handler(request, **kwargs)
 
 
-def voila_class(guard: RequestGuard, start_page: str) -> type[Any]:
-    """A Voilà application class guarded by ``guard`` whose root opens ``start_page``."""
+def voila_class(guard: RequestGuard, start_page: str, hub: HubSettings | None = None) -> type[Any]:
+    """A Voilà application class guarded by ``guard`` whose root opens ``start_page``.
+
+    With ``hub`` (:mod:`kdsupport.server.hub`), users sign in through JupyterHub: the hub's
+    identity provider and authorizer replace Voilà's token, its sign-in routes are served under
+    the app's prefix, and the hub API token is kept from the kernels.
+    """
+    import os
+
     from jupyter_server.utils import url_path_join
     from tornado.web import RedirectHandler
     from voila.app import Voila
@@ -101,9 +114,29 @@ def voila_class(guard: RequestGuard, start_page: str) -> type[Any]:
                 (h[0], PageHandler, *h[2:]) if h[1] is TornadoVoilaHandler else h
                 for h in super().init_handlers()
             ]
+            # Voilà adds its identity provider's routes (the hub's oauth_callback and logout)
+            # without the prefix the app is served under
+            handlers = [
+                h
+                if h[0].startswith(self.server_url)
+                else (url_path_join(self.server_url, h[0]), *h[1:])
+                for h in handlers
+            ]
             home = url_path_join(self.server_url, "/voila/render/", start_page)
             root = url_path_join(self.server_url, "/?")
             return [(root, RedirectHandler, {"url": home, "permanent": False}), *handlers]
+
+        def init_settings(self) -> dict[str, Any]:  # noqa: D102
+            if hub is not None:
+                self.identity_provider_class = identity_provider_class(hub)
+                self.authorizer_class = authorizer_class()
+            settings: dict[str, Any] = super().init_settings()
+            if hub is not None:
+                # read once by the hub client, then out of the environment kernels inherit
+                self.identity_provider.hub_auth.api_token  # noqa: B018 - reads it now
+                for name in SECRET_VARIABLES:
+                    os.environ.pop(name, None)
+            return settings
 
         def start(self) -> None:
             """Voilà's own start, with the guarded Tornado application."""
