@@ -1,6 +1,7 @@
 # kdsupport — two commands do everything on a fresh machine:
 #   make test   build .venv if needed, install kdsupport with its test extras, run every test
 #   make app    build .venv if needed, serve the trainee app (Voila) on the bundled cases
+#   make course build .venv and the proxy if needed, start the multi-user course (JupyterHub)
 # See README.md.
 
 PYTHON ?= python3
@@ -10,6 +11,12 @@ STAMP   = $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8866
 INSTRUCTOR_PORT ?= 8867
+# The course server (JupyterHub): its port on 127.0.0.1, and configurable-http-proxy from npm,
+# pinned, installed into the venv (never globally).
+COURSE_PORT ?= 8000
+CHP_VERSION ?= 4.6.3
+NODE_DIR = $(VENV)/node
+CHP = $(NODE_DIR)/node_modules/.bin/configurable-http-proxy
 PYTEST_ARGS ?=
 # Jupyter refuses to run as root unless told; the course machine may well be a root container.
 ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -17,12 +24,14 @@ ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root,)
 COHORT_SEED ?= 20261126
 COHORT_N ?= 500
 
-.PHONY: help venv test app instructor lab lint bench cohort docs screenshots clean
+.PHONY: help venv test app instructor course proxy lab lint bench cohort docs screenshots clean
 
 help:
 	@echo "make test   - create $(VENV) if needed, install kdsupport[test], run the whole test suite"
 	@echo "make app    - create $(VENV) if needed and serve the trainee app (http://$(HOST):$(PORT))"
 	@echo "make instructor - serve the instructor pages on port $(INSTRUCTOR_PORT), behind a printed token"
+	@echo "make course - start the multi-user course on JupyterHub (http://127.0.0.1:$(COURSE_PORT)); see deploy/jupyterhub/README.md"
+	@echo "make proxy  - install configurable-http-proxy $(CHP_VERSION) from npm into $(NODE_DIR) (make course does it)"
 	@echo "make lab    - open JupyterLab on notebooks/ (for instructors and authors)"
 	@echo "make bench  - benchmark: import, assess latency, batch screening, notebooks, pages' time to interactive in Chromium (writes benchmarks/results.json)"
 	@echo "make lint   - ruff (lint and format), import-linter (layering) and mypy (types)"
@@ -50,6 +59,27 @@ app: $(STAMP)
 
 instructor: $(STAMP)
 	$(BIN)/python -m kdsupport.app --role instructor --host $(HOST) --port $(INSTRUCTOR_PORT)
+
+# The hub's proxy, from npm into the venv; reinstalled when the pinned version changes.
+$(CHP): Makefile | $(BIN)/python
+	@command -v npm >/dev/null || { echo "make course needs Node.js and npm (apt-get install -y nodejs npm)"; exit 2; }
+	npm install --prefix $(NODE_DIR) --no-save --no-fund --no-audit --loglevel=error configurable-http-proxy@$(CHP_VERSION)
+	@touch $(CHP)
+
+proxy: $(CHP)
+
+# The hub's Python packages (the `hub` extra of pyproject.toml).
+HUB_STAMP = $(VENV)/.installed-hub
+$(HUB_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[hub]'
+	@touch $(HUB_STAMP)
+
+# Everyone signs in at http://127.0.0.1:$(COURSE_PORT)/ (NativeAuthenticator: sign up, then an
+# instructor approves). Instructors: KDSUPPORT_INSTRUCTORS=name,name make course
+course: $(HUB_STAMP) $(CHP)
+	@$(BIN)/python -c "import jupyterhub, nativeauthenticator" 2>/dev/null || { echo "make course: jupyterhub is missing from $(VENV); pip install -e '.[hub]'"; exit 2; }
+	PATH="$(abspath $(NODE_DIR)/node_modules/.bin):$$PATH" KDSUPPORT_COURSE_PORT=$(COURSE_PORT) \
+	  $(BIN)/jupyterhub -f deploy/jupyterhub/jupyterhub_config.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --notebook-dir=notebooks $(ALLOW_ROOT)
