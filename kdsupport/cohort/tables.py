@@ -28,6 +28,7 @@ import csv
 import functools
 import hashlib
 import io
+import itertools
 import re
 import typing
 from collections.abc import Iterable, Iterator
@@ -115,6 +116,9 @@ _TRUE_TEXT = ["True", "true", "TRUE"]
 _BOOL_TEXT = [*_TRUE_TEXT, "False", "false", "FALSE"]
 _CHUNK_ROWS = 20_000  # rows parsed at a time: bounds the memory of the text being parsed
 _READ_BYTES = 1 << 20
+# A chunk whose lines average more characters than this is read row by row by csv (a plain
+# chunk's text is held whole while it is split; generated tables' lines are under 128).
+_PLAIN_LINE_CHARS = 256
 _ID_TEXT = re.compile(r"[a-z0-9-]{1,64}")
 
 Problems = list[tuple[str, str, str]]
@@ -416,13 +420,16 @@ class _Table:
                 continue
             good_rows.append(row)
             good_lines.append(line)
-        n = len(good_rows)
-        if not n:
+        if not good_rows:
             return
-        matrix = np.empty((n, self.width), dtype=object)
+        matrix = np.empty((len(good_rows), self.width), dtype=object)
         matrix[:] = good_rows
         del good_rows
-        row_lines = np.array(good_lines, dtype=np.int64)
+        self.add_cells(matrix, np.array(good_lines, dtype=np.int64))
+
+    def add_cells(self, matrix: np.ndarray, row_lines: np.ndarray) -> None:
+        """Parse a chunk of rows given as a matrix of text cells (one row per line given)."""
+        n, id_at = len(matrix), self.id_at
         ids = self._share(matrix[:, id_at]) if id_at is not None else np.full(n, "", object)
         from kdsupport.records.case import WHEN_PATTERN
 
@@ -514,34 +521,121 @@ def _id_in_line(line: str, id_at: int | None) -> str:
     return candidate if _ID_TEXT.fullmatch(candidate) else ""
 
 
+def _tracked(lines: Iterable[str], last: list[str]) -> Iterator[str]:
+    """The lines, each remembered in ``last[0]`` as it is handed on (for :func:`_id_in_line`)."""
+    for line in lines:
+        last[0] = line
+        yield line
+
+
 def _parse_csv(
     name: str, fh: IO[bytes], *, utf8: bool, problems: Problems
 ) -> tuple[pd.DataFrame, np.ndarray, _Table]:
-    """Parse a CSV table from an open file, streaming: a chunk of rows at a time."""
+    """Parse a CSV table from an open file, streaming: a chunk of rows at a time.
+
+    The header is read by :mod:`csv`. The rows are then taken ``_CHUNK_ROWS`` lines at a time
+    and split column-wise (:func:`_plain_cells`) while a chunk holds only plain lines; from the
+    first chunk that does not (a quote, a carriage return, a blank line, a row of another width,
+    an oversized cell, or a file that is not valid UTF-8), :mod:`csv` reads the rest row by row.
+    Both give the same cells, line numbers, chunks and problems.
+    """
     text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
     last = [""]
-
-    def lines() -> Iterator[str]:
-        for line in text:
-            last[0] = line
-            yield line
-
+    reader = csv.reader(_tracked(text, last), strict=True)
     try:
-        return _read_csv_rows(name, csv.reader(lines(), strict=True), last, utf8, problems)
+        try:
+            header: list[str] = next(reader, [])
+        except csv.Error as exc:
+            table = _Table(name, [], check_text=not utf8, problems=problems)
+            where = f"{name}.csv (line {reader.line_num})"
+            return (*table.refuse(where, f"not valid CSV: {exc}"), table)
+        table = _Table(name, header, check_text=not utf8, problems=problems)
+        done, rest = reader.line_num, ""
+        if utf8 and table.width:
+            done, plain_rest = _read_plain(table, text, done)
+            if plain_rest is None:
+                return (*table.finish(), table)
+            rest = plain_rest
+        rows = _tracked(itertools.chain(io.StringIO(rest, newline=""), text), last)
+        return _read_csv_rows(table, csv.reader(rows, strict=True), last, done)
     finally:
         text.detach()  # the caller still reads the file (its hash once more) and closes it
 
 
+def _take_lines(text: IO[str], buffer: str, n: int) -> tuple[str, str, bool]:
+    """The next ``n`` lines of the text (fewer at its end), and the text read beyond them.
+
+    The third value says whether the lines are whole: ``False`` when ``n`` lines would average
+    more than ``_PLAIN_LINE_CHARS`` characters (the text read so far is returned, for csv).
+    """
+    budget, piece = n * _PLAIN_LINE_CHARS, n * _PLAIN_LINE_CHARS // 4
+    parts, count, size = [buffer], buffer.count("\n"), len(buffer)
+    while count < n:
+        if size >= budget:
+            return "".join(parts), "", False
+        more = text.read(piece)
+        if not more:
+            break
+        parts.append(more)
+        count, size = count + more.count("\n"), size + len(more)
+    block = "".join(parts)
+    if count < n:  # the end of the text
+        return block, "", True
+    data = block.encode("utf-8", "surrogateescape")
+    cut = int(np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n"))[n - 1])
+    head = data[: cut + 1].decode("utf-8", "surrogateescape")
+    return head, block[len(head) :], True
+
+
+def _plain_cells(block: str, width: int, limit: int) -> np.ndarray | None:
+    """The cells of whole lines, one row per line, split at commas; ``None`` if csv differs.
+
+    Splitting reads the lines as :mod:`csv` would when they hold no quote, no carriage return,
+    no NUL and no blank line, every line has ``width`` cells and no cell is longer than
+    ``limit``; otherwise ``None`` is returned and the lines are read by csv.
+    """
+    if not block.endswith("\n"):  # the last line of the file
+        block += "\n"
+    if any(c in block for c in ('"', "\r", "\x00", "\n\n")) or block.startswith("\n"):
+        return None
+    data = np.frombuffer(block.encode("utf-8", "surrogateescape"), np.uint8)
+    ends = np.flatnonzero((data == ord(",")) | (data == ord("\n")))  # each cell's end
+    n = block.count("\n")
+    if len(ends) != n * width or not (data[ends[width - 1 :: width]] == ord("\n")).all():
+        return None
+    if int(np.diff(ends, prepend=-1).max()) - 1 > limit:  # bytes: never fewer than characters
+        return None
+    cells = np.array(block.replace("\n", ",").split(","), dtype=object)
+    return cells[:-1].reshape(n, width)
+
+
+def _read_plain(table: _Table, text: IO[str], done: int) -> tuple[int, str | None]:
+    """Add the chunks of plain rows that follow line ``done``.
+
+    Returns the number of lines read, and the text of the first chunk that is not plain with
+    what was read beyond it (to be read by csv), or ``None`` at the end of the file.
+    """
+    limit = csv.field_size_limit()
+    buffer = ""
+    while True:
+        block, buffer, whole = _take_lines(text, buffer, _CHUNK_ROWS)
+        if not block:
+            return done, None
+        cells = _plain_cells(block, table.width, limit) if whole else None
+        if cells is None:
+            rest = block + buffer
+            if not rest.endswith("\n"):  # end it where a line ends, as the file's lines do
+                rest += text.readline()
+            return done, rest
+        table.add_cells(cells, np.arange(done + 1, done + 1 + len(cells), dtype=np.int64))
+        done += len(cells)
+
+
 def _read_csv_rows(
-    name: str, reader: Any, last: list[str], utf8: bool, problems: Problems
+    table: _Table, reader: Any, last: list[str], done: int
 ) -> tuple[pd.DataFrame, np.ndarray, _Table]:
-    try:
-        header: list[str] = next(reader, [])
-    except csv.Error as exc:
-        table = _Table(name, [], check_text=not utf8, problems=problems)
-        where = f"{name}.csv (line {reader.line_num})"
-        return (*table.refuse(where, f"not valid CSV: {exc}"), table)
-    table = _Table(name, header, check_text=not utf8, problems=problems)
+    """Read the rows that follow line ``done`` with :mod:`csv`, row by row."""
+    name = table.name
     rows: list[list[str]] = []
     row_lines: list[int] = []
     limit = csv.field_size_limit()
@@ -552,18 +646,18 @@ def _read_csv_rows(
             break
         except csv.Error as exc:
             if "field larger than field limit" not in str(exc):
-                where = f"{name}.csv (line {reader.line_num})"
+                where = f"{name}.csv (line {done + reader.line_num})"
                 return (*table.refuse(where, f"not valid CSV: {exc}"), table)
             table.lose_row(
                 _id_in_line(last[0], table.id_at),
-                reader.line_num,
+                done + reader.line_num,
                 f"a cell is longer than {limit:,} characters (the most a cell may hold); "
                 "the row is left out",
             )
             continue
         if row:  # blank lines carry nothing
             rows.append(row)
-            row_lines.append(reader.line_num)
+            row_lines.append(done + reader.line_num)
             if len(rows) >= _CHUNK_ROWS:
                 table.add(rows, row_lines)
                 rows, row_lines = [], []
