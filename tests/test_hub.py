@@ -9,7 +9,8 @@ and exports in a temporary folder.
 
 Needs configurable-http-proxy (`make proxy`), jupyterhub (the `hub` extra) and Debian's
 Chromium. Without the proxy or jupyterhub the test is skipped on a developer's machine and
-fails under CI (`CI` set). KDSUPPORT_SKIP_BROWSER=1 skips it with the other browser tests.
+fails under CI (`CI` set, as for the PostgreSQL tests). KDSUPPORT_SKIP_BROWSER=1 skips it
+with the other browser tests.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from postgres_cluster import in_ci
 
 from kdsupport.records.bundled import load_case_by_id
 from kdsupport.training.attempts import SQLiteAttemptStore
@@ -61,7 +63,7 @@ pytestmark = [
 
 def _missing(what: str) -> None:
     """Fail under CI, skip elsewhere, saying what is missing and how to get it."""
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(f"{what} (CI must run the real-hub test)")
     pytest.skip(what)
 
