@@ -318,6 +318,7 @@ def test_the_page_is_self_contained_accessible_and_says_it_is_not_a_rems_certifi
         assert f"<{tag}" not in page
     assert "http://" not in page and "https://" not in page and "url(" not in page
     assert "@media print" in page
+    assert "For the staff file" in page and "Signature" in page
     # prominent: right after the title, in a box of its own, before anything else
     body = page.split("<body>", 1)[1]
     assert body.index("Not a REMS certification.") < body.index("Summary")
@@ -417,6 +418,7 @@ def test_the_panel_signs_off_then_exports(tmp_path):
     assert "Signed off" in w.sign_status.value and "not completed" in w.sign_status.value
     assert "<b>Kim</b>" not in w.sign_status.value and w.note.value == ""
     assert "Dr &lt;b&gt;Kim&lt;/b&gt;" in w.record_view.value
+    assert "For the staff file" not in w.record_view.value  # lines to sign: on paper only
     w.export_html_button.click()
     (page,) = exports.glob("training-record-*.html")
     assert "data:text/html" in w.export_status.value and page.name in w.export_status.value

@@ -275,8 +275,7 @@ def training_record_css() -> str:
     rules = [
         (
             "",
-            f"font-family:system-ui,sans-serif;{c['text']};line-height:1.45;max-width:66em;"
-            "margin:0 auto",
+            f"font-family:system-ui,sans-serif;{c['text']};line-height:1.45;max-width:66em",
         ),
         (" h1", "font-size:1.45em;margin:.2em 0"),
         (" h2", "font-size:1.2em;border-bottom:2px solid #595959;margin-top:1.4em"),
@@ -299,22 +298,18 @@ def training_record_css() -> str:
             f"{c['notice']};border:3px solid #1a1a1a;padding:8px 12px;margin:.8em 0",
         ),
         (" .not-rems p", "margin:.2em 0"),
-        (" dl.summary", "display:grid;grid-template-columns:max-content 1fr;gap:4px 14px"),
-        (" dl.summary dt", "font-weight:700"),
-        (" dl.summary dd", "margin:0"),
+        (" table.summary th", "width:30%"),
         (" .wide", "overflow-x:auto"),
         (" .sign-here td", "height:2.4em"),
         (" footer", f"{c['muted']};font-size:.9em;margin-top:2em"),
     ]
     css = "".join(f".kd-training-record{sel}{{{decl}}}" for sel, decl in rules)
     return (
-        css + "@media (max-width:40em){.kd-training-record dl.summary{display:block}"
-        ".kd-training-record dl.summary dd{margin:0 0 .6em}}"
-        "@media print{.kd-training-record{max-width:none;margin:0;font-size:10pt}"
+        css + "@media print{.kd-training-record{max-width:none;margin:0;font-size:10pt}"
         ".kd-training-record .wide{overflow:visible}"
         ".kd-training-record thead{display:table-header-group}"
-        ".kd-training-record tr,.kd-training-record dl.summary,.kd-training-record .not-rems"
-        "{break-inside:avoid}.kd-training-record h2,.kd-training-record h3{break-after:avoid}"
+        ".kd-training-record tr,.kd-training-record .not-rems{break-inside:avoid}"
+        ".kd-training-record h2,.kd-training-record h3{break-after:avoid}"
         ".kd-training-record *{print-color-adjust:exact;-webkit-print-color-adjust:exact}}"
     )
 
@@ -354,10 +349,12 @@ def _summary(r: RecordLike, h: int) -> str:
         ),
         ("Whole-course sign-off", _signed(r.course_sign_offs)),
     ]
-    items = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+    items = "".join(f'<tr><th scope="row">{k}</th><td>{v}</td></tr>' for k, v in rows)
     return (
         f'<section aria-labelledby="kd-tr-summary"><h{h} id="kd-tr-summary">Summary</h{h}>'
-        f'<dl class="summary">{items}</dl></section>'
+        '<div class="wide" role="region" tabindex="0" aria-label="Summary">'
+        f'<table class="summary"><caption>The course, trainee {_name(r.trainee_id)}</caption>'
+        f"<tbody>{items}</tbody></table></div></section>"
     )
 
 
@@ -498,10 +495,13 @@ def _for_the_file(h: int) -> str:
     )
 
 
-def training_record_section_html(record: RecordLike, *, level: int = 1) -> str:
+def training_record_section_html(
+    record: RecordLike, *, level: int = 1, for_paper: bool = False
+) -> str:
     """The record as HTML inside ``<div class="kd-training-record">``, headings from ``level``.
 
-    The styles (:func:`training_record_css`) are the caller's to include.
+    ``for_paper`` adds lines to sign when the printed record is filed. The styles
+    (:func:`training_record_css`) are the caller's to include.
     """
     h1, h2, h3 = level, min(level + 1, _H6), min(level + 2, _H6)
     r = record
@@ -524,7 +524,8 @@ def training_record_section_html(record: RecordLike, *, level: int = 1) -> str:
         f"<p>{html_text(NOT_REMS)}</p></div></header>"
         f"<main>{_summary(r, h2)}{_counting(r, h2)}"
         f'<section aria-labelledby="kd-tr-modules"><h{h2} id="kd-tr-modules">Modules</h{h2}>'
-        f"{modules}</section>{unlisted}{_sign_offs(r, h2)}{_for_the_file(h2)}</main>"
+        f"{modules}</section>{unlisted}{_sign_offs(r, h2)}"
+        f"{_for_the_file(h2) if for_paper else ''}</main>"
         f"<footer><p>{html_text(NOT_REMS_SHORT)}. kdsupport {_name(r.kdsupport_version)}, "
         f"knowledge base {_name(r.kb_version)}. For training with synthetic patients; not a "
         "medical device and not clinical advice.</p></footer></div>"
@@ -543,7 +544,8 @@ def training_record_html(record: RecordLike) -> str:
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>Training record of {_t(record.trainee_id)} (not a REMS certification)</title>"
-        f"<style>body{{margin:1em;padding:0}}{training_record_css()}</style></head>"
-        f"<body>{training_record_section_html(record, level=1)}</body></html>\n"
+        f"<style>body{{margin:1em auto;padding:0 1em;max-width:66em}}{training_record_css()}"
+        "</style></head>"
+        f"<body>{training_record_section_html(record, level=1, for_paper=True)}</body></html>\n"
     )
     return require_inert_html(page, what="training record")

@@ -76,7 +76,9 @@ class TrainingRecords(W.VBox):
             "score, the date completed and the knowledge-base version. Sign off a module, a case "
             "or the whole course, and export the record for the staff file.</p>"
         )
-        self.trainee = W.Dropdown(description="Trainee", style=LABEL, layout=_WIDE)
+        self.trainee = W.Dropdown(
+            description="Trainee", style=LABEL, layout=W.Layout(width="28em", max_width="100%")
+        )
         self.refresh_button = W.Button(
             description="Refresh", tooltip="Read the attempt log again (trainees and records)"
         )
