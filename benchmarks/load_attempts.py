@@ -89,7 +89,11 @@ def writer(location: str, trainee: str, ack_path: str, go_path: str, think_s: fl
         error = recorder.save(a)
         t1 = time.perf_counter()
         if error is None:
-            os.write(fd, "".join(f"ack {s} {(t1 - t) * 1e6:.0f}\n" for s, t in waiting).encode())
+            now = time.time()
+            os.write(
+                fd,
+                "".join(f"ack {s} {(t1 - t) * 1e6:.0f} {now:.3f}\n" for s, t in waiting).encode(),
+            )
             waiting.clear()
         else:
             os.write(fd, f"err {seq}\n".encode())
@@ -108,12 +112,23 @@ def _read_acks(path: Path) -> tuple[list[int], list[float], int, bool]:
             parts = line.split()
             if parts == ["ready"]:
                 ready = True
-            elif len(parts) == 3 and parts[0] == "ack":
+            elif len(parts) == 4 and parts[0] == "ack":
                 seqs.append(int(parts[1]))
                 latencies.append(int(parts[2]) / 1000)
             elif len(parts) == 2 and parts[0] == "err":
                 errors += 1
     return seqs, latencies, errors, ready
+
+
+def _ack_times(path: Path) -> dict[int, float]:
+    """When each acknowledged answer of a writer was acknowledged (wall-clock seconds)."""
+    times: dict[int, float] = {}
+    with contextlib.suppress(FileNotFoundError):
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 4 and parts[0] == "ack":
+                times[int(parts[1])] = float(parts[3])
+    return times
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -179,6 +194,7 @@ def _run(
     (work / "go.tmp").write_text("inf" if kill else repr(start + seconds))
     os.replace(work / "go.tmp", go)
     events: list[str] = []
+    crashed_at: float | None = None
     try:
         if kill:
             kill_at: float | None = start + seconds / 4
@@ -192,6 +208,7 @@ def _run(
                     kill_at = None
                 elif crash_at is not None and now >= crash_at:
                     crash["down"]()
+                    crashed_at = time.time()
                     events.append(f"server crashed at {now - start:.1f} s")
                     time.sleep(1.0)
                     crash["up"]()
@@ -251,7 +268,33 @@ def _run(
         out["events"] = events
     if lost:
         out["lost_examples"] = [" ".join(k) for k in lost[:5]]
+        out["lost_details"] = _lost_details(lost, names, acks, start, crashed_at)
+        out["writer_stderr"] = {
+            name: text[-2000:]
+            for k, name in enumerate(names)
+            if (text := (work / f"stderr-{k:02d}").read_text())
+        }
     return out
+
+
+def _lost_details(
+    lost: list[tuple[str, str]],
+    names: list[str],
+    acks: list[Path],
+    start: float,
+    crashed_at: float | None,
+) -> list[str]:
+    """Each lost answer: its writer, its number, and when it was acknowledged."""
+    times = {name: _ack_times(path) for name, path in zip(names, acks, strict=True)}
+    details = []
+    for trainee, question in lost[:20]:
+        seq = int(question[1:])
+        at = times.get(trainee, {}).get(seq)
+        when = "?" if at is None else f"{at - start:.3f} s after the start"
+        if at is not None and crashed_at is not None:
+            when += f", {at - crashed_at:+.3f} s from the end of the crash"
+        details.append(f"{trainee} answer {seq} acknowledged {when}")
+    return details
 
 
 # ---------------------------------------------------------------------------------- backends
@@ -413,6 +456,11 @@ def main(argv: list[str] | None = None) -> int:
         print(_row(f"{backend} kill", killed))
         for event in killed.get("events", []):
             print(f"  {event}")
+        for r in (load, killed):
+            for detail in r.get("lost_details", []):
+                print(f"  lost: {detail}")
+            for name, text in r.get("writer_stderr", {}).items():
+                print(f"  stderr of {name}:\n    " + "\n    ".join(text.splitlines()[-15:]))
         if load["rows_lost"] or killed["rows_lost"]:
             status = max(status, 1)
         print(flush=True)

@@ -771,3 +771,48 @@ def test_a_server_crash_loses_no_acknowledged_answer(postgresql_cluster, tmp_pat
         assert [a.answer[1] for a in open_store(url).attempts()] == [0, 1, 2, 3, 4, 5, 6]
     finally:
         cluster.stop()
+
+
+def test_a_transaction_id_handed_out_again_after_a_crash_is_not_taken_for_the_batch(
+    postgresql_cluster,  # noqa: F811
+):
+    """A batch whose COMMIT died with the server is written again, though its id was reused.
+
+    Crash recovery only knows the transaction ids whose WAL reached the disk: the id of a
+    transaction cut off before that is handed to the next transaction after the restart, and
+    ``txid_status`` then reports that transaction's fate (the CI load test lost an answer so).
+    """
+    import psycopg
+    from postgres_cluster import PostgresCluster
+
+    cluster = PostgresCluster(postgresql_cluster.bindir).start()
+    try:
+        url = cluster.create_database()
+        open_store(url).close()  # the schema
+        first, second, elsewhere = attempt(1), attempt(2), attempt(9)
+        # [first] is being committed when the server dies: nothing of it reaches the disk (here
+        # not even its INSERT, so that the WAL writer cannot save the id by chance)
+        conn = psycopg.connect(url)
+        xid = int(conn.execute("SELECT txid_current()").fetchone()[0])
+        cluster.crash()
+        conn.close()
+        cluster.start_server(attempts=1)
+        store, other = open_store(url), open_store(url)  # opening assigns no transaction id
+        store._uncertain = (xid, [first])
+        # another trainee's server writes first after the restart, under the same id
+        other.record(elsewhere)
+        with psycopg.connect(url, autocommit=True) as check:
+            reused = check.execute("SELECT xmin::text::bigint FROM attempts").fetchall()
+        assert reused == [(xid & 0xFFFFFFFF,)]  # the id was handed out again
+        store.record_many([first, second])
+        assert sorted(a.answer[1] for a in store.attempts()) == [1, 2, 9]
+        assert store._uncertain is None
+        # and a batch that did commit under its id is still recognised and not written twice
+        third = attempt(3)
+        store._uncertain = (_committed_elsewhere(url, [third], commit=True), [third])
+        store.record_many([third])
+        assert sorted(a.answer[1] for a in store.attempts()) == [1, 2, 3, 9]
+        store.close()
+        other.close()
+    finally:
+        cluster.stop()

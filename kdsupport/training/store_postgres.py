@@ -27,10 +27,14 @@ password), and driver messages are reduced to one line with any secret of the UR
 A connection that dropped (a restarted server) is reopened on the next call; a write that
 failed before its COMMIT was sent is retried once on the new connection, since it cannot have
 been stored. When the connection is lost during the COMMIT itself, the transaction's id tells
-on a new connection whether it was stored (``txid_status``), now or, if the server is still
-away, before the next write: a batch found committed is not written again when
-:class:`~kdsupport.training.attempts.AttemptRecorder` sends it back. An acknowledged answer is
-never lost, and an answer is stored once.
+on a new connection whether it was stored, now or, if the server is still away, before the
+next write: a batch found committed is not written again when
+:class:`~kdsupport.training.attempts.AttemptRecorder` sends it back. ``txid_status`` alone
+cannot tell: a server that crashed before the transaction's WAL reached the disk hands the
+same id to a new transaction after its crash recovery, and then reports *that* transaction's
+fate. So a batch counts as stored only if its own rows are there with that id as their
+``xmin``; an id the server has not reached yet, or one whose rows are someone else's, means
+it was not stored. An acknowledged answer is never lost, and an answer is stored once.
 
 For training with synthetic patients; not a medical device.
 """
@@ -38,6 +42,7 @@ For training with synthetic patients; not a medical device.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from kdsupport.errors import AttemptStoreError, DependencyError
@@ -347,7 +352,8 @@ class PostgreSQLAttemptStore(AttemptStore):
         with self._lock:
             if self._uncertain is not None:
                 earlier, batch = self._uncertain
-                if self._status(earlier) == "committed" and attempts[: len(batch)] == batch:
+                stored = self._status(earlier, "attempts", COLUMNS, [encode_row(a) for a in batch])
+                if stored == "committed" and attempts[: len(batch)] == batch:
                     attempts, rows = attempts[len(batch) :], rows[len(batch) :]
                 self._uncertain = None
             if not rows:
@@ -370,7 +376,7 @@ class PostgreSQLAttemptStore(AttemptStore):
                         continue  # nothing was stored: reconnect and write it again
                     if lost and sent_commit and xid is not None:
                         self._uncertain = (xid, list(attempts))
-                        status = self._status(xid)
+                        status = self._status(xid, "attempts", COLUMNS, rows)
                         self._uncertain = None
                         if status == "committed":
                             return  # stored: the acknowledgement was what got lost
@@ -380,27 +386,44 @@ class PostgreSQLAttemptStore(AttemptStore):
                         self.location, f"the answer could not be written ({self._say(exc)})"
                     ) from None
 
-    def _status(self, xid: int) -> str:
-        """``committed``, ``aborted`` or ``in progress``: what became of a transaction.
+    def _status(self, xid: int, table: str, columns: list[str], rows: list[list[Any]]) -> str:
+        """``committed`` or ``aborted``: whether the transaction ``xid`` stored ``rows``.
 
-        Raises :class:`AttemptStoreError` if the server cannot be asked (the question stays in
-        ``_uncertain`` for the next write).
+        ``txid_status`` is not enough after a crash: a transaction none of whose WAL reached the
+        disk leaves no trace, and crash recovery hands its id out again. So an id the server has
+        not reached (``txid_snapshot_xmax``) was never stored; one reported committed counts
+        only if ``table`` holds exactly ``rows`` with that id as their ``xmin`` (the id's low
+        32 bits; ``txid_status`` has checked its epoch). Raises :class:`AttemptStoreError` if
+        the server cannot be asked or the transaction is still in progress (the question stays
+        in ``_uncertain`` for the next write).
         """
         try:
             with self._connection().cursor() as cur:
-                row = cur.execute("SELECT txid_status(%s)", (xid,)).fetchone()
+                row = cur.execute(
+                    "SELECT CASE WHEN %(x)s::bigint >= txid_snapshot_xmax(txid_current_snapshot()) "
+                    "THEN 'aborted' ELSE txid_status(%(x)s::bigint) END",
+                    {"x": xid},
+                ).fetchone()
+                status = str(row[0] if row and row[0] else "aborted")
+                if status == "committed":
+                    found = cur.execute(
+                        f"SELECT {', '.join(columns)} FROM {table} "
+                        "WHERE xmin = %s::text::xid AND trainee_id = ANY(%s)",
+                        (str(xid & 0xFFFFFFFF), sorted({r[0] for r in rows})),
+                    ).fetchall()
+                    if Counter(tuple(r) for r in found) != Counter(tuple(r) for r in rows):
+                        status = "aborted"  # the id was handed out again after a crash
         except self._pg.Error as exc:
             self._close_if_lost(exc)
             raise AttemptStoreError(
                 self.location,
                 f"the answer could not be written; the server was lost ({self._say(exc)})",
             ) from None
-        status = row[0] if row else None
         if status == "in progress":
             raise AttemptStoreError(
                 self.location, "an earlier answer is still being committed; try again"
             )
-        return str(status or "aborted")
+        return status
 
     def attempts(
         self, *, trainee_id: str | None = None, case_id: str | None = None
@@ -448,7 +471,7 @@ class PostgreSQLAttemptStore(AttemptStore):
                     if lost and not sent_commit and not last_try:
                         continue
                     if lost and sent_commit and xid is not None:
-                        status = self._status(xid)
+                        status = self._status(xid, "sign_offs", SIGN_OFF_COLUMNS, [values])
                         if status == "committed":
                             return
                         if status == "aborted" and not last_try:
