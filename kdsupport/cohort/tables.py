@@ -390,18 +390,6 @@ class _Table:
                 self.header_problems.append(("*", f"{name}.csv", f"unknown column {_show(col)}"))
             seen.add(col)
 
-    def _share(self, values: np.ndarray) -> np.ndarray:
-        """The same texts, one object per distinct value."""
-        import pandas as pd
-
-        if not len(values):
-            return values
-        codes, uniques = pd.factorize(values)
-        shared = np.array(
-            [self._shared.setdefault(u, u) for u in uniques.tolist()] + [""], dtype=object
-        )
-        return shared[codes]
-
     def lose_row(self, pid: str, line: int, message: str) -> None:
         """A row that could not be read: report it once, and remember its patient."""
         self.problems.append((pid, f"{self.name}.csv (line {line})", message))
@@ -428,26 +416,29 @@ class _Table:
         self.add_cells(matrix, np.array(good_lines, dtype=np.int64))
 
     def add_cells(self, matrix: np.ndarray, row_lines: np.ndarray) -> None:
-        """Parse a chunk of rows given as a matrix of text cells (one row per line given)."""
-        n, id_at = len(matrix), self.id_at
-        ids = self._share(matrix[:, id_at]) if id_at is not None else np.full(n, "", object)
-        from kdsupport.records.case import WHEN_PATTERN
+        """Parse a chunk of rows given as a matrix of text cells (one row per line given).
 
+        Each column's distinct texts are parsed once (a chunk holds few: categories, flags,
+        small numbers); every check is cell by cell, so each cell gets what its text gets.
+        """
+        import pandas as pd
+
+        parsed = {}
         for col, at in self.at.items():
-            dtype = self.schema[col]
-            raw = matrix[:, at]
-            values, mask, bad, expected = _convert(raw, dtype, check_text=self.check_text)
-            if col == "when":
-                valid = [w for w in set(raw.tolist()) if WHEN_PATTERN.fullmatch(w)]
-                bad |= ~np.isin(raw, valid)
-                mask = bad
-                expected = "baseline, session-N, day-N or a date YYYY-MM-DD"
-            for i in np.flatnonzero(bad):
+            codes, texts = pd.factorize(matrix[:, at])
+            parsed[col] = (codes, texts, *self._parse_texts(col, texts))
+        if "patient_id" in parsed:  # the column's texts, as they are (one object per text)
+            ids = parsed["patient_id"][2][parsed["patient_id"][0]]
+        else:
+            ids = np.full(len(matrix), "", object)
+        for col, (codes, texts, values, mask, bad, expected) in parsed.items():
+            for i in np.flatnonzero(bad[codes]):
                 self.problems.append(
                     (
                         ids[i],
                         _path(self.name, int(row_lines[i]), col),
-                        f"must be {expected} (or empty when not known), got {_show(str(raw[i]))}",
+                        f"must be {expected} (or empty when not known), "
+                        f"got {_show(str(texts[codes[i]]))}",
                     )
                 )
             if col in self._required and col != "patient_id":
@@ -456,7 +447,7 @@ class _Table:
                     if col in ROW_KEYS.get(self.name, ())
                     else f"a case record requires {_record_field(self.name, col)}"
                 )
-                for i in np.flatnonzero((raw == "") & ~bad):
+                for i in np.flatnonzero(((texts == "") & ~bad)[codes]):
                     self.problems.append(
                         (
                             ids[i],
@@ -464,11 +455,25 @@ class _Table:
                             f"must not be empty: {why}",
                         )
                     )
-            if values.dtype == object:
-                values = self._share(values)
-            self.parts[col].append((values, mask))
+            self.parts[col].append((values[codes], mask[codes]))
         self.id_parts.append(ids)
         self.line_parts.append(row_lines)
+
+    def _parse_texts(
+        self, col: str, texts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+        """A column's distinct texts parsed: (values, missing-or-bad, bad, what was expected)."""
+        from kdsupport.records.case import WHEN_PATTERN
+
+        values, mask, bad, expected = _convert(texts, self.schema[col], check_text=self.check_text)
+        if col == "when":
+            valid = [w for w in set(texts.tolist()) if WHEN_PATTERN.fullmatch(w)]
+            bad |= ~np.isin(texts, valid)
+            mask = bad
+            expected = "baseline, session-N, day-N or a date YYYY-MM-DD"
+        if values.dtype == object:  # one text object per distinct value, across chunks
+            values = np.array([self._shared.setdefault(v, v) for v in values.tolist()], object)
+        return values, mask, bad, expected
 
     def finish(self) -> tuple[pd.DataFrame, np.ndarray]:
         """The typed frame and each row's line number."""
