@@ -77,16 +77,21 @@ DAMAGES = {
     "long_lines": _line(11, lambda s: s.replace(b",current,", b"," + b"x" * 20_000 + b",")),
     "unterminated": lambda b: b + b'syn-000001,"open\n',
     "bom": lambda b: b"\xef\xbb\xbf" + b,
+    "bom_starting_a_chunk": _line(9, lambda s: b"\xef\xbb\xbf" + s),  # lines 9-15: chunk 2
+    "bom_in_a_cell": _line(10, lambda s: s.replace(b",current,", b",\xef\xbb\xbfcurrent,")),
     "header_only": lambda b: b.split(b"\n")[0] + b"\n",
     "empty": lambda b: b"",
 }
 
 
-def _read(cohort: Path, *, csv_only: bool, monkeypatch) -> tuple:
+def _read(cohort: Path, reader: str, monkeypatch) -> tuple:
+    """Read every table: ``arrow`` (plain chunks by pyarrow), ``split`` (by str.split), ``csv``."""
     with monkeypatch.context() as m:
         m.setattr(tg, "_CHUNK_ROWS", 7)  # many chunks, so that damage falls inside one
-        if csv_only:
-            m.setattr(tg, "_plain_cells", lambda *a: None)
+        if reader == "split":
+            m.setattr(tg, "_arrow_csv", lambda: None)
+        elif reader == "csv":
+            m.setattr(tg, "_plain_columns", lambda *a: None)
         tables, problems = tg.read_cohort_tables(cohort, NAMES)
         lines = {}
         for name in NAMES:
@@ -104,12 +109,15 @@ def _read(cohort: Path, *, csv_only: bool, monkeypatch) -> tuple:
     return tables, problems, lines
 
 
+@pytest.mark.parametrize("reader", ["arrow", "split"])
 @pytest.mark.parametrize("damage", list(DAMAGES))
-def test_the_column_wise_reader_reads_what_csv_reads(cohort, damage, monkeypatch):
+def test_the_column_wise_reader_reads_what_csv_reads(cohort, damage, reader, monkeypatch):
+    if reader == "arrow":
+        pytest.importorskip("pyarrow")
     _edit_bytes(cohort / "tables" / "trials.csv", DAMAGES[damage])
     rehash(cohort)
-    fast = _read(cohort, csv_only=False, monkeypatch=monkeypatch)
-    slow = _read(cohort, csv_only=True, monkeypatch=monkeypatch)
+    fast = _read(cohort, reader, monkeypatch)
+    slow = _read(cohort, "csv", monkeypatch)
     assert fast[1] == slow[1]  # the same problems in the same order
     for name in NAMES:
         pd.testing.assert_frame_equal(fast[0][name], slow[0][name], check_exact=True)
@@ -118,11 +126,16 @@ def test_the_column_wise_reader_reads_what_csv_reads(cohort, damage, monkeypatch
         assert f[1:] == s[1:], name
 
 
-def test_a_generated_cohort_is_read_without_csv_row_by_row(generated, monkeypatch):
+@pytest.mark.parametrize("arrow", [True, False])
+def test_a_generated_cohort_is_read_without_csv_row_by_row(generated, arrow, monkeypatch):
+    if arrow:
+        pytest.importorskip("pyarrow")
+    else:
+        monkeypatch.setattr(tg, "_arrow_csv", lambda: None)
     lines_read_by_csv: list[int] = []
     real = tg._Table.add
 
-    def add(self, rows, lines):  # csv's rows, row by row (the column-wise path: add_cells)
+    def add(self, rows, lines):  # csv's rows, row by row (the column-wise path: add_columns)
         lines_read_by_csv.extend(lines)
         return real(self, rows, lines)
 
@@ -143,16 +156,30 @@ def test_chunks_are_whole_lines_cut_at_the_nth_line():
     assert not whole and rest == "" and "\n" not in block  # left to csv, row by row
 
 
-def test_plain_cells_are_split_only_where_csv_agrees():
-    cells = tg._plain_cells("a,b\nc,\n", 2, 10)
-    assert cells is not None and cells.tolist() == [["a", "b"], ["c", ""]]
-    assert tg._plain_cells("a,b\nc,d", 2, 10).tolist() == [["a", "b"], ["c", "d"]]
-    for text in ('a,"b"\n', "a,b\r\n", "a,b\n\nc,d\n", "\na,b\n", "a,b,c\n", "a\n", "a,b\x00\n"):
-        assert tg._plain_cells(text, 2, 10) is None, repr(text)
-    assert tg._plain_cells("a," + "x" * 10 + "\n", 2, 10) is not None
-    assert tg._plain_cells("a," + "x" * 11 + "\n", 2, 10) is None
-    for text in ("a,b\n", "a,b\u2028c\n", "a,\x85\n", "a,\x0b\x0c\x1c\n"):
-        assert tg._plain_cells(text, 2, 10).tolist() == list(csv.reader([text], strict=True))
+def _cells(text: str, width: int, limit: int) -> list[list[str]] | None:
+    plain = tg._plain_columns(text, width, limit, {str(i): i for i in range(width)})
+    if plain is None:
+        return None
+    n, columns = plain
+    cols = [texts[codes].tolist() for codes, texts in columns.values()]
+    return [list(row) for row in zip(*cols, strict=True)] if cols else [[]] * n
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_plain_lines_are_split_only_where_csv_agrees(arrow, monkeypatch):
+    if arrow:
+        pytest.importorskip("pyarrow")
+    else:
+        monkeypatch.setattr(tg, "_arrow_csv", lambda: None)
+    assert _cells("a,b\nc,\n", 2, 10) == [["a", "b"], ["c", ""]]
+    assert _cells("a,b\nc,d", 2, 10) == [["a", "b"], ["c", "d"]]
+    not_plain = ['a,"b"\n', "a,b\r\n", "a,b\n\nc,d\n", "\na,b\n", "a,b,c\n", "a\n", "a,b\x00\n"]
+    for text in [*not_plain, "a\nb\n", "\ufeffa,b\n"]:
+        assert _cells(text, 2, 10) is None, repr(text)
+    assert _cells("a," + "x" * 10 + "\n", 2, 10) is not None
+    assert _cells("a," + "x" * 11 + "\n", 2, 10) is None
+    for text in ("a,b\n", "a,b\u2028c\n", "a,\x85\n", "a,\x0b\x0c\x1c\n", " a ,\ufeff\n"):
+        assert _cells(text, 2, 10) == list(csv.reader([text], strict=True)), repr(text)
 
 
 def test_a_row_is_numbered_by_the_line_it_ends_on(cohort):

@@ -410,27 +410,28 @@ class _Table:
             good_lines.append(line)
         if not good_rows:
             return
+        import pandas as pd
+
         matrix = np.empty((len(good_rows), self.width), dtype=object)
         matrix[:] = good_rows
         del good_rows
-        self.add_cells(matrix, np.array(good_lines, dtype=np.int64))
+        columns = {col: pd.factorize(matrix[:, at]) for col, at in self.at.items()}
+        self.add_columns(len(matrix), columns, np.array(good_lines, dtype=np.int64))
 
-    def add_cells(self, matrix: np.ndarray, row_lines: np.ndarray) -> None:
-        """Parse a chunk of rows given as a matrix of text cells (one row per line given).
+    def add_columns(self, n: int, columns: dict[str, Any], row_lines: np.ndarray) -> None:
+        """Parse a chunk of ``n`` rows, one per line given, from its factorized columns.
 
-        Each column's distinct texts are parsed once (a chunk holds few: categories, flags,
-        small numbers); every check is cell by cell, so each cell gets what its text gets.
+        ``columns`` holds each column's (codes, texts): its distinct texts, and which one each
+        row holds. Each text is parsed once (a chunk holds few: categories, flags, small
+        numbers); every check is cell by cell, so each cell gets what its text gets.
         """
-        import pandas as pd
-
         parsed = {}
-        for col, at in self.at.items():
-            codes, texts = pd.factorize(matrix[:, at])
+        for col, (codes, texts) in columns.items():
             parsed[col] = (codes, texts, *self._parse_texts(col, texts))
         if "patient_id" in parsed:  # the column's texts, as they are (one object per text)
             ids = parsed["patient_id"][2][parsed["patient_id"][0]]
         else:
-            ids = np.full(len(matrix), "", object)
+            ids = np.full(n, "", object)
         for col, (codes, texts, values, mask, bad, expected) in parsed.items():
             for i in np.flatnonzero(bad[codes]):
                 self.problems.append(
@@ -539,7 +540,7 @@ def _parse_csv(
     """Parse a CSV table from an open file, streaming: a chunk of rows at a time.
 
     The header is read by :mod:`csv`. The rows are then taken ``_CHUNK_ROWS`` lines at a time
-    and split column-wise (:func:`_plain_cells`) while a chunk holds only plain lines; from the
+    and split column-wise (:func:`_plain_columns`) while a chunk holds only plain lines; from the
     first chunk that does not (a quote, a carriage return, a blank line, a row of another width,
     an oversized cell, or a file that is not valid UTF-8), :mod:`csv` reads the rest row by row.
     Both give the same cells, line numbers, chunks and problems.
@@ -592,26 +593,80 @@ def _take_lines(text: IO[str], buffer: str, n: int) -> tuple[str, str, bool]:
     return head, block[len(head) :], True
 
 
-def _plain_cells(block: str, width: int, limit: int) -> np.ndarray | None:
-    """The cells of whole lines, one row per line, split at commas; ``None`` if csv differs.
+def _plain_columns(
+    block: str, width: int, limit: int, wanted: dict[str, int]
+) -> tuple[int, dict[str, Any]] | None:
+    """The rows of whole lines split at commas: their number and the ``wanted`` columns.
 
-    Splitting reads the lines as :mod:`csv` would when they hold no quote, no carriage return,
-    no NUL and no blank line, every line has ``width`` cells and no cell is longer than
-    ``limit``; otherwise ``None`` is returned and the lines are read by csv.
+    Each wanted column (name: position) comes factorized, as (codes, texts). Splitting reads
+    the lines as :mod:`csv` would when they hold no quote, no carriage return, no NUL and no
+    blank line, every line has ``width`` cells and no cell is longer than ``limit``;
+    otherwise ``None`` is returned and the lines are read by csv.
     """
+    import pandas as pd
+
     if not block.endswith("\n"):  # the last line of the file
         block += "\n"
-    if any(c in block for c in ('"', "\r", "\x00", "\n\n")) or block.startswith("\n"):
+    if any(c in block for c in ('"', "\r", "\x00", "\n\n")) or block.startswith(("\n", "\ufeff")):
         return None
-    data = np.frombuffer(block.encode("utf-8", "surrogateescape"), np.uint8)
-    ends = np.flatnonzero((data == ord(",")) | (data == ord("\n")))  # each cell's end
+    data = block.encode("utf-8", "surrogateescape")
+    raw = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero((raw == ord(",")) | (raw == ord("\n")))  # each cell's end
     n = block.count("\n")
-    if len(ends) != n * width or not (data[ends[width - 1 :: width]] == ord("\n")).all():
+    if len(ends) != n * width or not (raw[ends[width - 1 :: width]] == ord("\n")).all():
         return None
     if int(np.diff(ends, prepend=-1).max()) - 1 > limit:  # bytes: never fewer than characters
         return None
-    cells = np.array(block.replace("\n", ",").split(","), dtype=object)
-    return cells[:-1].reshape(n, width)
+    arrow = _arrow_csv()
+    columns = _arrow_columns(arrow, data, width, wanted, n) if arrow is not None else None
+    if columns is not None:
+        return n, columns
+    cells = np.array(block.replace("\n", ",").split(","), dtype=object)[:-1].reshape(n, width)
+    return n, {col: pd.factorize(cells[:, at]) for col, at in wanted.items()}
+
+
+@functools.cache
+def _arrow_csv() -> Any:
+    """The CSV reader of pyarrow, when it is installed (``kdsupport[notebooks]``); else None."""
+    try:
+        import pyarrow.csv
+    except ImportError:
+        return None
+    return pyarrow.csv
+
+
+def _arrow_columns(
+    arrow: Any, data: bytes, width: int, wanted: dict[str, int], n: int
+) -> dict[str, Any] | None:
+    """The wanted columns of ``n`` plain lines (see :func:`_plain_columns`), read by pyarrow.
+
+    Every cell is read as text, as it is: no quoting, no missing values, no type guessing.
+    ``None`` if pyarrow does not find ``n`` rows (then the lines are split by Python).
+    """
+    import pyarrow as pa
+
+    names = [str(i) for i in range(width)]
+    table = arrow.read_csv(
+        pa.BufferReader(data),
+        read_options=arrow.ReadOptions(column_names=names, use_threads=False),
+        parse_options=arrow.ParseOptions(
+            quote_char=False, escape_char=False, newlines_in_values=False, ignore_empty_lines=False
+        ),
+        convert_options=arrow.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            include_columns=sorted({names[at] for at in wanted.values()}),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    if table.num_rows != n:
+        return None
+    columns = {}
+    for col, at in wanted.items():
+        encoded = table.column(names[at]).combine_chunks().dictionary_encode()
+        texts = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+        columns[col] = (encoded.indices.to_numpy(zero_copy_only=False), texts)
+    return columns
 
 
 def _read_plain(table: _Table, text: IO[str], done: int) -> tuple[int, str | None]:
@@ -626,14 +681,15 @@ def _read_plain(table: _Table, text: IO[str], done: int) -> tuple[int, str | Non
         block, buffer, whole = _take_lines(text, buffer, _CHUNK_ROWS)
         if not block:
             return done, None
-        cells = _plain_cells(block, table.width, limit) if whole else None
-        if cells is None:
+        plain = _plain_columns(block, table.width, limit, table.at) if whole else None
+        if plain is None:
             rest = block + buffer
             if not rest.endswith("\n"):  # end it where a line ends, as the file's lines do
                 rest += text.readline()
             return done, rest
-        table.add_cells(cells, np.arange(done + 1, done + 1 + len(cells), dtype=np.int64))
-        done += len(cells)
+        n, columns = plain
+        table.add_columns(n, columns, np.arange(done + 1, done + 1 + n, dtype=np.int64))
+        done += n
 
 
 def _read_csv_rows(
